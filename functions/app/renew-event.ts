@@ -1,0 +1,77 @@
+/**
+ * The events the renew function accepts: the EventBridge schedule, and the
+ * JSON test events an operator types in the Lambda console. Anything else is
+ * refused with an error that lists what is accepted.
+ */
+
+import { z } from 'zod';
+
+export const ACCEPTED_EVENTS = [
+  'the EventBridge scheduled event ({"source": "aws.events", "detail-type": "Scheduled Event", ...})',
+  '{} (renew every target)',
+  '{"targets": ["<name>", ...]} (renew these targets only)',
+  '{"dryRun": true} (report what would be done; change nothing), optionally with "targets"',
+  '{"action": "relogin", "targets": ["<name>", ...]} (log in again now and re-issue leases), optionally with "dryRun"',
+] as const;
+
+export class InvalidEventError extends Error {
+  public constructor(problem: string) {
+    super(`${problem}. Accepted events: ${ACCEPTED_EVENTS.join('; ')}.`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+export interface RenewEvent {
+  readonly trigger: 'schedule' | 'manual';
+  readonly targets?: readonly string[];
+  readonly dryRun: boolean;
+  readonly forceRelogin: boolean;
+}
+
+const scheduledEvent = z.looseObject({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+});
+
+const manualEvent = z.strictObject({
+  targets: z.array(z.string().min(1)).min(1).optional(),
+  dryRun: z.boolean().optional(),
+  action: z.enum(['renew', 'relogin']).optional(),
+});
+
+/** Parses an incoming event; `knownTargets` are the configured names. */
+export function parseRenewEvent(event: unknown, knownTargets: readonly string[]): RenewEvent {
+  if (scheduledEvent.safeParse(event).success) {
+    return { trigger: 'schedule', dryRun: false, forceRelogin: false };
+  }
+  const parsed = manualEvent.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map(
+        (issue) => `${issue.path.length === 0 ? 'event' : issue.path.join('.')}: ${issue.message}`,
+      )
+      .join('; ');
+    throw new InvalidEventError(`Unrecognised event (${problems})`);
+  }
+  const { targets, dryRun = false, action = 'renew' } = parsed.data;
+  if (action === 'relogin' && targets === undefined) {
+    throw new InvalidEventError(
+      '"action": "relogin" needs "targets": logging every target in again spends a secret_id use each',
+    );
+  }
+  if (targets !== undefined) {
+    const unknown = targets.filter((name) => !knownTargets.includes(name));
+    if (unknown.length > 0) {
+      const known = knownTargets.slice(0, 20).join(', ');
+      throw new InvalidEventError(
+        `Unknown target(s): ${unknown.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')} (configured: ${known}${knownTargets.length > 20 ? ', ...' : ''})`,
+      );
+    }
+  }
+  return {
+    trigger: 'manual',
+    ...(targets === undefined ? {} : { targets: [...new Set(targets)] }),
+    dryRun,
+    forceRelogin: action === 'relogin',
+  };
+}

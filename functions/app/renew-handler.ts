@@ -1,0 +1,91 @@
+/**
+ * The renew function's body, built from its dependencies so the Lambda entry
+ * point (`functions/renew.ts`), `npm start` and the integration tests run the
+ * very same code with different wiring.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import type { RenewerConfig } from '../config/types.js';
+import type { Notifier } from '../renewal/notifier-port.js';
+import type { RunReport } from '../renewal/report.js';
+import { runRenewal } from '../renewal/run.js';
+import type { SecretsStore } from '../renewal/store-port.js';
+import type { VaultPort } from '../renewal/vault-port.js';
+import { parseRenewEvent } from './renew-event.js';
+import { recordRunMetrics } from './run-metrics.js';
+
+/** Time kept back from Lambda's remaining time to publish, log and return. */
+export const DEADLINE_MARGIN_MS = 5_000;
+
+export interface RenewHandlerDeps {
+  readonly config: RenewerConfig;
+  readonly vault: VaultPort;
+  readonly store: SecretsStore;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly requestToken: (...parts: string[]) => string;
+  readonly now?: () => number;
+}
+
+/** Thrown after every target was processed when some failure could not be published. */
+export class NotificationFailedError extends Error {
+  public constructor(failed: number) {
+    super(
+      `${failed} notification(s) could not be published to SNS; every target was processed (see the report in the logs)`,
+    );
+    this.name = 'NotificationFailedError';
+  }
+}
+
+export type RenewHandler = (
+  event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+) => Promise<RunReport>;
+
+export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
+  const now = deps.now ?? Date.now;
+  const knownTargets = deps.config.targets.map((t) => t.name);
+  return async (event, context) => {
+    const request = parseRenewEvent(event, knownTargets);
+    const runId = context.awsRequestId || randomUUID();
+    deps.logger.appendKeys({ runId });
+    deps.logger.info('run started', {
+      trigger: request.trigger,
+      dryRun: request.dryRun,
+      forceRelogin: request.forceRelogin,
+      targets: request.targets?.length ?? deps.config.targets.length,
+    });
+    const { report, publishFailures } = await runRenewal(
+      deps.config,
+      {
+        vault: deps.vault,
+        store: deps.store,
+        notifier: deps.notifier,
+        logger: deps.logger,
+        now,
+        requestToken: deps.requestToken,
+      },
+      {
+        runId,
+        ...(request.targets === undefined ? {} : { targets: request.targets }),
+        dryRun: request.dryRun,
+        forceRelogin: request.forceRelogin,
+        deadlineAtMs: now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+      },
+    );
+    recordRunMetrics(deps.metrics, report);
+    deps.metrics.publishStoredMetrics();
+    deps.logger.info('run finished', {
+      summary: report.summary,
+      notifications: report.notifications,
+    });
+    if (publishFailures > 0) {
+      throw new NotificationFailedError(publishFailures);
+    }
+    return report;
+  };
+}

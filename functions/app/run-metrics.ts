@@ -1,0 +1,75 @@
+/**
+ * CloudWatch metrics of one run, written as EMF by Powertools Metrics (no
+ * PutMetricData calls, no IAM needed).
+ */
+
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { RunReport } from '../renewal/report.js';
+
+export const METRIC = {
+  TokensRenewed: 'TokensRenewed',
+  Relogins: 'Relogins',
+  LeasesRenewed: 'LeasesRenewed',
+  LeasesReissued: 'LeasesReissued',
+  TargetsFailed: 'TargetsFailed',
+  TargetsSkipped: 'TargetsSkipped',
+  Problems: 'Problems',
+  SoonestExpirySeconds: 'SoonestExpirySeconds',
+  RunDuration: 'RunDuration',
+  /** 1 per completed run: the heartbeat alarm watches it. */
+  RunsCompleted: 'RunsCompleted',
+  /** Failures (severity ERROR or CRITICAL): the failure alarm watches it. */
+  Failures: 'Failures',
+} as const;
+
+export function recordRunMetrics(metrics: Metrics, report: RunReport): void {
+  const tokens = report.targets.map((t) => t.token.outcome);
+  const leases = report.targets.flatMap((t) => t.leases.map((l) => l.outcome));
+  const problems = report.targets.flatMap((t) => t.problems);
+  metrics.addMetric(
+    METRIC.TokensRenewed,
+    MetricUnit.Count,
+    tokens.filter((o) => o === 'renewed').length,
+  );
+  metrics.addMetric(
+    METRIC.Relogins,
+    MetricUnit.Count,
+    tokens.filter((o) => o === 'relogged-in').length,
+  );
+  metrics.addMetric(
+    METRIC.LeasesRenewed,
+    MetricUnit.Count,
+    leases.filter((o) => o === 'renewed').length,
+  );
+  metrics.addMetric(
+    METRIC.LeasesReissued,
+    MetricUnit.Count,
+    leases.filter((o) => o === 'reissued').length,
+  );
+  metrics.addMetric(METRIC.TargetsFailed, MetricUnit.Count, report.summary.failed);
+  metrics.addMetric(METRIC.TargetsSkipped, MetricUnit.Count, report.summary.skipped);
+  metrics.addMetric(
+    METRIC.Failures,
+    MetricUnit.Count,
+    problems.filter((p) => p.severity === 'ERROR' || p.severity === 'CRITICAL').length,
+  );
+  metrics.addMetric(METRIC.RunDuration, MetricUnit.Milliseconds, report.durationMs);
+  if (report.summary.soonestExpirySeconds !== undefined) {
+    metrics.addMetric(
+      METRIC.SoonestExpirySeconds,
+      MetricUnit.Seconds,
+      report.summary.soonestExpirySeconds,
+    );
+  }
+  metrics.addMetric(METRIC.RunsCompleted, MetricUnit.Count, 1);
+  // Failures by class: one EMF blob per problem code, dimensioned by event.
+  const byCode = new Map<string, number>();
+  for (const problem of problems) {
+    byCode.set(problem.code, (byCode.get(problem.code) ?? 0) + 1);
+  }
+  for (const [code, count] of byCode) {
+    const single = metrics.singleMetric();
+    single.addDimension('event', code);
+    single.addMetric(METRIC.Problems, MetricUnit.Count, count);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Lambda entry point of the renew function: reads the environment and the
+ * target list once per cold start, builds the clients once, and hands every
+ * invocation to the shared handler body.
+ */
+
+import { loadEnvironment } from './app/environment.js';
+import { createLogger, createMetrics } from './app/observability.js';
+import { createRenewHandler } from './app/renew-handler.js';
+import { deterministicRequestToken } from './aws/client-request-token.js';
+import { createAwsClients } from './aws/clients.js';
+import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
+import { createSnsNotifier } from './aws/sns-notifier.js';
+import { loadConfigFile } from './config/load.js';
+import { createVaultClient } from './vault/client.js';
+
+const environment = loadEnvironment(process.env);
+const config = loadConfigFile(environment.configFile);
+const aws = createAwsClients();
+const vault = createVaultClient(
+  config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
+);
+
+export const handler = createRenewHandler({
+  config,
+  vault,
+  store: createSecretsManagerStore({ client: aws.secretsManager }),
+  notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  logger: createLogger('renew'),
+  metrics: createMetrics(),
+  requestToken: deterministicRequestToken,
+});

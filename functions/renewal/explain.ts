@@ -1,0 +1,204 @@
+/**
+ * For each problem code: the likely cause and the exact fix, naming the
+ * target's real mount, role, secret and path. Shared by the SNS messages and
+ * the diagnose function.
+ */
+
+import type { TargetConfig } from '../config/types.js';
+import { type Problem, ProblemCode } from './problems.js';
+
+export interface Explanation {
+  /** Short title for the subject line. */
+  readonly title: string;
+  readonly likelyCause: string;
+  readonly fix: string;
+}
+
+function roleRef(target: TargetConfig): string {
+  return `auth/${target.approle.mount}/role/${target.approle.roleName ?? '<role>'}`;
+}
+
+/** The policy stanza granting `capabilities` on `path`, as Vault's HCL. */
+export function policyStanza(path: string, capabilities: readonly string[]): string {
+  return `path "${path}" { capabilities = [${capabilities.map((c) => `"${c}"`).join(', ')}] }`;
+}
+
+export function explain(
+  problem: Problem,
+  target: TargetConfig,
+  intervalSeconds: number,
+): Explanation {
+  const role = roleRef(target);
+  const policies = problem.facts?.policies;
+  const policyHint =
+    policies === undefined
+      ? 'the policy attached to its AppRole role'
+      : `one of its policies (${policies})`;
+  const lease = target.leases.find((l) => l.name === problem.lease);
+  switch (problem.code) {
+    case ProblemCode.TokenInvalid:
+      return {
+        title: 'token expired or revoked',
+        likelyCause:
+          'Nobody renewed the token in time, it reached its max TTL, or it was revoked. Its leases died with it.',
+        fix: `If the re-login below succeeded, nothing to do for the token; restart consumers that cached the old token or its database credentials. Check that the schedule ran (CloudWatch metric Invocations) and the role's limits: vault read ${role}`,
+      };
+    case ProblemCode.TokenNotRenewable:
+      return {
+        title: 'token not renewable',
+        likelyCause:
+          'The token was created with renewable=false, or the role issues non-renewable tokens.',
+        fix: `Issue renewable service tokens: vault write ${role} token_type=service, and do not create tokens with renewable=false.`,
+      };
+    case ProblemCode.TokenBatch:
+      return {
+        title: 'batch token cannot be renewed',
+        likelyCause:
+          'The AppRole role issues batch tokens (token_type=batch); batch tokens are never renewable.',
+        fix: `vault write ${role} token_type=service`,
+      };
+    case ProblemCode.TokenRoot:
+      return {
+        title: 'root token stored',
+        likelyCause:
+          'A root token was stored in the token secret. Root tokens are never renewed and should not be handed to workloads.',
+        fix: `Revoke that root token (vault token revoke <token>) and store an AppRole token instead: npm run vault:bootstrap -- ${target.name}`,
+      };
+    case ProblemCode.TokenRenewDenied:
+      return {
+        title: 'policy denies renew-self',
+        likelyCause: `The token's policies lack update on auth/token/renew-self (the default policy grants it; the token may have no_default_policy or an edited default policy).`,
+        fix: `Add to ${policyHint}: ${policyStanza('auth/token/renew-self', ['update'])}`,
+      };
+    case ProblemCode.TokenTtlBelowHorizon:
+      return {
+        title: 'token TTL shorter than two runs',
+        likelyCause: `Vault grants the token less than two schedule intervals (${intervalSeconds}s each), so one missed run lets it expire. Logging in again would not help: a new token gets the same TTL.`,
+        fix: `Raise the role's TTL or period above ${2 * intervalSeconds}s (vault write ${role} token_ttl=${4 * intervalSeconds}s), or run the schedule more often.`,
+      };
+    case ProblemCode.TokenMaxTtlNear:
+      return {
+        title: 'token near max TTL, logging in again',
+        likelyCause:
+          'The token reached its max TTL (role token_max_ttl, explicit max TTL, or the mount/system max of 768h).',
+        fix: `Nothing to do: the renewer logs in again before the max TTL. To log in less often, raise token_max_ttl: vault write ${role} token_max_ttl=768h`,
+      };
+    case ProblemCode.Relogin:
+      return {
+        title: 'logged in again',
+        likelyCause:
+          'The stored token could not be kept alive by renewal (see the other messages of this run).',
+        fix: 'Nothing to do. Consumers pick up the new token from the secret on their next read.',
+      };
+    case ProblemCode.ReloginBadCredentials:
+      return {
+        title: 'AppRole login refused',
+        likelyCause:
+          'The secret_id is wrong, expired (secret_id_ttl) or used up (secret_id_num_uses), or the role_id is wrong. Each failed login counts toward lockout.',
+        fix: `Check the role's secret_id limits: vault read ${role}. Issue a new secret_id: vault write -f ${role}/secret-id, then store it: aws secretsmanager put-secret-value --secret-id ${target.approle.secretId} --secret-string '{"role_id":"...","secret_id":"..."}'`,
+      };
+    case ProblemCode.ReloginLockedOut:
+      return {
+        title: 'AppRole login locked out',
+        likelyCause:
+          'Too many failed logins for this role_id (Vault user lockout: 5 failures, 15 minutes by default).',
+        fix: `Fix the stored secret_id first (vault write -f ${role}/secret-id), then wait for the lockout to end or unlock: vault write sys/locked-users/<mount_accessor>/unlock/<role_id>`,
+      };
+    case ProblemCode.ReloginFailed:
+      return {
+        title: 'AppRole login failed',
+        likelyCause:
+          'The AppRole secret is missing or malformed, or Vault did not answer the login.',
+        fix: `Check the secret ${target.approle.secretId} holds {"role_id","secret_id"} and that auth/${target.approle.mount} is enabled: vault auth list`,
+      };
+    case ProblemCode.NewTokenRejected:
+      return {
+        title: 'new token failed verification',
+        likelyCause:
+          'The token issued by the AppRole login cannot look itself up (no default policy) or has no TTL.',
+        fix: `Add to the role's policies: ${policyStanza('auth/token/lookup-self', ['read'])}, or drop token_no_default_policy: vault write ${role} token_no_default_policy=false`,
+      };
+    case ProblemCode.LeaseReissued:
+      return {
+        title: `lease ${problem.lease ?? ''} re-issued`.trim(),
+        likelyCause: 'The lease could not be kept alive by renewal, or its token was replaced.',
+        fix: 'Nothing to do. Consumers pick up the new credentials from the secret on their next read.',
+      };
+    case ProblemCode.LeaseOrphaned:
+      return {
+        title: `lease ${problem.lease ?? ''} was gone`.trim(),
+        likelyCause:
+          'The lease expired, was revoked, or died with the token that created it (leases are revoked with their token).',
+        fix: 'Consumers using the old credentials must re-read the secret. Keep the token renewing (see the token messages of this run).',
+      };
+    case ProblemCode.LeaseRenewDenied:
+      return {
+        title: `policy denies lease renewal`,
+        likelyCause:
+          "The token's policies lack update on sys/leases/renew (the default policy grants it).",
+        fix: `Add to ${policyHint}: ${policyStanza('sys/leases/renew', ['update'])}`,
+      };
+    case ProblemCode.LeaseReissueFailed:
+      return {
+        title: `lease ${problem.lease ?? ''} re-issue failed`.trim(),
+        likelyCause:
+          'The token may not read the issuing path, or the secrets engine role is missing or misconfigured.',
+        fix: `Grant ${policyStanza(lease?.reissuePath ?? '<path>', ['read'])} to the token's policy and check the role exists: vault read ${lease?.reissuePath ?? '<path>'}`,
+      };
+    case ProblemCode.LeaseRenewFailed:
+      return {
+        title: `lease ${problem.lease ?? ''} renewal failed`.trim(),
+        likelyCause:
+          'Vault was unavailable, sealed, slow or rate-limiting, or answered unexpectedly.',
+        fix: `Check Vault health: curl -s ${target.vault.address}/v1/sys/health; the renewer tries again on its next run.`,
+      };
+    case ProblemCode.VaultUnreachable:
+      return {
+        title: 'Vault unreachable or sealed',
+        likelyCause:
+          'Vault is sealed, down, rate-limiting, slow, or the network path (VPC, security group, DNS) is broken.',
+        fix: `Check: curl -s ${target.vault.address}/v1/sys/health (sealed: vault operator unseal). The renewer retries on its next run and does not log in again meanwhile.`,
+      };
+    case ProblemCode.SecretUnreadable:
+      return {
+        title: 'secret unreadable',
+        likelyCause:
+          'The secret does not exist, the function role lacks secretsmanager:GetSecretValue (or kms:Decrypt), or Secrets Manager throttled.',
+        fix: `aws secretsmanager describe-secret --secret-id ${problem.lease === undefined ? target.tokenSecretId : (lease?.secretId ?? '<secret>')}; check the function's IAM role.`,
+      };
+    case ProblemCode.SecretMalformed:
+      return {
+        title: 'secret malformed',
+        likelyCause: 'The secret is not a JSON object of the expected shape.',
+        fix:
+          problem.lease === undefined
+            ? `Store a JSON object with a "token" key in ${target.tokenSecretId} (or {} to have the renewer log in and fill it).`
+            : `Store a JSON object in ${lease?.secretId ?? '<secret>'} ({} lets the renewer issue a lease and fill it).`,
+      };
+    case ProblemCode.SecretWriteFailed:
+      return {
+        title: 'could not store new credentials',
+        likelyCause:
+          'The function role lacks secretsmanager:PutSecretValue (or kms:GenerateDataKey), or Secrets Manager throttled.',
+        fix: "Check the function's IAM role and the secret's KMS key; the renewer tries again on its next run.",
+      };
+    case ProblemCode.ApproleSecretUnusable:
+      return {
+        title: 'AppRole secret unusable',
+        likelyCause: 'The AppRole secret is missing, unreadable or lacks role_id/secret_id.',
+        fix: `Store {"role_id","secret_id"} in ${target.approle.secretId}: vault read ${role}/role-id; vault write -f ${role}/secret-id`,
+      };
+    case ProblemCode.DeadlineSkipped:
+      return {
+        title: 'not processed before the deadline',
+        likelyCause: 'The run ran out of time (slow Vault, too many targets for the timeout).',
+        fix: 'Raise the function timeout or concurrency, or check Vault latency.',
+      };
+    case ProblemCode.UnexpectedError:
+      return {
+        title: 'unexpected error',
+        likelyCause: 'A bug or an answer the renewer does not know.',
+        fix: 'Look up the run id in the function logs and open an issue with the log lines.',
+      };
+  }
+}

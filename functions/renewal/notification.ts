@@ -1,0 +1,118 @@
+/**
+ * Words a problem as one SNS message: readable in an e-mail, parseable by
+ * machines (a versioned JSON document after a marker line), filterable by
+ * message attributes. Built only from the {@link Problem} and the target's
+ * configuration, neither of which ever holds a secret.
+ */
+
+import type { TargetConfig } from '../config/types.js';
+import { explain } from './explain.js';
+import type { OutgoingMessage } from './notifier-port.js';
+import type { Problem } from './problems.js';
+
+export const NOTIFICATION_SCHEMA = 'vault-renewer/notification/v1';
+/** Subscribers split the body at this line; the JSON document follows it. */
+export const MACHINE_READABLE_MARKER = `--- machine-readable (${NOTIFICATION_SCHEMA}) ---`;
+const SUBJECT_MAX_CHARS = 99;
+
+export interface NotificationContext {
+  readonly runId: string;
+  readonly occurredAt: string;
+  readonly intervalSeconds: number;
+  readonly dryRun: boolean;
+}
+
+/** Printable ASCII only, no line breaks, at most 99 characters (SNS and e-mail both accept it). */
+export function toSubject(text: string): string {
+  const ascii = text
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return ascii.length <= SUBJECT_MAX_CHARS ? ascii : `${ascii.slice(0, SUBJECT_MAX_CHARS - 3)}...`;
+}
+
+/** `1h 5m 3s` style. */
+export function humanSeconds(totalSeconds: number): string {
+  const seconds = Math.max(0, Math.round(totalSeconds));
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  const parts = [
+    days ? `${days}d` : '',
+    hours ? `${hours}h` : '',
+    minutes ? `${minutes}m` : '',
+    rest || seconds === 0 ? `${rest}s` : '',
+  ].filter(Boolean);
+  return parts.join(' ');
+}
+
+export function composeMessage(
+  problem: Problem,
+  target: TargetConfig,
+  context: NotificationContext,
+): OutgoingMessage {
+  const explanation = explain(problem, target, context.intervalSeconds);
+  const expiresAt =
+    problem.secondsUntilExpiry === undefined
+      ? undefined
+      : new Date(Date.parse(context.occurredAt) + problem.secondsUntilExpiry * 1000).toISOString();
+  const dry = context.dryRun ? ' (dry run)' : '';
+  const subject = toSubject(
+    `[${problem.severity}] vault-renewer ${target.name}: ${explanation.title}${dry}`,
+  );
+  const lines = [
+    `${problem.severity}: ${explanation.title} for target "${target.name}"${problem.lease === undefined ? '' : `, lease "${problem.lease}"`}${dry}`,
+    '',
+    `What happened: ${problem.summary}`,
+    ...(problem.answer === undefined ? [] : [`Vault/AWS answered: ${problem.answer}`]),
+    `Likely cause: ${explanation.likelyCause}`,
+    `Fix: ${explanation.fix}`,
+    ...(problem.secondsUntilExpiry === undefined
+      ? []
+      : [
+          `Time until the credential dies: ${humanSeconds(problem.secondsUntilExpiry)} (${expiresAt})`,
+        ]),
+    `Vault: ${target.vault.address}${target.vault.namespace === undefined ? '' : ` namespace ${target.vault.namespace}`}`,
+    `Run: ${context.runId} at ${context.occurredAt}`,
+  ];
+  const document = {
+    schema: NOTIFICATION_SCHEMA,
+    severity: problem.severity,
+    event: problem.code,
+    target: target.name,
+    ...(problem.lease === undefined ? {} : { lease: problem.lease }),
+    summary: problem.summary,
+    ...(problem.answer === undefined ? {} : { answer: problem.answer }),
+    likelyCause: explanation.likelyCause,
+    fix: explanation.fix,
+    ...(problem.secondsUntilExpiry === undefined
+      ? {}
+      : { secondsUntilExpiry: problem.secondsUntilExpiry, expiresAt }),
+    vaultAddress: target.vault.address,
+    ...(target.vault.namespace === undefined ? {} : { vaultNamespace: target.vault.namespace }),
+    dryRun: context.dryRun,
+    runId: context.runId,
+    occurredAt: context.occurredAt,
+  };
+  return {
+    subject,
+    body: `${lines.join('\n')}\n\n${MACHINE_READABLE_MARKER}\n${JSON.stringify(document, null, 2)}\n`,
+    attributes: {
+      severity: problem.severity,
+      target: target.name,
+      event: problem.code,
+      schema: NOTIFICATION_SCHEMA,
+    },
+  };
+}
+
+/** Reads the JSON document back out of a message body (for subscribers and tests). */
+export function parseMessageDocument(body: string): Record<string, unknown> {
+  const index = body.indexOf(MACHINE_READABLE_MARKER);
+  if (index < 0) {
+    throw new Error('not a vault-renewer notification: marker line missing');
+  }
+  return JSON.parse(body.slice(index + MACHINE_READABLE_MARKER.length)) as Record<string, unknown>;
+}

@@ -1,0 +1,26 @@
+/**
+ * What the renewal domain needs to tell humans and machines: publish one
+ * message. Wording is the domain's (see `notification.ts`); the SNS adapter
+ * only sends it.
+ */
+
+export const Severity = {
+  Critical: 'CRITICAL',
+  Error: 'ERROR',
+  Warning: 'WARNING',
+  Info: 'INFO',
+} as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+
+export interface OutgoingMessage {
+  /** Printable ASCII, under 100 characters. */
+  readonly subject: string;
+  /** Human text followed by the machine-readable JSON document. */
+  readonly body: string;
+  /** SNS String message attributes for subscription filter policies. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface Notifier {
+  publish(message: OutgoingMessage, options?: { readonly signal?: AbortSignal }): Promise<void>;
+}

@@ -1,0 +1,302 @@
+/**
+ * The renewal decisions, as pure functions of what Vault answered, the clock
+ * and the schedule. No I/O here: `run-target.ts` observes, this decides,
+ * `run-target.ts` acts.
+ */
+
+import type { LeaseRenewal, TokenInfo, TokenRenewal } from './vault-port.js';
+import { TRANSIENT_VAULT_FAILURES, VaultFailureKind } from './vault-port.js';
+
+/** Slack for a late scheduled invocation and the time a run takes. */
+export const HORIZON_MARGIN_SECONDS = 60;
+
+/**
+ * How far ahead a credential must stay alive for the renewer to leave it
+ * alone: the next run, plus one spare run in case that one fails, plus slack.
+ * A credential that will die inside the horizon (and cannot be extended) is
+ * replaced now, while there is still time.
+ */
+export function horizonSeconds(scheduleIntervalSeconds: number): number {
+  return 2 * scheduleIntervalSeconds + HORIZON_MARGIN_SECONDS;
+}
+
+/**
+ * Vault caps a renewal at the max TTL and says so in a warning; the granted
+ * TTL is then the time left until the max (vault-facts §3.1, vault#1079).
+ * Periodic tokens also come back with less than the increment, but without
+ * this warning, and renew forever: so the warning, not the number, is the
+ * signal.
+ */
+const CAPPED_WARNING = /exceeded the effective max_ttl/i;
+
+export function isCapped(warnings: readonly string[]): boolean {
+  return warnings.some((warning) => CAPPED_WARNING.test(warning));
+}
+
+/** What the run learnt about the stored token before deciding. */
+export type TokenObservation =
+  /** The token secret holds no token yet (e.g. a secret created empty by infrastructure code). */
+  | { readonly kind: 'absent' }
+  /** Not looked at: the operator asked for a re-login. */
+  | { readonly kind: 'skipped' }
+  | { readonly kind: 'renewed'; readonly renewal: TokenRenewal }
+  /** Dry run: observed without renewing. */
+  | { readonly kind: 'looked-up'; readonly info: TokenInfo }
+  | {
+      readonly kind: 'failed';
+      readonly failure: VaultFailureKind;
+      /** lookup-self after the failure, when it succeeded (tells root and policy denial apart). */
+      readonly lookup?: TokenInfo;
+    };
+
+export const TokenAction = {
+  Keep: 'keep',
+  Relogin: 'relogin',
+  /** Leave the token alone and report: logging in again cannot help. */
+  Report: 'report',
+} as const;
+export type TokenAction = (typeof TokenAction)[keyof typeof TokenAction];
+
+export const TokenReason = {
+  Healthy: 'healthy',
+  Requested: 'requested',
+  Absent: 'absent',
+  MaxTtlInsideHorizon: 'max-ttl-inside-horizon',
+  TtlBelowHorizon: 'ttl-below-horizon',
+  Invalid: 'invalid',
+  NotRenewable: 'not-renewable',
+  Batch: 'batch',
+  RenewDenied: 'renew-denied',
+  Root: 'root',
+  VaultUnavailable: 'vault-unavailable',
+  Unexpected: 'unexpected',
+} as const;
+export type TokenReason = (typeof TokenReason)[keyof typeof TokenReason];
+
+export interface TokenDecision {
+  readonly action: TokenAction;
+  readonly reason: TokenReason;
+  /** Seconds the current token has left, when known. */
+  readonly ttlSeconds?: number;
+}
+
+export interface TokenPolicy {
+  readonly scheduleIntervalSeconds: number;
+  /** The operator asked for a re-login (console `{"action": "relogin"}`). */
+  readonly forceRelogin: boolean;
+}
+
+/**
+ * A root token is one with the `root` policy; the initial root token also has
+ * no lease entry (renew-self answers `invalid lease ID`), a created root token
+ * has TTL 0 and no expiry (vault-facts §3.5).
+ */
+export function isRootToken(info: TokenInfo): boolean {
+  return info.policies.includes('root');
+}
+
+export function decideToken(observation: TokenObservation, policy: TokenPolicy): TokenDecision {
+  if (policy.forceRelogin) {
+    return { action: TokenAction.Relogin, reason: TokenReason.Requested };
+  }
+  if (observation.kind === 'absent' || observation.kind === 'skipped') {
+    return { action: TokenAction.Relogin, reason: TokenReason.Absent };
+  }
+  if (observation.kind === 'looked-up') {
+    return decideFromLookup(observation.info);
+  }
+  if (observation.kind === 'failed') {
+    return decideFromFailure(observation);
+  }
+  const { renewal } = observation;
+  const horizon = horizonSeconds(policy.scheduleIntervalSeconds);
+  if (renewal.ttlSeconds > horizon) {
+    return {
+      action: TokenAction.Keep,
+      reason: TokenReason.Healthy,
+      ttlSeconds: renewal.ttlSeconds,
+    };
+  }
+  if (isCapped(renewal.warnings)) {
+    return {
+      action: TokenAction.Relogin,
+      reason: TokenReason.MaxTtlInsideHorizon,
+      ttlSeconds: renewal.ttlSeconds,
+    };
+  }
+  // Not capped yet short: the role's TTL or period is below two schedule
+  // intervals. A new login would get the same short TTL, so only report.
+  return {
+    action: TokenAction.Keep,
+    reason: TokenReason.TtlBelowHorizon,
+    ttlSeconds: renewal.ttlSeconds,
+  };
+}
+
+function decideFromLookup(info: TokenInfo): TokenDecision {
+  if (isRootToken(info)) {
+    return { action: TokenAction.Report, reason: TokenReason.Root };
+  }
+  if (info.type === 'batch') {
+    return { action: TokenAction.Relogin, reason: TokenReason.Batch, ttlSeconds: info.ttlSeconds };
+  }
+  if (info.renewable === false) {
+    return {
+      action: TokenAction.Relogin,
+      reason: TokenReason.NotRenewable,
+      ttlSeconds: info.ttlSeconds,
+    };
+  }
+  return { action: TokenAction.Keep, reason: TokenReason.Healthy, ttlSeconds: info.ttlSeconds };
+}
+
+function decideFromFailure(
+  observation: Extract<TokenObservation, { kind: 'failed' }>,
+): TokenDecision {
+  const { failure, lookup } = observation;
+  if (lookup !== undefined && isRootToken(lookup)) {
+    return { action: TokenAction.Report, reason: TokenReason.Root };
+  }
+  const ttl = lookup === undefined ? {} : { ttlSeconds: lookup.ttlSeconds };
+  switch (failure) {
+    case VaultFailureKind.RootToken:
+      return { action: TokenAction.Report, reason: TokenReason.Root };
+    case VaultFailureKind.InvalidToken:
+    case VaultFailureKind.LeaseExpired:
+      return { action: TokenAction.Relogin, reason: TokenReason.Invalid };
+    case VaultFailureKind.NotRenewable:
+      return { action: TokenAction.Relogin, reason: TokenReason.NotRenewable, ...ttl };
+    case VaultFailureKind.BatchToken:
+      return { action: TokenAction.Relogin, reason: TokenReason.Batch, ...ttl };
+    case VaultFailureKind.PermissionDenied:
+      // A valid token whose policy lacks renew-self: log in again as a
+      // fallback (vault#22575) and report the missing capability.
+      return { action: TokenAction.Relogin, reason: TokenReason.RenewDenied, ...ttl };
+    default:
+      if (TRANSIENT_VAULT_FAILURES.has(failure)) {
+        // Logging in again would not help and burns secret_id uses.
+        return { action: TokenAction.Report, reason: TokenReason.VaultUnavailable };
+      }
+      return { action: TokenAction.Report, reason: TokenReason.Unexpected };
+  }
+}
+
+/** What the run learnt about one lease before deciding. */
+export type LeaseObservation =
+  /** The lease secret holds no lease yet (created empty). */
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'renewed'; readonly renewal: LeaseRenewal }
+  /** Dry run: `sys/leases/lookup` answered. */
+  | { readonly kind: 'looked-up'; readonly renewable: boolean; readonly ttlSeconds: number }
+  | { readonly kind: 'failed'; readonly failure: VaultFailureKind };
+
+export const LeaseAction = {
+  Keep: 'keep',
+  Reissue: 'reissue',
+  Report: 'report',
+} as const;
+export type LeaseAction = (typeof LeaseAction)[keyof typeof LeaseAction];
+
+export const LeaseReason = {
+  Healthy: 'healthy',
+  Absent: 'absent',
+  TokenReplaced: 'token-replaced',
+  OwnerNotManaged: 'owner-not-managed',
+  MaxTtlInsideHorizon: 'max-ttl-inside-horizon',
+  Gone: 'gone',
+  NotRenewable: 'not-renewable',
+  RenewDenied: 'renew-denied',
+  VaultUnavailable: 'vault-unavailable',
+  Unexpected: 'unexpected',
+} as const;
+export type LeaseReason = (typeof LeaseReason)[keyof typeof LeaseReason];
+
+export interface LeaseDecision {
+  readonly action: LeaseAction;
+  readonly reason: LeaseReason;
+  readonly ttlSeconds?: number;
+}
+
+export interface LeaseContext {
+  readonly scheduleIntervalSeconds: number;
+  /** The target logged in again in this run: every lease must move to the new token. */
+  readonly tokenReplaced: boolean;
+  /**
+   * The lease secret records the accessor of the token that issued the lease,
+   * and it is not the token we keep alive: the lease dies with a token nobody
+   * renews (leases are revoked with their token, vault-facts §4).
+   */
+  readonly ownerIsStale: boolean;
+}
+
+/** Decides before any lease call: cases where renewing is pointless. */
+export function leaseNeedsReissueWithoutRenewing(context: LeaseContext): LeaseDecision | undefined {
+  if (context.tokenReplaced) {
+    return { action: LeaseAction.Reissue, reason: LeaseReason.TokenReplaced };
+  }
+  if (context.ownerIsStale) {
+    return { action: LeaseAction.Reissue, reason: LeaseReason.OwnerNotManaged };
+  }
+  return undefined;
+}
+
+export function decideLease(observation: LeaseObservation, context: LeaseContext): LeaseDecision {
+  const early = leaseNeedsReissueWithoutRenewing(context);
+  if (early !== undefined) {
+    return early;
+  }
+  const horizon = horizonSeconds(context.scheduleIntervalSeconds);
+  switch (observation.kind) {
+    case 'absent':
+      return { action: LeaseAction.Reissue, reason: LeaseReason.Absent };
+    case 'looked-up':
+      if (!observation.renewable) {
+        return {
+          action: LeaseAction.Reissue,
+          reason: LeaseReason.NotRenewable,
+          ttlSeconds: observation.ttlSeconds,
+        };
+      }
+      return {
+        action: LeaseAction.Keep,
+        reason: LeaseReason.Healthy,
+        ttlSeconds: observation.ttlSeconds,
+      };
+    case 'renewed': {
+      const { renewal } = observation;
+      if (renewal.ttlSeconds <= horizon && (isCapped(renewal.warnings) || !renewal.renewable)) {
+        return {
+          action: LeaseAction.Reissue,
+          reason: LeaseReason.MaxTtlInsideHorizon,
+          ttlSeconds: renewal.ttlSeconds,
+        };
+      }
+      return {
+        action: LeaseAction.Keep,
+        reason: LeaseReason.Healthy,
+        ttlSeconds: renewal.ttlSeconds,
+      };
+    }
+    case 'failed':
+      return decideLeaseFailure(observation.failure);
+  }
+}
+
+function decideLeaseFailure(failure: VaultFailureKind): LeaseDecision {
+  switch (failure) {
+    case VaultFailureKind.LeaseNotFound:
+    case VaultFailureKind.LeaseExpired:
+      return { action: LeaseAction.Reissue, reason: LeaseReason.Gone };
+    case VaultFailureKind.NotRenewable:
+      return { action: LeaseAction.Reissue, reason: LeaseReason.NotRenewable };
+    case VaultFailureKind.PermissionDenied:
+      // The policy lacks `sys/leases/renew`: a fresh lease keeps the
+      // credentials working while the report asks for the policy fix.
+      return { action: LeaseAction.Reissue, reason: LeaseReason.RenewDenied };
+    default:
+      if (TRANSIENT_VAULT_FAILURES.has(failure)) {
+        return { action: LeaseAction.Report, reason: LeaseReason.VaultUnavailable };
+      }
+      return { action: LeaseAction.Report, reason: LeaseReason.Unexpected };
+  }
+}

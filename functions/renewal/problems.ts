@@ -1,0 +1,57 @@
+/**
+ * Everything the renewer can report about a target, as stable codes. These
+ * codes are the `event` of an SNS message and of a report entry; subscribers
+ * filter on them, so they never change meaning once published.
+ */
+
+import type { Severity } from './notifier-port.js';
+
+export const ProblemCode = {
+  // The stored token
+  TokenInvalid: 'token-invalid',
+  TokenNotRenewable: 'token-not-renewable',
+  TokenBatch: 'token-batch',
+  TokenRoot: 'token-root',
+  TokenRenewDenied: 'token-renew-denied',
+  TokenTtlBelowHorizon: 'token-ttl-below-horizon',
+  TokenMaxTtlNear: 'token-max-ttl-near',
+  // Logging in again
+  Relogin: 'relogin',
+  ReloginBadCredentials: 'relogin-bad-credentials',
+  ReloginLockedOut: 'relogin-locked-out',
+  ReloginFailed: 'relogin-failed',
+  NewTokenRejected: 'new-token-rejected',
+  // Leases
+  LeaseReissued: 'lease-reissued',
+  LeaseRenewDenied: 'lease-renew-denied',
+  LeaseReissueFailed: 'lease-reissue-failed',
+  LeaseRenewFailed: 'lease-renew-failed',
+  LeaseOrphaned: 'lease-orphaned',
+  // Vault itself
+  VaultUnreachable: 'vault-unreachable',
+  // Secrets Manager
+  SecretUnreadable: 'secret-unreadable',
+  SecretMalformed: 'secret-malformed',
+  SecretWriteFailed: 'secret-write-failed',
+  ApproleSecretUnusable: 'approle-secret-unusable',
+  // The run
+  DeadlineSkipped: 'deadline-skipped',
+  UnexpectedError: 'unexpected-error',
+} as const;
+export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
+
+/** One thing worth telling about a target. Never holds a token, secret_id, password or lease data. */
+export interface Problem {
+  readonly code: ProblemCode;
+  readonly severity: Severity;
+  /** One sentence, human, what happened. */
+  readonly summary: string;
+  /** What Vault or AWS answered (status and error strings), when relevant. */
+  readonly answer?: string;
+  /** The lease this is about, by its configured name. */
+  readonly lease?: string;
+  /** Seconds until the credential dies, when known. */
+  readonly secondsUntilExpiry?: number;
+  /** Extra facts for the fix text (policies, paths); never secret. */
+  readonly facts?: Readonly<Record<string, string>>;
+}

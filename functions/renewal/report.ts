@@ -1,0 +1,83 @@
+/**
+ * The per-target and per-run report the handler returns and logs. It holds
+ * facts an operator needs (what was done, TTLs, expiry times, problems) and
+ * never a token, accessor, secret_id, password or lease id.
+ */
+
+import type { Problem } from './problems.js';
+
+export const TokenOutcome = {
+  Renewed: 'renewed',
+  Relogged: 'relogged-in',
+  WouldRenew: 'would-renew',
+  WouldRelogin: 'would-relogin',
+  Untouched: 'untouched',
+  Failed: 'failed',
+} as const;
+export type TokenOutcome = (typeof TokenOutcome)[keyof typeof TokenOutcome];
+
+export const LeaseOutcome = {
+  Renewed: 'renewed',
+  Reissued: 'reissued',
+  WouldRenew: 'would-renew',
+  WouldReissue: 'would-reissue',
+  Skipped: 'skipped',
+  Failed: 'failed',
+} as const;
+export type LeaseOutcome = (typeof LeaseOutcome)[keyof typeof LeaseOutcome];
+
+export interface LeaseReport {
+  readonly name: string;
+  readonly outcome: LeaseOutcome;
+  /** Why the planner chose this (e.g. `healthy`, `token-replaced`, `gone`). */
+  readonly reason?: string;
+  readonly ttlSeconds?: number;
+  readonly expiresAt?: string;
+}
+
+export const TargetStatus = {
+  /** Renewed (or would be); nothing written. */
+  Ok: 'ok',
+  /** A new token or lease was written. */
+  Changed: 'changed',
+  /** At least one problem of severity ERROR or CRITICAL. */
+  Failed: 'failed',
+  /** Not processed (deadline, or not selected). */
+  Skipped: 'skipped',
+} as const;
+export type TargetStatus = (typeof TargetStatus)[keyof typeof TargetStatus];
+
+export interface TargetReport {
+  readonly target: string;
+  readonly status: TargetStatus;
+  readonly token: {
+    readonly outcome: TokenOutcome;
+    readonly reason?: string;
+    readonly ttlSeconds?: number;
+    readonly expiresAt?: string;
+  };
+  readonly leases: readonly LeaseReport[];
+  readonly problems: readonly Problem[];
+  /** Secrets Manager versions written for this target. */
+  readonly writes: number;
+  readonly durationMs: number;
+}
+
+export interface RunReport {
+  readonly runId: string;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly summary: {
+    readonly targets: number;
+    readonly ok: number;
+    readonly changed: number;
+    readonly failed: number;
+    readonly skipped: number;
+    readonly problems: number;
+    /** Soonest token or lease expiry among processed targets, seconds from the end of the run. */
+    readonly soonestExpirySeconds?: number;
+  };
+  readonly notifications: { readonly published: number; readonly failed: number };
+  readonly targets: readonly TargetReport[];
+}

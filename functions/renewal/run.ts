@@ -1,0 +1,220 @@
+/**
+ * One renewal run over many targets: read every secret in batches, process
+ * targets with bounded concurrency until the deadline is near, publish one
+ * message per problem worth telling, return the report.
+ *
+ * A failure in one target never stops the others. The caller (the handler)
+ * turns `publishFailures > 0` into a failed invocation, so a run that could
+ * not tell anyone about a failure still shows up in Lambda's error metric.
+ */
+
+import pLimit from 'p-limit';
+import type { RenewerConfig, TargetConfig } from '../config/types.js';
+import { composeMessage } from './notification.js';
+import { type Notifier, Severity } from './notifier-port.js';
+import { type Problem, ProblemCode } from './problems.js';
+import { type RunReport, type TargetReport, TargetStatus, TokenOutcome } from './report.js';
+import { describeAnswer, type RunContext, runTarget } from './run-target.js';
+import type { SecretReadResult, SecretsStore } from './store-port.js';
+import type { VaultPort } from './vault-port.js';
+
+/** A target is not started when less than this is left before the deadline. */
+export const MIN_TARGET_BUDGET_MS = 3_000;
+/** Messages published at once. */
+const PUBLISH_CONCURRENCY = 8;
+
+/** The narrow logger the run needs (Powertools Logger satisfies it). */
+export interface RunLogger {
+  info(message: string, ...fields: Record<string, unknown>[]): void;
+  warn(message: string, ...fields: Record<string, unknown>[]): void;
+  error(message: string, ...fields: Record<string, unknown>[]): void;
+}
+
+export interface RenewalDeps {
+  readonly vault: VaultPort;
+  readonly store: SecretsStore;
+  readonly notifier: Notifier;
+  readonly logger: RunLogger;
+  readonly now: () => number;
+  readonly requestToken: (...parts: string[]) => string;
+}
+
+export interface RunRequest {
+  readonly runId: string;
+  /** Names of the targets to process; all when absent. Unknown names are rejected by the caller. */
+  readonly targets?: readonly string[];
+  readonly dryRun: boolean;
+  readonly forceRelogin: boolean;
+  /** Epoch ms after which no call may still be running. */
+  readonly deadlineAtMs: number;
+}
+
+export interface RunResult {
+  readonly report: RunReport;
+  readonly publishFailures: number;
+}
+
+/** The secret ids one target needs. */
+export function secretIdsOf(target: TargetConfig): string[] {
+  return [target.tokenSecretId, target.approle.secretId, ...target.leases.map((l) => l.secretId)];
+}
+
+/** INFO problems are only published when the target's config asks for them. */
+export function shouldPublish(problem: Problem, target: TargetConfig): boolean {
+  if (problem.severity !== Severity.Info) {
+    return true;
+  }
+  if (problem.code === ProblemCode.Relogin || problem.code === ProblemCode.TokenMaxTtlNear) {
+    return target.notify.onRelogin;
+  }
+  if (problem.code === ProblemCode.LeaseReissued) {
+    return target.notify.onReissue;
+  }
+  return false;
+}
+
+function skippedReport(target: TargetConfig, problem: Problem): TargetReport {
+  return {
+    target: target.name,
+    status: TargetStatus.Skipped,
+    token: { outcome: TokenOutcome.Untouched, reason: 'deadline' },
+    leases: target.leases.map((l) => ({ name: l.name, outcome: 'skipped', reason: 'deadline' })),
+    problems: [problem],
+    writes: 0,
+    durationMs: 0,
+  };
+}
+
+function soonestExpirySeconds(reports: readonly TargetReport[]): number | undefined {
+  const ttls = reports.flatMap((r) => [
+    ...(r.token.ttlSeconds === undefined ? [] : [r.token.ttlSeconds]),
+    ...r.leases.flatMap((l) => (l.ttlSeconds === undefined ? [] : [l.ttlSeconds])),
+  ]);
+  return ttls.length === 0 ? undefined : Math.min(...ttls);
+}
+
+export async function runRenewal(
+  config: RenewerConfig,
+  deps: RenewalDeps,
+  request: RunRequest,
+): Promise<RunResult> {
+  const startedMs = deps.now();
+  const selected =
+    request.targets === undefined
+      ? config.targets
+      : config.targets.filter((t) => request.targets?.includes(t.name));
+  const signal = AbortSignal.timeout(Math.max(1, request.deadlineAtMs - startedMs));
+
+  const secretIds = [...new Set(selected.flatMap(secretIdsOf))];
+  const secrets: ReadonlyMap<string, SecretReadResult> = await deps.store.readMany(secretIds, {
+    signal,
+  });
+
+  const context: RunContext = {
+    vault: deps.vault,
+    store: deps.store,
+    now: deps.now,
+    scheduleIntervalSeconds: config.scheduleIntervalSeconds,
+    dryRun: request.dryRun,
+    forceRelogin: request.forceRelogin,
+    signal,
+    requestToken: deps.requestToken,
+  };
+
+  let published = 0;
+  let publishFailures = 0;
+  const publishLimit = pLimit(PUBLISH_CONCURRENCY);
+  const publishing: Promise<void>[] = [];
+  const publish = (target: TargetConfig, problems: readonly Problem[]): void => {
+    for (const problem of problems.filter((p) => shouldPublish(p, target))) {
+      const message = composeMessage(problem, target, {
+        runId: request.runId,
+        occurredAt: new Date(deps.now()).toISOString(),
+        intervalSeconds: config.scheduleIntervalSeconds,
+        dryRun: request.dryRun,
+      });
+      publishing.push(
+        publishLimit(async () => {
+          try {
+            // Publishing gets its own short budget: a message about a slow
+            // Vault must still go out when the run's deadline has passed.
+            await deps.notifier.publish(message, { signal: AbortSignal.timeout(10_000) });
+            published += 1;
+          } catch (error) {
+            publishFailures += 1;
+            deps.logger.error('could not publish notification', {
+              target: target.name,
+              event: problem.code,
+              severity: problem.severity,
+              error: describeAnswer(error),
+            });
+          }
+        }),
+      );
+    }
+  };
+
+  const limit = pLimit(config.concurrency);
+  const reports = await Promise.all(
+    selected.map((target) =>
+      limit(async (): Promise<TargetReport> => {
+        const remainingMs = request.deadlineAtMs - deps.now();
+        const report =
+          remainingMs < MIN_TARGET_BUDGET_MS
+            ? skippedReport(target, {
+                code: ProblemCode.DeadlineSkipped,
+                severity: Severity.Error,
+                summary: `Not processed: only ${Math.max(0, remainingMs)}ms were left before the invocation deadline.`,
+              })
+            : await runTarget(target, secrets, context);
+        logTarget(deps.logger, report);
+        publish(target, report.problems);
+        return report;
+      }),
+    ),
+  );
+  await Promise.all(publishing);
+
+  const count = (status: TargetStatus): number => reports.filter((r) => r.status === status).length;
+  const soonest = soonestExpirySeconds(reports);
+  const report: RunReport = {
+    runId: request.runId,
+    dryRun: request.dryRun,
+    startedAt: new Date(startedMs).toISOString(),
+    durationMs: deps.now() - startedMs,
+    summary: {
+      targets: reports.length,
+      ok: count(TargetStatus.Ok),
+      changed: count(TargetStatus.Changed),
+      failed: count(TargetStatus.Failed),
+      skipped: count(TargetStatus.Skipped),
+      problems: reports.reduce((n, r) => n + r.problems.length, 0),
+      ...(soonest === undefined ? {} : { soonestExpirySeconds: soonest }),
+    },
+    notifications: { published, failed: publishFailures },
+    targets: reports,
+  };
+  return { report, publishFailures };
+}
+
+function logTarget(logger: RunLogger, report: TargetReport): void {
+  const fields = {
+    target: report.target,
+    status: report.status,
+    token: report.token,
+    leases: report.leases,
+    writes: report.writes,
+    durationMs: report.durationMs,
+  };
+  logger.info('target processed', fields);
+  for (const problem of report.problems) {
+    const entry = { target: report.target, problem };
+    if (problem.severity === Severity.Critical || problem.severity === Severity.Error) {
+      logger.error(problem.summary, entry);
+    } else if (problem.severity === Severity.Warning) {
+      logger.warn(problem.summary, entry);
+    } else {
+      logger.info(problem.summary, entry);
+    }
+  }
+}
