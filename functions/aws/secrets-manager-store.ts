@@ -1,0 +1,216 @@
+import {
+  type APIErrorType,
+  BatchGetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+  type SecretValueEntry,
+} from '@aws-sdk/client-secrets-manager';
+import pLimit from 'p-limit';
+import type {
+  SecretReadFailure,
+  SecretReadResult,
+  SecretsStore,
+  SecretWrite,
+} from '../renewal/store-port.js';
+import { type AwsFailure, describeAwsFailure, SecretWriteError } from './errors.js';
+
+/** BatchGetSecretValue accepts at most 20 ids in `SecretIdList`; the SDK does not check it, the service does (aws-facts §1.2). */
+export const BATCH_GET_MAX_IDS = 20;
+/** Batches in flight at once; BatchGetSecretValue's quota is 100 calls/s per region (aws-facts §1.3). */
+export const DEFAULT_BATCH_CONCURRENCY = 4;
+
+/** Failure code for a secret that holds SecretBinary: the renewer only reads JSON in SecretString. */
+export const BINARY_SECRET_UNSUPPORTED = 'BinarySecretUnsupported';
+/** Same code AWS uses, so callers handle "missing" one way however it was detected. */
+const NOT_FOUND = 'ResourceNotFoundException';
+
+export interface SecretsManagerStoreOptions {
+  readonly client: SecretsManagerClient;
+  /** Defaults to {@link DEFAULT_BATCH_CONCURRENCY}. */
+  readonly batchConcurrency?: number;
+}
+
+type SendOptions = { abortSignal?: AbortSignal };
+
+export function createSecretsManagerStore(options: SecretsManagerStoreOptions): SecretsStore {
+  const { client } = options;
+  const batchConcurrency = options.batchConcurrency ?? DEFAULT_BATCH_CONCURRENCY;
+  if (!Number.isInteger(batchConcurrency) || batchConcurrency < 1) {
+    throw new RangeError(`batchConcurrency must be an integer >= 1, got ${batchConcurrency}`);
+  }
+
+  async function readBatch(
+    ids: readonly string[],
+    sendOptions: SendOptions,
+  ): Promise<Map<string, SecretReadResult>> {
+    const entries: SecretValueEntry[] = [];
+    const errors: APIErrorType[] = [];
+    let batchFailure: AwsFailure | undefined;
+    try {
+      // With SecretIdList AWS answers in one page; follow NextToken anyway so a
+      // paged answer can never turn unread secrets into "not found". Each page
+      // holds at least one secret, hence the bound.
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const output = await client.send(
+          new BatchGetSecretValueCommand({
+            SecretIdList: [...ids],
+            ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+          }),
+          sendOptions,
+        );
+        entries.push(...(output.SecretValues ?? []));
+        errors.push(...(output.Errors ?? []));
+        nextToken = output.NextToken;
+        pages += 1;
+      } while (nextToken !== undefined && pages < ids.length);
+    } catch (error) {
+      // Throttling after the SDK's retries, AccessDenied on the batch action, a
+      // network error or the deadline: every id not yet answered fails with it.
+      batchFailure = describeAwsFailure(error);
+    }
+
+    const entryIndex = indexEntries(entries);
+    const errorIndex = indexErrors(errors);
+    const results = new Map<string, SecretReadResult>();
+    for (const secretId of ids) {
+      const entry = entryIndex.get(secretId);
+      if (entry !== undefined) {
+        results.set(secretId, toResult(secretId, entry));
+        continue;
+      }
+      const apiError = errorIndex.get(secretId);
+      if (apiError !== undefined) {
+        results.set(
+          secretId,
+          failed(secretId, apiError.ErrorCode ?? 'UnknownError', apiError.Message ?? ''),
+        );
+        continue;
+      }
+      results.set(
+        secretId,
+        batchFailure === undefined
+          ? failed(
+              secretId,
+              NOT_FOUND,
+              'BatchGetSecretValue returned neither a value nor an error for this id.',
+            )
+          : failed(secretId, batchFailure.code, batchFailure.message),
+      );
+    }
+    return results;
+  }
+
+  return {
+    async readMany(secretIds, readOptions) {
+      const uniqueIds = [...new Set(secretIds)];
+      const sendOptions = toSendOptions(readOptions?.signal);
+      const limit = pLimit(batchConcurrency);
+      const batches = await Promise.all(
+        chunk(uniqueIds, BATCH_GET_MAX_IDS).map((ids) => limit(() => readBatch(ids, sendOptions))),
+      );
+      const byId = new Map<string, SecretReadResult>();
+      for (const batch of batches) {
+        for (const [secretId, result] of batch) byId.set(secretId, result);
+      }
+      // Caller's order, whatever order the batches finished in.
+      const results = new Map<string, SecretReadResult>();
+      for (const secretId of uniqueIds) {
+        const result = byId.get(secretId);
+        if (result !== undefined) results.set(secretId, result);
+      }
+      return results;
+    },
+
+    async write(request: SecretWrite, writeOptions) {
+      try {
+        const output = await client.send(
+          new PutSecretValueCommand({
+            SecretId: request.secretId,
+            SecretString: request.value,
+            ClientRequestToken: request.clientRequestToken,
+          }),
+          toSendOptions(writeOptions?.signal),
+        );
+        // The token becomes the VersionId (PutSecretValue model docs), so it is
+        // the right answer should a response ever omit it.
+        return output.VersionId ?? request.clientRequestToken;
+      } catch (error) {
+        throw new SecretWriteError(request.secretId, describeAwsFailure(error, [request.value]), {
+          cause: error,
+        });
+      }
+    },
+  };
+}
+
+function toSendOptions(signal: AbortSignal | undefined): SendOptions {
+  return signal === undefined ? {} : { abortSignal: signal };
+}
+
+function toResult(secretId: string, entry: SecretValueEntry): SecretReadResult {
+  if (entry.SecretString === undefined) {
+    return entry.SecretBinary === undefined
+      ? failed(secretId, NOT_FOUND, 'The secret version has no SecretString.')
+      : failed(
+          secretId,
+          BINARY_SECRET_UNSUPPORTED,
+          'The secret holds SecretBinary; only SecretString is supported.',
+        );
+  }
+  if (entry.VersionId === undefined) {
+    return failed(secretId, 'MalformedResponse', 'BatchGetSecretValue returned no VersionId.');
+  }
+  return { ok: true, secret: { secretId, value: entry.SecretString, versionId: entry.VersionId } };
+}
+
+function failed(secretId: string, code: string, message: string): SecretReadResult {
+  const failure: SecretReadFailure = { secretId, code, message };
+  return { ok: false, failure };
+}
+
+/**
+ * A caller may name a secret by its name, its full ARN or its ARN without
+ * the 6-character suffix; AWS answers with ARN and Name. Index each answer
+ * under every form so it maps back to whichever id the caller asked for.
+ */
+function indexEntries(entries: readonly SecretValueEntry[]): Map<string, SecretValueEntry> {
+  const index = new Map<string, SecretValueEntry>();
+  for (const entry of entries) {
+    for (const key of [entry.Name, ...(entry.ARN === undefined ? [] : arnForms(entry.ARN))]) {
+      if (key !== undefined) index.set(key, entry);
+    }
+  }
+  return index;
+}
+
+/** `Errors[].SecretId` echoes the id as requested; index ARN forms too in case AWS answers with one. */
+function indexErrors(errors: readonly APIErrorType[]): Map<string, APIErrorType> {
+  const index = new Map<string, APIErrorType>();
+  for (const error of errors) {
+    if (error.SecretId === undefined) continue;
+    for (const key of [error.SecretId, ...arnForms(error.SecretId)]) {
+      if (!index.has(key)) index.set(key, error);
+    }
+  }
+  return index;
+}
+
+/** Secret ARN: `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>` (aws-facts §1.2). */
+const SECRET_ARN = /^(arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+))-[A-Za-z0-9]{6}$/;
+
+function arnForms(id: string): string[] {
+  const match = SECRET_ARN.exec(id);
+  if (match === null) return [];
+  const [arn, partialArn, name] = match;
+  return [arn, partialArn, name].filter((form) => form !== undefined);
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) {
+    chunks.push(items.slice(start, start + size));
+  }
+  return chunks;
+}

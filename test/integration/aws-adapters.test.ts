@@ -1,0 +1,354 @@
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  SNSClient,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import pLimit from 'p-limit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { PublishError, SecretWriteError } from '../../functions/aws/errors.js';
+import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
+import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
+import type { OutgoingMessage } from '../../functions/renewal/notifier-port.js';
+import { stackEnv, uniqueName } from '../support/stack-env.js';
+
+/*
+ * The adapters against the real moto server of the local stack, through the
+ * real SDK clients. Clients get explicit endpoints: process.env is not touched.
+ *
+ * Where moto differs from AWS (moto 5.2):
+ * - BatchGetSecretValue does not enforce the 20-id limit of SecretIdList; AWS
+ *   rejects 21. The 3-call assertion below is what keeps the store honest.
+ * - Publish to a topic that does not exist answers `NotFound` "Endpoint does
+ *   not exist" (moto falls back to its platform-endpoint table); AWS says
+ *   "Topic does not exist". Same code, so the same PublishError.code.
+ * - Publish accepts a 100-character Subject (AWS: under 100) and measures the
+ *   256 KiB limit in characters without the attributes (AWS: UTF-8 bytes of
+ *   body plus attributes). The notifier validates before sending, so neither
+ *   reaches moto.
+ * - Secrets Manager's ResourceNotFoundException comes with HTTP 404; AWS
+ *   sends 400 for client errors of its JSON protocol (aws-facts §2.4).
+ * - PutSecretValue with a used ClientRequestToken and a different value is
+ *   `ResourceExistsException`; for AWS the exact code is UNCONFIRMED
+ *   (aws-facts §1.1).
+ * - No IAM: AccessDenied (per secret or for a whole batch) cannot happen here;
+ *   the unit tests cover a whole batch failing.
+ */
+
+const env = stackEnv();
+const credentials = {
+  accessKeyId: env.AWS_ACCESS_KEY_ID,
+  secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+};
+const secretsManager = new SecretsManagerClient({
+  region: env.AWS_REGION,
+  endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+  credentials,
+});
+const sns = new SNSClient({
+  region: env.AWS_REGION,
+  endpoint: env.AWS_ENDPOINT_URL_SNS,
+  credentials,
+});
+const sqs = new SQSClient({
+  region: env.AWS_REGION,
+  endpoint: env.AWS_ENDPOINT_URL_SQS,
+  credentials,
+});
+
+/** Deleted after the run, so pointing the suite at a real account leaves nothing behind. */
+const createdSecretIds: string[] = [];
+
+afterAll(async () => {
+  const limit = pLimit(8);
+  await Promise.all(
+    createdSecretIds.map((secretId) =>
+      limit(() =>
+        secretsManager.send(
+          new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }),
+        ),
+      ),
+    ),
+  );
+  secretsManager.destroy();
+  sns.destroy();
+  sqs.destroy();
+});
+
+/** A client of its own for the store under test, counting calls per command. */
+function countingSecretsManagerClient(): {
+  client: SecretsManagerClient;
+  callsOf: (commandName: string) => number;
+} {
+  const client = new SecretsManagerClient({
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    credentials,
+  });
+  const calls = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = context.commandName ?? '';
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  return { client, callsOf: (commandName) => calls.get(commandName) ?? 0 };
+}
+
+async function createSecret(
+  name: string,
+  value: { SecretString: string } | { SecretBinary: Uint8Array },
+): Promise<{ arn: string; versionId: string }> {
+  const created = await secretsManager.send(new CreateSecretCommand({ Name: name, ...value }));
+  createdSecretIds.push(name);
+  if (created.ARN === undefined || created.VersionId === undefined) {
+    throw new Error(`CreateSecret ${name} answered without ARN or VersionId`);
+  }
+  return { arn: created.ARN, versionId: created.VersionId };
+}
+
+describe('SecretsManagerStore on moto', () => {
+  it('reads 45 secrets in 3 BatchGetSecretValue calls', async () => {
+    const prefix = uniqueName('read-many');
+    const names = Array.from({ length: 45 }, (_, i) => `${prefix}/secret-${i}`);
+    const limit = pLimit(8);
+    await Promise.all(
+      names.map((name) => limit(() => createSecret(name, { SecretString: `{"n":"${name}"}` }))),
+    );
+    const { client, callsOf } = countingSecretsManagerClient();
+
+    const results = await createSecretsManagerStore({ client }).readMany(names);
+
+    expect(callsOf('BatchGetSecretValueCommand')).toBe(3);
+    expect([...results.keys()]).toEqual(names);
+    for (const name of names) {
+      expect(results.get(name)).toMatchObject({
+        ok: true,
+        secret: { secretId: name, value: `{"n":"${name}"}` },
+      });
+    }
+    client.destroy();
+  });
+
+  it('keeps a missing id as its own failure while the others succeed', async () => {
+    const prefix = uniqueName('missing');
+    const present = [`${prefix}/one`, `${prefix}/two`];
+    const missing = `${prefix}/never-created`;
+    for (const name of present) await createSecret(name, { SecretString: 'x' });
+    const store = createSecretsManagerStore({ client: secretsManager });
+
+    const results = await store.readMany([present[0] as string, missing, present[1] as string]);
+
+    expect(results.get(present[0] as string)?.ok).toBe(true);
+    expect(results.get(present[1] as string)?.ok).toBe(true);
+    expect(results.get(missing)).toMatchObject({
+      ok: false,
+      failure: { secretId: missing, code: 'ResourceNotFoundException' },
+    });
+  });
+
+  it('resolves a secret asked for by name, by ARN and by ARN without its suffix', async () => {
+    const name = uniqueName('by-id-form');
+    const { arn, versionId } = await createSecret(name, { SecretString: '{"token":"t"}' });
+    const partialArn = arn.slice(0, -'-AbC123'.length);
+    const store = createSecretsManagerStore({ client: secretsManager });
+
+    const results = await store.readMany([name, arn, partialArn]);
+
+    for (const id of [name, arn, partialArn]) {
+      expect(results.get(id)).toEqual({
+        ok: true,
+        secret: { secretId: id, value: '{"token":"t"}', versionId },
+      });
+    }
+  });
+
+  it('reports a binary-only secret as BinarySecretUnsupported', async () => {
+    const name = uniqueName('binary');
+    await createSecret(name, { SecretBinary: new Uint8Array([0xde, 0xad, 0xbe, 0xef]) });
+
+    const results = await createSecretsManagerStore({ client: secretsManager }).readMany([name]);
+
+    expect(results.get(name)).toMatchObject({
+      ok: false,
+      failure: { secretId: name, code: 'BinarySecretUnsupported' },
+    });
+  });
+
+  it('writes a new version: AWSCURRENT moves to it, AWSPREVIOUS keeps the old one', async () => {
+    const name = uniqueName('write');
+    const first = await createSecret(name, { SecretString: '{"token":"old"}' });
+    const token = deterministicRequestToken(name, 'accessor-new');
+    const store = createSecretsManagerStore({ client: secretsManager });
+
+    const versionId = await store.write({
+      secretId: name,
+      value: '{"token":"new"}',
+      clientRequestToken: token,
+    });
+
+    expect(versionId).toBe(token);
+    const current = await secretsManager.send(new GetSecretValueCommand({ SecretId: name }));
+    expect(current).toMatchObject({ VersionId: token, SecretString: '{"token":"new"}' });
+    const previous = await secretsManager.send(
+      new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSPREVIOUS' }),
+    );
+    expect(previous).toMatchObject({ VersionId: first.versionId, SecretString: '{"token":"old"}' });
+  });
+
+  it('creates one version when the same token and value are written twice', async () => {
+    const name = uniqueName('idempotent');
+    const first = await createSecret(name, { SecretString: '{"token":"old"}' });
+    const write = {
+      secretId: name,
+      value: '{"token":"new"}',
+      clientRequestToken: deterministicRequestToken(name, 'accessor-new'),
+    };
+    const store = createSecretsManagerStore({ client: secretsManager });
+
+    await store.write(write);
+    await store.write(write);
+
+    const listed = await secretsManager.send(new ListSecretVersionIdsCommand({ SecretId: name }));
+    const stagesById = Object.fromEntries(
+      (listed.Versions ?? []).map((version) => [version.VersionId, version.VersionStages]),
+    );
+    expect(stagesById).toEqual({
+      [first.versionId]: ['AWSPREVIOUS'],
+      [write.clientRequestToken]: ['AWSCURRENT'],
+    });
+  });
+
+  it('refuses another value under a used token with a SecretWriteError that omits the value', async () => {
+    const name = uniqueName('token-reuse');
+    await createSecret(name, { SecretString: '{"token":"old"}' });
+    const clientRequestToken = deterministicRequestToken(name, 'accessor-new');
+    const store = createSecretsManagerStore({ client: secretsManager });
+    await store.write({ secretId: name, value: '{"token":"first"}', clientRequestToken });
+
+    const planted = '{"token":"hvs.PLANTED-SECOND"}';
+    const rewriting = store.write({ secretId: name, value: planted, clientRequestToken });
+
+    const error = await rewriting.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SecretWriteError);
+    expect(error).toMatchObject({ secretId: name, code: 'ResourceExistsException' });
+    expect((error as Error).message).not.toContain('hvs.PLANTED-SECOND');
+  });
+
+  it('throws SecretWriteError with the AWS code when the secret does not exist', async () => {
+    const name = uniqueName('write-missing');
+
+    const writing = createSecretsManagerStore({ client: secretsManager }).write({
+      secretId: name,
+      value: '{"token":"t"}',
+      clientRequestToken: deterministicRequestToken(name),
+    });
+
+    await expect(writing).rejects.toBeInstanceOf(SecretWriteError);
+    // No httpStatusCode here: moto answers 404, AWS's JSON protocol answers 400.
+    await expect(writing).rejects.toMatchObject({
+      secretId: name,
+      code: 'ResourceNotFoundException',
+    });
+  });
+});
+
+describe('SnsNotifier on moto', () => {
+  const message: OutgoingMessage = {
+    subject: '[CRITICAL] billing-api: Vault token expires in 12 minutes',
+    body: 'The Vault token of billing-api could not be renewed — it dies in 12 minutes.\n\n{"version":1,"event":"token.renew-failed"}',
+    attributes: { severity: 'CRITICAL', target: 'billing-api', event: 'token.renew-failed' },
+  };
+  let topicArn: string;
+  let queueUrl: string;
+
+  beforeAll(async () => {
+    const created = await sns.send(new CreateTopicCommand({ Name: uniqueName('alerts') }));
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('alerts-sink') }));
+    if (created.TopicArn === undefined || queue.QueueUrl === undefined) {
+      throw new Error('CreateTopic or CreateQueue answered without an ARN or URL');
+    }
+    topicArn = created.TopicArn;
+    queueUrl = queue.QueueUrl;
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: attributes.Attributes?.QueueArn,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await sns.send(new DeleteTopicCommand({ TopicArn: topicArn }));
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+  });
+
+  async function receiveOne(): Promise<Message> {
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        WaitTimeSeconds: 2,
+        MaxNumberOfMessages: 10,
+      }),
+    );
+    expect(received.Messages).toHaveLength(1);
+    return received.Messages?.[0] as Message;
+  }
+
+  it('delivers Subject, Message and MessageAttributes intact to a subscribed queue', async () => {
+    await createSnsNotifier({ client: sns, topicArn }).publish(message);
+
+    // Without raw delivery SQS receives the SNS JSON envelope.
+    const envelope = JSON.parse((await receiveOne()).Body ?? '{}');
+    expect(envelope).toMatchObject({
+      Type: 'Notification',
+      TopicArn: topicArn,
+      Subject: message.subject,
+      Message: message.body,
+      MessageAttributes: {
+        severity: { Type: 'String', Value: 'CRITICAL' },
+        target: { Type: 'String', Value: 'billing-api' },
+        event: { Type: 'String', Value: 'token.renew-failed' },
+      },
+    });
+  });
+
+  it('throws PublishError with the AWS code when the topic does not exist', async () => {
+    const missingTopicArn = topicArn.replace(/:[^:]+$/, `:${uniqueName('no-such-topic')}`);
+
+    const publishing = createSnsNotifier({ client: sns, topicArn: missingTopicArn }).publish(
+      message,
+    );
+
+    const error = await publishing.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PublishError);
+    expect(error).toMatchObject({
+      topicArn: missingTopicArn,
+      code: 'NotFoundException',
+      httpStatusCode: 404,
+    });
+    expect((error as Error).message).not.toContain(message.body);
+  });
+});
