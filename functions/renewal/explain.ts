@@ -76,13 +76,6 @@ export function explain(
         likelyCause: `Vault grants the token less than two schedule intervals (${intervalSeconds}s each), so one missed run lets it expire. Logging in again would not help: a new token gets the same TTL.`,
         fix: `Raise the role's TTL or period above ${2 * intervalSeconds}s (vault write ${role} token_ttl=${4 * intervalSeconds}s), or run the schedule more often.`,
       };
-    case ProblemCode.TokenMaxTtlNear:
-      return {
-        title: 'token near max TTL, logging in again',
-        likelyCause:
-          'The token reached its max TTL (role token_max_ttl, explicit max TTL, or the mount/system max of 768h).',
-        fix: `Nothing to do: the renewer logs in again before the max TTL. To log in less often, raise token_max_ttl: vault write ${role} token_max_ttl=768h`,
-      };
     case ProblemCode.Relogin:
       return {
         title: 'logged in again',

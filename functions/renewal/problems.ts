@@ -14,7 +14,6 @@ export const ProblemCode = {
   TokenRoot: 'token-root',
   TokenRenewDenied: 'token-renew-denied',
   TokenTtlBelowHorizon: 'token-ttl-below-horizon',
-  TokenMaxTtlNear: 'token-max-ttl-near',
   // Logging in again
   Relogin: 'relogin',
   ReloginBadCredentials: 'relogin-bad-credentials',

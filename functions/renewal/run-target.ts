@@ -50,6 +50,17 @@ export interface RunContext {
   readonly requestToken: (...parts: string[]) => string;
 }
 
+/** Why a re-login happened, in words, for the INFO message. */
+const RELOGIN_WHY: Partial<Record<TokenReason, string>> = {
+  [TokenReason.MaxTtlInsideHorizon]: 'the token reaches its max TTL within two schedule intervals',
+  [TokenReason.Requested]: 'an operator asked for it',
+  [TokenReason.Absent]: 'the token secret held no token yet',
+  [TokenReason.Invalid]: 'the stored token was invalid',
+  [TokenReason.NotRenewable]: 'the stored token was not renewable',
+  [TokenReason.Batch]: 'the stored token was a batch token',
+  [TokenReason.RenewDenied]: 'the token may not renew itself',
+};
+
 interface ActiveToken {
   readonly token: string;
   readonly accessor: string | undefined;
@@ -392,13 +403,6 @@ class TargetRun {
           ...ttl,
           ...(info === undefined ? {} : { facts: { policies: info.policies.join(',') } }),
         };
-      case TokenReason.MaxTtlInsideHorizon:
-        return {
-          code: ProblemCode.TokenMaxTtlNear,
-          severity: Severity.Info,
-          summary: `The token reaches its max TTL within two schedule intervals (${decision.ttlSeconds}s left). Logging in again now.`,
-          ...ttl,
-        };
       default:
         return undefined;
     }
@@ -533,7 +537,7 @@ class TargetRun {
     this.problems.push({
       code: ProblemCode.Relogin,
       severity: Severity.Info,
-      summary: `Logged in again with AppRole (${decision.reason}); the new token is stored. The old token was not revoked.`,
+      summary: `Logged in again with AppRole (${RELOGIN_WHY[decision.reason] ?? decision.reason}); the new token is stored. The old token was not revoked.`,
       secondsUntilExpiry: verified.ttlSeconds,
     });
     return { token: login.token, accessor: verified.accessor };

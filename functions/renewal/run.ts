@@ -64,7 +64,7 @@ export function shouldPublish(problem: Problem, target: TargetConfig): boolean {
   if (problem.severity !== Severity.Info) {
     return true;
   }
-  if (problem.code === ProblemCode.Relogin || problem.code === ProblemCode.TokenMaxTtlNear) {
+  if (problem.code === ProblemCode.Relogin) {
     return target.notify.onRelogin;
   }
   if (problem.code === ProblemCode.LeaseReissued) {
