@@ -1,0 +1,415 @@
+/**
+ * Seeds targets on the local stack through the real Vault HTTP API and the
+ * real AWS SDK (moto): AppRole roles and policies, logged-in tokens, database
+ * leases, the Secrets Manager secrets that hold them, and an SNS topic with an
+ * SQS queue subscribed to it. Used by `npm start` and the integration tests.
+ */
+
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { vaultApi } from './openbao.js';
+import type { StackEnv } from './stack.js';
+import { configureDatabaseEngine, type DatabaseEngine } from './stack.js';
+
+export interface AwsTestClients {
+  readonly secretsManager: SecretsManagerClient;
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+}
+
+/** SDK clients pointed explicitly at the stack's endpoints (process.env untouched). */
+export function awsClientsFor(env: StackEnv): AwsTestClients {
+  const base = {
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+  return {
+    secretsManager: new SecretsManagerClient({
+      ...base,
+      endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    }),
+    sns: new SNSClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_SNS }),
+    sqs: new SQSClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_SQS }),
+  };
+}
+
+export interface ReceivedNotification {
+  readonly subject: string;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface AlertSubscriber {
+  readonly topicArn: string;
+  readonly queueUrl: string;
+  /** Drains the queue until `count` messages arrived or `timeoutMs` passed; then a short extra drain. */
+  receive(count: number, timeoutMs?: number): Promise<ReceivedNotification[]>;
+}
+
+/** Vault role settings a seeded target gets. */
+export interface RoleSettings {
+  readonly tokenTtl: number;
+  readonly tokenMaxTtl: number;
+  readonly tokenType?: 'service' | 'batch';
+  readonly secretIdNumUses?: number;
+  readonly secretIdTtl?: number;
+  /** HCL of the role's policy; defaults to renew/lookup/leases + the database creds path. */
+  readonly policy?: string;
+  readonly noDefaultPolicy?: boolean;
+}
+
+export interface SeededTarget {
+  readonly name: string;
+  readonly roleName: string;
+  readonly roleId: string;
+  readonly secretId: string;
+  readonly token: string;
+  readonly accessor: string;
+  readonly tokenSecret: string;
+  readonly approleSecret: string;
+  readonly leases: readonly SeededLease[];
+}
+
+export interface SeededLease {
+  readonly name: string;
+  readonly secret: string;
+  readonly reissuePath: string;
+  readonly leaseId: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+function parseDatabaseUrl(url: string) {
+  const parsed = new URL(url);
+  return {
+    port: Number(parsed.port),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database: parsed.pathname.replace(/^\//, ''),
+  };
+}
+
+/** Standard policy of a managed workload token: what the renewer needs, plus its database role. */
+export function workloadPolicy(credsPaths: readonly string[]): string {
+  return [
+    'path "auth/token/renew-self" { capabilities = ["update"] }',
+    'path "auth/token/lookup-self" { capabilities = ["read"] }',
+    'path "sys/leases/renew" { capabilities = ["update"] }',
+    'path "sys/leases/lookup" { capabilities = ["update"] }',
+    'path "sys/capabilities-self" { capabilities = ["update"] }',
+    ...credsPaths.map((p) => `path "${p}" { capabilities = ["read"] }`),
+  ].join('\n');
+}
+
+export class Fleet {
+  public readonly aws: AwsTestClients;
+  public readonly approleMount: string;
+  private databaseEngine: DatabaseEngine | undefined;
+  private mounted = false;
+
+  public constructor(
+    public readonly env: StackEnv,
+    /** Unique prefix for every name this fleet creates. */
+    public readonly prefix: string,
+  ) {
+    this.aws = awsClientsFor(env);
+    this.approleMount = `${prefix}-approle`;
+  }
+
+  /** Vault API with the root token. */
+  public vault(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+    token = this.env.VAULT_TOKEN,
+  ): Promise<unknown> {
+    return vaultApi(this.env.VAULT_ADDR, method, `/v1/${path}`, {
+      token,
+      ...(body === undefined ? {} : { body }),
+    });
+  }
+
+  private async ensureApproleMount(): Promise<void> {
+    if (!this.mounted) {
+      await this.vault('POST', `sys/auth/${this.approleMount}`, { type: 'approle' });
+      this.mounted = true;
+    }
+  }
+
+  /** The database engine (mounted once per fleet) with one role per call. */
+  public async databaseRole(roleName: string, defaultTtl: number, maxTtl: number): Promise<string> {
+    const postgres = parseDatabaseUrl(this.env.DATABASE_URL);
+    if (this.databaseEngine === undefined) {
+      this.databaseEngine = await configureDatabaseEngine({
+        vaultAddr: this.env.VAULT_ADDR,
+        token: this.env.VAULT_TOKEN,
+        mount: `${this.prefix}-db`,
+        postgres,
+        roleName,
+        defaultTtl,
+        maxTtl,
+      });
+      return this.databaseEngine.credsPath;
+    }
+    const mount = this.databaseEngine.mount;
+    const config = (await this.vault('GET', `${mount}/config/postgres`)) as {
+      data: { allowed_roles: string[] };
+    };
+    await this.vault('POST', `${mount}/config/postgres`, {
+      plugin_name: 'postgresql-database-plugin',
+      connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${postgres.port}/${postgres.database}?sslmode=disable`,
+      username: postgres.user,
+      password: postgres.password,
+      allowed_roles: [...config.data.allowed_roles, roleName],
+    });
+    await this.vault('POST', `${mount}/roles/${roleName}`, {
+      db_name: 'postgres',
+      creation_statements: [
+        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+      ],
+      default_ttl: defaultTtl,
+      max_ttl: maxTtl,
+    });
+    return `${mount}/creds/${roleName}`;
+  }
+
+  public async createSecret(name: string, value: string): Promise<string> {
+    const created = await this.aws.secretsManager.send(
+      new CreateSecretCommand({ Name: name, SecretString: value }),
+    );
+    return created.ARN ?? name;
+  }
+
+  public async secretValue(name: string): Promise<string> {
+    const got = await this.aws.secretsManager.send(new GetSecretValueCommand({ SecretId: name }));
+    return got.SecretString ?? '';
+  }
+
+  public async secretJson(name: string): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.secretValue(name)) as Record<string, unknown>;
+  }
+
+  public async versionCount(name: string): Promise<number> {
+    const listed = await this.aws.secretsManager.send(
+      new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated: true }),
+    );
+    return listed.Versions?.length ?? 0;
+  }
+
+  /** An AppRole role with its policy, a secret_id, and a first login. */
+  public async role(roleName: string, settings: RoleSettings, credsPaths: readonly string[] = []) {
+    await this.ensureApproleMount();
+    const policyName = `${this.prefix}-${roleName}`;
+    await this.vault('PUT', `sys/policies/acl/${policyName}`, {
+      policy: settings.policy ?? workloadPolicy(credsPaths),
+    });
+    await this.vault('POST', `auth/${this.approleMount}/role/${roleName}`, {
+      token_policies: [policyName],
+      token_ttl: settings.tokenTtl,
+      token_max_ttl: settings.tokenMaxTtl,
+      token_type: settings.tokenType ?? 'service',
+      secret_id_num_uses: settings.secretIdNumUses ?? 0,
+      secret_id_ttl: settings.secretIdTtl ?? 0,
+      token_no_default_policy: settings.noDefaultPolicy ?? false,
+    });
+    const roleId = (
+      (await this.vault('GET', `auth/${this.approleMount}/role/${roleName}/role-id`)) as {
+        data: { role_id: string };
+      }
+    ).data.role_id;
+    const secretId = (
+      (await this.vault('POST', `auth/${this.approleMount}/role/${roleName}/secret-id`, {})) as {
+        data: { secret_id: string };
+      }
+    ).data.secret_id;
+    return { roleId, secretId, policyName };
+  }
+
+  public async login(
+    roleId: string,
+    secretId: string,
+  ): Promise<{ token: string; accessor: string }> {
+    const answer = (await this.vault(
+      'POST',
+      `auth/${this.approleMount}/login`,
+      { role_id: roleId, secret_id: secretId },
+      '',
+    )) as { auth: { client_token: string; accessor: string } };
+    return { token: answer.auth.client_token, accessor: answer.auth.accessor };
+  }
+
+  /** Issues a lease with `token` (so it dies with that token). */
+  public async issueLease(token: string, path: string) {
+    const answer = (await this.vault('GET', path, undefined, token)) as {
+      lease_id: string;
+      lease_duration: number;
+      renewable: boolean;
+      data: { username: string; password: string };
+    };
+    return answer;
+  }
+
+  /**
+   * A complete target: role + policy + secret_id + token, its secrets, and
+   * `leaseCount` database leases issued with its token.
+   */
+  public async target(
+    name: string,
+    settings: RoleSettings,
+    options: {
+      readonly leases?: readonly { name: string; defaultTtl: number; maxTtl: number }[];
+      /** Store this instead of the logged-in token (e.g. a root or batch token). */
+      readonly storedToken?: string;
+      /** Store this instead of the real secret_id. */
+      readonly storedSecretId?: string;
+    } = {},
+  ): Promise<SeededTarget> {
+    const roleName = `${name}`;
+    const leaseSpecs = options.leases ?? [];
+    const credsPaths: string[] = [];
+    for (const lease of leaseSpecs) {
+      credsPaths.push(
+        await this.databaseRole(`${name}-${lease.name}`, lease.defaultTtl, lease.maxTtl),
+      );
+    }
+    const { roleId, secretId } = await this.role(roleName, settings, credsPaths);
+    const { token, accessor } = await this.login(roleId, secretId);
+    const storedToken = options.storedToken ?? token;
+    const tokenSecret = `${this.prefix}/${name}/token`;
+    const approleSecret = `${this.prefix}/${name}/approle`;
+    await this.createSecret(tokenSecret, JSON.stringify({ token: storedToken, owner: 'team-x' }));
+    await this.createSecret(
+      approleSecret,
+      JSON.stringify({ role_id: roleId, secret_id: options.storedSecretId ?? secretId }),
+    );
+    const leases: SeededLease[] = [];
+    for (const [index, lease] of leaseSpecs.entries()) {
+      const path = credsPaths[index] ?? '';
+      const issued = await this.issueLease(token, path);
+      const secret = `${this.prefix}/${name}/${lease.name}`;
+      await this.createSecret(
+        secret,
+        JSON.stringify({
+          lease_id: issued.lease_id,
+          lease_duration: issued.lease_duration,
+          renewable: issued.renewable,
+          data: issued.data,
+          path,
+        }),
+      );
+      leases.push({
+        name: lease.name,
+        secret,
+        reissuePath: path,
+        leaseId: issued.lease_id,
+        username: issued.data.username,
+        password: issued.data.password,
+      });
+    }
+    return {
+      name,
+      roleName,
+      roleId,
+      secretId,
+      token: storedToken,
+      accessor,
+      tokenSecret,
+      approleSecret,
+      leases,
+    };
+  }
+
+  /** The config entry for a seeded target, in the file format. */
+  public targetConfig(target: SeededTarget, extra: Record<string, unknown> = {}) {
+    return {
+      name: target.name,
+      tokenSecret: target.tokenSecret,
+      approle: { secret: target.approleSecret, mount: this.approleMount, role: target.roleName },
+      leases: target.leases.map((l) => ({
+        name: l.name,
+        secret: l.secret,
+        reissuePath: l.reissuePath,
+      })),
+      ...extra,
+    };
+  }
+
+  /** An SNS topic with an SQS queue subscribed to it, as a real subscriber would. */
+  public async subscriber(): Promise<AlertSubscriber> {
+    const { sns, sqs } = this.aws;
+    const topic = await sns.send(new CreateTopicCommand({ Name: `${this.prefix}-alerts` }));
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${this.prefix}-inbox` }));
+    const topicArn = topic.TopicArn ?? '';
+    const queueUrl = queue.QueueUrl ?? '';
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: attributes.Attributes?.QueueArn ?? '',
+      }),
+    );
+    return {
+      topicArn,
+      queueUrl,
+      receive: async (count, timeoutMs = 5_000) => {
+        const received: ReceivedNotification[] = [];
+        const drainUntil = async (deadline: number, want: number) => {
+          while (received.length < want && Date.now() < deadline) {
+            const batch = await sqs.send(
+              new ReceiveMessageCommand({
+                QueueUrl: queueUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: 1,
+              }),
+            );
+            const messages = batch.Messages ?? [];
+            for (const message of messages) {
+              const envelope = JSON.parse(message.Body ?? '{}') as {
+                Subject?: string;
+                Message: string;
+                MessageAttributes?: Record<string, { Value: string }>;
+              };
+              received.push({
+                subject: envelope.Subject ?? '',
+                body: envelope.Message,
+                attributes: Object.fromEntries(
+                  Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
+                ),
+              });
+            }
+            if (messages.length > 0) {
+              await sqs.send(
+                new DeleteMessageBatchCommand({
+                  QueueUrl: queueUrl,
+                  Entries: messages.map((m, i) => ({
+                    Id: String(i),
+                    ReceiptHandle: m.ReceiptHandle ?? '',
+                  })),
+                }),
+              );
+            }
+          }
+        };
+        await drainUntil(Date.now() + timeoutMs, count);
+        // Anything beyond the expected count would be a bug: look once more.
+        await drainUntil(Date.now() + 1_200, Number.POSITIVE_INFINITY);
+        return received;
+      },
+    };
+  }
+}

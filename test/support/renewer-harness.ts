@@ -1,0 +1,126 @@
+/**
+ * Builds the real renew handler (createRenewHandler with the real Vault
+ * client, Secrets Manager store and SNS notifier) against the local stack,
+ * and captures everything it writes to stdout/stderr (Powertools logs and EMF
+ * metrics) so tests can assert on logs and scan them for planted secrets.
+ */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
+import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
+import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
+import { parseConfig } from '../../functions/config/load.js';
+import type { RenewerConfig } from '../../functions/config/types.js';
+import { createVaultClient, type VaultClient } from '../../functions/vault/client.js';
+import type { StackEnv } from '../stack/stack.js';
+
+export interface HarnessOptions {
+  readonly env: StackEnv;
+  /** The config in the file format (object), parsed by the real loader. */
+  readonly config: Record<string, unknown>;
+  readonly topicArn: string;
+  /** Override endpoints, e.g. a fault proxy in front of moto or OpenBao. */
+  readonly secretsManagerEndpoint?: string;
+  readonly snsEndpoint?: string;
+  readonly vaultRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  readonly awsMaxAttempts?: number;
+}
+
+export interface Harness {
+  readonly config: RenewerConfig;
+  readonly handler: RenewHandler;
+  readonly vault: VaultClient;
+  /** Every line the handler's logger and metrics printed. */
+  readonly output: string[];
+  /** Invokes like Lambda would, with `remainingMs` left. */
+  invoke(event: unknown, remainingMs?: number): Promise<Awaited<ReturnType<RenewHandler>>>;
+  close(): Promise<void>;
+}
+
+/** Captures process.stdout/stderr writes while `fn` runs (Powertools writes through them). */
+async function capturing<T>(sink: string[], fn: () => Promise<T>): Promise<T> {
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const grab =
+    (original: typeof out) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      // Set SHOW_RENEWER_LOGS=1 to see the handler's logs while debugging a test.
+      return process.env.SHOW_RENEWER_LOGS
+        ? (original as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
+        : true;
+    };
+  process.stdout.write = grab(out) as typeof process.stdout.write;
+  process.stderr.write = grab(err) as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+export function createHarness(options: HarnessOptions): Harness {
+  const { env } = options;
+  const config = parseConfig(JSON.stringify(options.config), { format: 'json' });
+  const base = {
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+    maxAttempts: options.awsMaxAttempts ?? 3,
+  };
+  const secretsManager = new SecretsManagerClient({
+    ...base,
+    endpoint: options.secretsManagerEndpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+  });
+  const sns = new SNSClient({ ...base, endpoint: options.snsEndpoint ?? env.AWS_ENDPOINT_URL_SNS });
+  const vault = createVaultClient({
+    retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
+  });
+  const handler = createRenewHandler({
+    config,
+    vault,
+    store: createSecretsManagerStore({ client: secretsManager }),
+    notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
+    logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
+    metrics: new Metrics({ namespace: 'VaultRenewerTest', serviceName: 'vault-renewer' }),
+    requestToken: deterministicRequestToken,
+  });
+  const output: string[] = [];
+  return {
+    config,
+    handler,
+    vault,
+    output,
+    invoke: (event, remainingMs = 60_000) => {
+      const deadline = Date.now() + remainingMs;
+      return capturing(output, () =>
+        handler(event, {
+          awsRequestId: `test-${Math.random().toString(16).slice(2)}`,
+          getRemainingTimeInMillis: () => deadline - Date.now(),
+        }),
+      );
+    },
+    close: async () => {
+      await vault.close();
+      secretsManager.destroy();
+      sns.destroy();
+    },
+  };
+}
+
+/** The standard scheduled event EventBridge sends. */
+export const SCHEDULED_EVENT = {
+  version: '0',
+  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: '2026-11-26T12:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:123456789012:rule/vault-renewer-renew'],
+  detail: {},
+} as const;
