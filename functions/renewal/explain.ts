@@ -41,7 +41,7 @@ export function explain(
         title: 'token expired or revoked',
         likelyCause:
           'Nobody renewed the token in time, it reached its max TTL, or it was revoked. Its leases died with it.',
-        fix: `If the re-login below succeeded, nothing to do for the token; restart consumers that cached the old token or its database credentials. Check that the schedule ran (CloudWatch metric Invocations) and the role's limits: vault read ${role}`,
+        fix: `If this run logged in again (no relogin-* alert for this target), nothing to do for the token; restart consumers that cached the old token or its database credentials. Check that the schedule ran (CloudWatch metric Invocations) and the role's limits: vault read ${role}`,
       };
     case ProblemCode.TokenNotRenewable:
       return {

@@ -9,6 +9,7 @@ import {
   CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -116,8 +117,8 @@ export function workloadPolicy(credsPaths: readonly string[]): string {
 export class Fleet {
   public readonly aws: AwsTestClients;
   public readonly approleMount: string;
-  private databaseEngine: DatabaseEngine | undefined;
-  private mounted = false;
+  private databaseEngine: Promise<DatabaseEngine> | undefined;
+  private approleMounted: Promise<unknown> | undefined;
 
   public constructor(
     public readonly env: StackEnv,
@@ -141,39 +142,42 @@ export class Fleet {
     });
   }
 
-  private async ensureApproleMount(): Promise<void> {
-    if (!this.mounted) {
-      await this.vault('POST', `sys/auth/${this.approleMount}`, { type: 'approle' });
-      this.mounted = true;
-    }
+  /** Mounts the fleet's AppRole auth method once, however many targets are seeded at once. */
+  private ensureApproleMount(): Promise<unknown> {
+    this.approleMounted ??= this.vault('POST', `sys/auth/${this.approleMount}`, {
+      type: 'approle',
+    });
+    return this.approleMounted;
   }
 
-  /** The database engine (mounted once per fleet) with one role per call. */
-  public async databaseRole(roleName: string, defaultTtl: number, maxTtl: number): Promise<string> {
-    const postgres = parseDatabaseUrl(this.env.DATABASE_URL);
-    if (this.databaseEngine === undefined) {
-      this.databaseEngine = await configureDatabaseEngine({
+  /** Mounts the database engine once, allowing every role of this fleet's mount. */
+  private ensureDatabaseEngine(): Promise<DatabaseEngine> {
+    this.databaseEngine ??= (async () => {
+      const postgres = parseDatabaseUrl(this.env.DATABASE_URL);
+      const engine = await configureDatabaseEngine({
         vaultAddr: this.env.VAULT_ADDR,
         token: this.env.VAULT_TOKEN,
         mount: `${this.prefix}-db`,
         postgres,
-        roleName,
-        defaultTtl,
-        maxTtl,
+        roleName: 'bootstrap',
+        defaultTtl: 60,
+        maxTtl: 60,
       });
-      return this.databaseEngine.credsPath;
-    }
-    const mount = this.databaseEngine.mount;
-    const config = (await this.vault('GET', `${mount}/config/postgres`)) as {
-      data: { allowed_roles: string[] };
-    };
-    await this.vault('POST', `${mount}/config/postgres`, {
-      plugin_name: 'postgresql-database-plugin',
-      connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${postgres.port}/${postgres.database}?sslmode=disable`,
-      username: postgres.user,
-      password: postgres.password,
-      allowed_roles: [...config.data.allowed_roles, roleName],
-    });
+      await this.vault('POST', `${engine.mount}/config/postgres`, {
+        plugin_name: 'postgresql-database-plugin',
+        connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${postgres.port}/${postgres.database}?sslmode=disable`,
+        username: postgres.user,
+        password: postgres.password,
+        allowed_roles: ['*'],
+      });
+      return engine;
+    })();
+    return this.databaseEngine;
+  }
+
+  /** A database role on the fleet's engine; returns its creds path. */
+  public async databaseRole(roleName: string, defaultTtl: number, maxTtl: number): Promise<string> {
+    const { mount } = await this.ensureDatabaseEngine();
     await this.vault('POST', `${mount}/roles/${roleName}`, {
       db_name: 'postgres',
       creation_statements: [
@@ -190,6 +194,12 @@ export class Fleet {
       new CreateSecretCommand({ Name: name, SecretString: value }),
     );
     return created.ARN ?? name;
+  }
+
+  public async putSecret(name: string, value: string): Promise<void> {
+    await this.aws.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: value }),
+    );
   }
 
   public async secretValue(name: string): Promise<string> {

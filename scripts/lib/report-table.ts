@@ -1,0 +1,32 @@
+/** The renew report as a table an operator reads in a terminal. */
+
+import { humanSeconds } from '../../functions/renewal/notification.js';
+import type { RunReport } from '../../functions/renewal/report.js';
+import { renderTable } from './table.js';
+
+export function renderRunReport(report: RunReport): string {
+  const rows = report.targets.map((t) => [
+    t.target,
+    t.status,
+    `${t.token.outcome}${t.token.reason && t.token.reason !== 'healthy' ? ` (${t.token.reason})` : ''}`,
+    t.token.ttlSeconds === undefined ? '-' : humanSeconds(t.token.ttlSeconds),
+    t.leases.length === 0
+      ? '-'
+      : t.leases
+          .map(
+            (l) =>
+              `${l.name}:${l.outcome}${l.reason && l.reason !== 'healthy' ? `(${l.reason})` : ''}`,
+          )
+          .join(' '),
+    t.problems.map((p) => `${p.severity} ${p.code}${p.lease ? `/${p.lease}` : ''}`).join(', ') ||
+      '-',
+  ]);
+  const { summary } = report;
+  return [
+    renderTable(['target', 'status', 'token', 'token ttl', 'leases', 'problems'], rows),
+    '',
+    `${summary.targets} targets: ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped` +
+      ` in ${report.durationMs} ms${report.dryRun ? ' (dry run)' : ''}; ` +
+      `${report.notifications.published} notification(s) published, ${report.notifications.failed} failed`,
+  ].join('\n');
+}

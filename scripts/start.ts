@@ -1,0 +1,181 @@
+/**
+ * `npm start`: one real renewal cycle.
+ *
+ * Local (default): starts the local stack (OpenBao, moto, PostgreSQL), seeds a
+ * realistic fleet through the Vault and AWS APIs, runs the real Lambda entry
+ * point (`functions/renew.ts`) once with a scheduled event, prints the report
+ * as a table and the SNS messages a subscriber received, then stops the stack.
+ *
+ * External: with VAULT_ADDR, RENEWER_CONFIG_FILE and ALERT_TOPIC_ARN set (and
+ * AWS credentials/endpoints as the SDK reads them), runs the same entry point
+ * once against those services instead. `--event '<json>'` sends a console-style
+ * event instead of the scheduled one, e.g. `--event '{"dryRun": true}'`.
+ */
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { parseMessageDocument } from '../functions/renewal/notification.js';
+import type { RunReport } from '../functions/renewal/report.js';
+import { type AlertSubscriber, Fleet } from '../test/stack/fleet.js';
+import { REPO_ROOT } from '../test/stack/python-env.js';
+import { startStack } from '../test/stack/stack.js';
+import { renderRunReport } from './lib/report-table.js';
+
+const SCHEDULED_EVENT = {
+  version: '0',
+  id: 'local-run',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '000000000000',
+  time: new Date().toISOString(),
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:000000000000:rule/vault-renewer-renew'],
+  detail: {},
+};
+
+const HOUR = 3600;
+const LOG_FILE = join(REPO_ROOT, '.stack', 'last-run.log');
+
+/** Runs the Lambda entry point once; its JSON logs go to LOG_FILE, not the terminal. */
+async function invokeEntryPoint(event: unknown, timeoutMs: number): Promise<RunReport> {
+  mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
+  const lines: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const capture = ((chunk: string | Uint8Array) => {
+    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
+  try {
+    const { handler } = await import('../functions/renew.js');
+    const deadline = Date.now() + timeoutMs;
+    return await handler(event, {
+      awsRequestId: `local-${Date.now().toString(36)}`,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    });
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    writeFileSync(LOG_FILE, lines.join(''));
+  }
+}
+
+/** The fleet npm start shows: healthy targets and one of each classic failure. */
+async function seedFleet(fleet: Fleet) {
+  const db = { name: 'db', defaultTtl: HOUR, maxTtl: 24 * HOUR };
+  const healthy = { tokenTtl: HOUR, tokenMaxTtl: 24 * HOUR };
+  const [billing, orders, ledger, legacy, reporting, audit, importer] = await Promise.all([
+    fleet.target('billing-api', healthy, { leases: [db] }),
+    fleet.target('orders-worker', healthy, { leases: [db, { ...db, name: 'db-report' }] }),
+    fleet.target('ledger-sync', { tokenTtl: 60, tokenMaxTtl: 150 }, { leases: [db] }),
+    fleet.target('legacy-cron', { tokenTtl: 2, tokenMaxTtl: 2 }, { leases: [db] }),
+    fleet.target('reporting', healthy),
+    fleet.target('audit-shipper', {
+      ...healthy,
+      noDefaultPolicy: true,
+      policy: 'path "auth/token/lookup-self" { capabilities = ["read"] }',
+    }),
+    fleet.target('batch-importer', { ...healthy, secretIdNumUses: 1 }),
+  ]);
+  // orders-worker: one database lease was revoked behind the renewer's back.
+  await fleet.vault('POST', 'sys/leases/revoke', { lease_id: orders.leases[1]?.leaseId });
+  // legacy-cron: nobody renewed it in time (the role is fixed meanwhile).
+  await fleet.vault('POST', `auth/${fleet.approleMount}/role/legacy-cron`, {
+    token_ttl: HOUR,
+    token_max_ttl: 24 * HOUR,
+  });
+  // reporting: someone stored a non-renewable token.
+  const fixed = (await fleet.vault('POST', 'auth/token/create', {
+    policies: ['default'],
+    renewable: false,
+    ttl: '1h',
+  })) as { auth: { client_token: string } };
+  await fleet.putSecret(reporting.tokenSecret, JSON.stringify({ token: fixed.auth.client_token }));
+  // batch-importer: token revoked and its only secret_id use already spent.
+  await fleet.vault('POST', 'auth/token/revoke-accessor', { accessor: importer.accessor });
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  return [
+    fleet.targetConfig(billing, { notify: { onRelogin: true, onReissue: true } }),
+    fleet.targetConfig(orders),
+    fleet.targetConfig(ledger, { notify: { onRelogin: true } }),
+    fleet.targetConfig(legacy),
+    fleet.targetConfig(reporting),
+    fleet.targetConfig(audit),
+    fleet.targetConfig(importer),
+  ];
+}
+
+function printMessages(alerts: readonly { subject: string; body: string }[]): void {
+  console.log(`\nSNS messages received by the subscribed SQS queue (${alerts.length}):`);
+  for (const message of alerts) {
+    const doc = parseMessageDocument(message.body);
+    console.log(`\n  ${message.subject}`);
+    console.log(`    what: ${String(doc.summary)}`);
+    if (doc.answer !== undefined) console.log(`    vault/aws answered: ${String(doc.answer)}`);
+    console.log(`    fix: ${String(doc.fix)}`);
+  }
+}
+
+async function runLocal(event: unknown): Promise<void> {
+  const started = Date.now();
+  console.log('Starting the local stack (OpenBao, moto, PostgreSQL)...');
+  const stack = await startStack();
+  try {
+    console.log(
+      `Stack up in ${Date.now() - started} ms. Seeding a fleet through the Vault and AWS APIs...`,
+    );
+    const fleet = new Fleet(stack.env, 'demo');
+    const alerts: AlertSubscriber = await fleet.subscriber();
+    const targets = await seedFleet(fleet);
+    const configFile = join(REPO_ROOT, '.stack', 'demo-targets.yaml');
+    mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
+    writeFileSync(
+      configFile,
+      stringify({
+        version: 1,
+        schedule: { intervalMinutes: 1 },
+        concurrency: 4,
+        vault: { address: stack.env.VAULT_ADDR },
+        targets,
+      }),
+    );
+    Object.assign(process.env, stack.env, {
+      ALERT_TOPIC_ARN: alerts.topicArn,
+      RENEWER_CONFIG_FILE: configFile,
+      POWERTOOLS_SERVICE_NAME: 'vault-renewer',
+      POWERTOOLS_METRICS_NAMESPACE: 'VaultRenewerLocal',
+    });
+    console.log(`Running functions/renew.ts once (config: ${configFile})...\n`);
+    const report = await invokeEntryPoint(event, 60_000);
+    console.log(renderRunReport(report));
+    printMessages(await alerts.receive(report.notifications.published, 10_000));
+    console.log(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function runExternal(event: unknown): Promise<void> {
+  const missing = ['RENEWER_CONFIG_FILE', 'ALERT_TOPIC_ARN'].filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new Error(
+      `VAULT_ADDR is set, so npm start runs against it, but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`,
+    );
+  }
+  console.log(`Running functions/renew.ts once against ${process.env.VAULT_ADDR}...\n`);
+  const report = await invokeEntryPoint(event, 5 * 60_000);
+  console.log(renderRunReport(report));
+  console.log(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
+}
+
+const { values } = parseArgs({ options: { event: { type: 'string' } } });
+const event: unknown = values.event === undefined ? SCHEDULED_EVENT : JSON.parse(values.event);
+if (process.env.VAULT_ADDR) {
+  await runExternal(event);
+} else {
+  await runLocal(event);
+}
