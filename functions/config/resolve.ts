@@ -1,0 +1,80 @@
+/**
+ * Applies the defaults to a validated config file and freezes the result, so
+ * consumers of `RenewerConfig` never apply fallbacks of their own. Pure: the
+ * CA bundle has already been read by the loader.
+ */
+
+import {
+  type ConfigFile,
+  DEFAULT_APPROLE_MOUNT,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_INCREMENT_SECONDS,
+  DEFAULT_NOTIFY,
+} from './schema.js';
+import type { LeaseConfig, RenewerConfig, TargetConfig } from './types.js';
+
+type TargetFile = ConfigFile['targets'][number];
+
+export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): RenewerConfig {
+  const defaultIncrementSeconds = file.defaults?.incrementSeconds ?? DEFAULT_INCREMENT_SECONDS;
+  const defaultMount = file.defaults?.approleMount ?? DEFAULT_APPROLE_MOUNT;
+  const defaultNotify = {
+    onRelogin: file.defaults?.notify?.onRelogin ?? DEFAULT_NOTIFY.onRelogin,
+    onReissue: file.defaults?.notify?.onReissue ?? DEFAULT_NOTIFY.onReissue,
+  };
+
+  const resolveTarget = (target: TargetFile): TargetConfig => {
+    // Field by field: a target that only overrides the namespace keeps the default address.
+    const address = target.vault?.address ?? file.vault?.address;
+    if (address === undefined) {
+      // The schema reports a target without any address; reaching this is a bug here.
+      throw new Error(`target ${target.name} has no Vault address after validation`);
+    }
+    // `''` is the root namespace, and overrides a default namespace.
+    const namespace = target.vault?.namespace ?? file.vault?.namespace ?? '';
+    const leases = (target.leases ?? []).map(
+      (lease): LeaseConfig => ({
+        name: lease.name,
+        secretId: lease.secret,
+        reissuePath: lease.reissuePath,
+        // A lease's increment defaults to `defaults.incrementSeconds`, not the
+        // target's token increment: the two are set for different things.
+        incrementSeconds: lease.incrementSeconds ?? defaultIncrementSeconds,
+      }),
+    );
+    return {
+      name: target.name,
+      vault: namespace === '' ? { address } : { address, namespace },
+      tokenSecretId: target.tokenSecret,
+      approle: {
+        secretId: target.approle.secret,
+        mount: target.approle.mount ?? defaultMount,
+        ...(target.approle.role === undefined ? {} : { roleName: target.approle.role }),
+      },
+      incrementSeconds: target.incrementSeconds ?? defaultIncrementSeconds,
+      leases,
+      notify: {
+        onRelogin: target.notify?.onRelogin ?? defaultNotify.onRelogin,
+        onReissue: target.notify?.onReissue ?? defaultNotify.onReissue,
+      },
+    };
+  };
+
+  const config: RenewerConfig = {
+    version: file.version,
+    scheduleIntervalSeconds: file.schedule.intervalMinutes * 60,
+    concurrency: file.concurrency ?? DEFAULT_CONCURRENCY,
+    ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
+    targets: file.targets.map(resolveTarget),
+  };
+  return deepFreeze(config);
+}
+
+/** Freezes `value` and everything reachable from it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

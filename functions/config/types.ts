@@ -1,0 +1,57 @@
+/**
+ * The validated, frozen shape of the target list (see `schema.ts` for the file
+ * format and README "Configuration"). Everything here is already defaulted and
+ * normalised: consumers never apply their own fallbacks.
+ */
+
+export interface LeaseConfig {
+  /** Unique within its target; used in reports and messages. */
+  readonly name: string;
+  /** Secrets Manager id (name or ARN) of the JSON secret that holds the lease. */
+  readonly secretId: string;
+  /** Vault path that issues a new lease, e.g. `database/creds/app`. */
+  readonly reissuePath: string;
+  /** Increment asked for on `sys/leases/renew`. */
+  readonly incrementSeconds: number;
+}
+
+export interface NotifyConfig {
+  /** Also publish an INFO message when a target logs in again. */
+  readonly onRelogin: boolean;
+  /** Also publish an INFO message when a lease is re-issued. */
+  readonly onReissue: boolean;
+}
+
+export interface TargetConfig {
+  /** Unique name, `[a-z0-9][a-z0-9-_.]*`; used in reports, SNS attributes and events. */
+  readonly name: string;
+  readonly vault: {
+    readonly address: string;
+    readonly namespace?: string;
+  };
+  /** Secrets Manager id of the JSON secret `{ "token": ... }`. */
+  readonly tokenSecretId: string;
+  readonly approle: {
+    /** Secrets Manager id of the JSON secret `{ "role_id", "secret_id" }`. */
+    readonly secretId: string;
+    /** AppRole mount path without slashes, default `approle`. */
+    readonly mount: string;
+    /** Role name, when known: used in fix commands. */
+    readonly roleName?: string;
+  };
+  /** Increment asked for on `auth/token/renew-self`. */
+  readonly incrementSeconds: number;
+  readonly leases: readonly LeaseConfig[];
+  readonly notify: NotifyConfig;
+}
+
+export interface RenewerConfig {
+  readonly version: 1;
+  /** How often the schedule runs the renewer; the planner's horizon is derived from it. */
+  readonly scheduleIntervalSeconds: number;
+  /** Targets processed at once. */
+  readonly concurrency: number;
+  /** PEM bundle (contents) trusted for Vault TLS, when the config names one. */
+  readonly vaultCaCertPem?: string;
+  readonly targets: readonly TargetConfig[];
+}
