@@ -11,11 +11,11 @@ import { deterministicRequestToken } from './aws/client-request-token.js';
 import { createAwsClients } from './aws/clients.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
-import { loadConfigFile } from './config/load.js';
+import { loadResolvedConfigFile } from './config/resolved.js';
 import { createVaultClient } from './vault/client.js';
 
 const environment = loadEnvironment(process.env);
-const config = loadConfigFile(environment.configFile);
+const config = loadResolvedConfigFile(environment.configFile);
 const aws = createAwsClients();
 const vault = createVaultClient(
   config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },

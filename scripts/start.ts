@@ -6,7 +6,7 @@
  * point (`functions/renew.ts`) once with a scheduled event, prints the report
  * as a table and the SNS messages a subscriber received, then stops the stack.
  *
- * External: with VAULT_ADDR, RENEWER_CONFIG_FILE and ALERT_TOPIC_ARN set (and
+ * External: with VAULT_ADDR, RENEWER_CONFIG (the YAML) and ALERT_TOPIC_ARN set (and
  * AWS credentials/endpoints as the SDK reads them), runs the same entry point
  * once against those services instead. `--event '<json>'` sends a console-style
  * event instead of the scheduled one, e.g. `--event '{"dryRun": true}'`.
@@ -22,6 +22,7 @@ import { type AlertSubscriber, Fleet } from '../test/stack/fleet.js';
 import { REPO_ROOT } from '../test/stack/python-env.js';
 import { startStack } from '../test/stack/stack.js';
 import { renderRunReport } from './lib/report-table.js';
+import { writeResolvedConfig } from './lib/resolved-config.js';
 
 const SCHEDULED_EVENT = {
   version: '0',
@@ -143,9 +144,11 @@ async function runLocal(event: unknown): Promise<void> {
         targets,
       }),
     );
+    const resolvedFile = join(REPO_ROOT, '.stack', 'demo-targets.resolved.json');
+    writeResolvedConfig(configFile, resolvedFile);
     Object.assign(process.env, stack.env, {
       ALERT_TOPIC_ARN: alerts.topicArn,
-      RENEWER_CONFIG_FILE: configFile,
+      RENEWER_CONFIG_FILE: resolvedFile,
       POWERTOOLS_SERVICE_NAME: 'vault-renewer',
       POWERTOOLS_METRICS_NAMESPACE: 'VaultRenewerLocal',
     });
@@ -160,12 +163,15 @@ async function runLocal(event: unknown): Promise<void> {
 }
 
 async function runExternal(event: unknown): Promise<void> {
-  const missing = ['RENEWER_CONFIG_FILE', 'ALERT_TOPIC_ARN'].filter((name) => !process.env[name]);
+  const missing = ['RENEWER_CONFIG', 'ALERT_TOPIC_ARN'].filter((name) => !process.env[name]);
   if (missing.length > 0) {
     throw new Error(
       `VAULT_ADDR is set, so npm start runs against it, but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`,
     );
   }
+  const resolvedFile = join(REPO_ROOT, '.stack', 'external-targets.resolved.json');
+  writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
+  process.env.RENEWER_CONFIG_FILE = resolvedFile;
   console.log(`Running functions/renew.ts once against ${process.env.VAULT_ADDR}...\n`);
   const report = await invokeEntryPoint(event, 5 * 60_000);
   console.log(renderRunReport(report));

@@ -4,17 +4,23 @@
  * back silently. Powertools reads its own POWERTOOLS_* variables.
  */
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { RESOLVED_CONFIG_FILE } from '../config/resolved.js';
 
 const schema = z.object({
   ALERT_TOPIC_ARN: z
     .string({ error: 'is required' })
-    .trim()
-    .regex(
-      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
-      'must be an SNS topic ARN',
+    .check(
+      z.trim(),
+      z.regex(
+        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+        'must be an SNS topic ARN',
+      ),
     ),
-  RENEWER_CONFIG_FILE: z.string().trim().min(1, 'must not be blank').default('config/targets.yaml'),
+  RENEWER_CONFIG_FILE: z._default(
+    z.string().check(z.trim(), z.minLength(1, 'must not be blank')),
+    RESOLVED_CONFIG_FILE,
+  ),
 });
 
 export interface RenewEnvironment {
@@ -32,7 +38,7 @@ export class EnvironmentError extends Error {
 export function loadEnvironment(
   env: Readonly<Record<string, string | undefined>>,
 ): RenewEnvironment {
-  const parsed = schema.safeParse({
+  const parsed = z.safeParse(schema, {
     ALERT_TOPIC_ARN: env.ALERT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
   });

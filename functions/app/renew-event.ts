@@ -4,7 +4,7 @@
  * refused with an error that lists what is accepted.
  */
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const ACCEPTED_EVENTS = [
   'the EventBridge scheduled event ({"source": "aws.events", "detail-type": "Scheduled Event", ...})',
@@ -34,17 +34,17 @@ const scheduledEvent = z.looseObject({
 });
 
 const manualEvent = z.strictObject({
-  targets: z.array(z.string().min(1)).min(1).optional(),
-  dryRun: z.boolean().optional(),
-  action: z.enum(['renew', 'relogin']).optional(),
+  targets: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  dryRun: z.optional(z.boolean()),
+  action: z.optional(z.enum(['renew', 'relogin'])),
 });
 
 /** Parses an incoming event; `knownTargets` are the configured names. */
 export function parseRenewEvent(event: unknown, knownTargets: readonly string[]): RenewEvent {
-  if (scheduledEvent.safeParse(event).success) {
+  if (z.safeParse(scheduledEvent, event).success) {
     return { trigger: 'schedule', dryRun: false, forceRelogin: false };
   }
-  const parsed = manualEvent.safeParse(event);
+  const parsed = z.safeParse(manualEvent, event);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map(

@@ -4,6 +4,7 @@
  * CA bundle has already been read by the loader.
  */
 
+import { deepFreeze } from './deep-freeze.js';
 import {
   type ConfigFile,
   DEFAULT_APPROLE_MOUNT,
@@ -68,13 +69,4 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     targets: file.targets.map(resolveTarget),
   };
   return deepFreeze(config);
-}
-
-/** Freezes `value` and everything reachable from it. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -11,7 +11,7 @@
  *   Vault refused with a 4xx (each failed login counts toward lockout).
  */
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type {
   CallOptions,
   IssuedLease,
@@ -32,6 +32,7 @@ import {
   VaultTimeoutError,
   VaultUnexpectedResponseError,
 } from './errors.js';
+import { Agent, request } from './undici-core.js';
 
 export interface RetryPolicy {
   /** Total HTTP attempts per call, including the first. */
@@ -143,7 +144,7 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
           keepAliveTimeout: 10_000,
         })
       : undefined;
-  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as Agent);
+  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as InstanceType<typeof Agent>);
   const userAgent = options.userAgent ?? USER_AGENT;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
@@ -463,7 +464,7 @@ async function sendOnce(
   dispatcher: Dispatcher,
   options: Dispatcher.RequestOptions,
 ): Promise<RawAnswer> {
-  const response = await dispatcher.request(options);
+  const response = await request(dispatcher, options);
   const text = await response.body.text();
   // undici marks the socket free in a microtask queued after the body ends; a call
   // made right after this one would find it busy and open a second connection.

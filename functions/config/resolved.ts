@@ -1,0 +1,99 @@
+/**
+ * The target list as the Lambda reads it: the resolved, defaulted JSON that
+ * `npm run build` / `npm run package` write after validating the YAML with the
+ * full schema (`schema.ts`). Parsed here again with a schema of the resolved
+ * shape, so a hand-edited or truncated file fails at cold start naming every
+ * bad field, and frozen.
+ *
+ * `zod/mini` keeps this to ~20 KB of the bundle; the full schema with its
+ * friendly messages (and the YAML parser) stays out of the Lambda.
+ */
+
+import { readFileSync } from 'node:fs';
+import * as z from 'zod/mini';
+import { deepFreeze } from './deep-freeze.js';
+import { ConfigError } from './errors.js';
+import type { RenewerConfig } from './types.js';
+
+/** Where the build writes the resolved config, relative to the function's root. */
+export const RESOLVED_CONFIG_FILE = 'config/targets.resolved.json';
+
+const seconds = z.number().check(z.int(), z.positive());
+const text = z.string().check(z.minLength(1));
+
+const resolvedSchema = z.strictObject({
+  version: z.literal(1),
+  scheduleIntervalSeconds: seconds,
+  concurrency: z.number().check(z.int(), z.positive()),
+  vaultCaCertPem: z.optional(text),
+  targets: z
+    .array(
+      z.strictObject({
+        name: text,
+        vault: z.strictObject({ address: text, namespace: z.optional(text) }),
+        tokenSecretId: text,
+        approle: z.strictObject({
+          secretId: text,
+          mount: text,
+          roleName: z.optional(text),
+        }),
+        incrementSeconds: seconds,
+        leases: z.array(
+          z.strictObject({
+            name: text,
+            secretId: text,
+            reissuePath: text,
+            incrementSeconds: seconds,
+          }),
+        ),
+        notify: z.strictObject({ onRelogin: z.boolean(), onReissue: z.boolean() }),
+      }),
+    )
+    .check(z.minLength(1)),
+});
+
+export function parseResolvedConfig(json: string, source?: string): RenewerConfig {
+  const where = source === undefined ? {} : { source };
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (error) {
+    throw new ConfigError(
+      [{ path: '(file)', message: `not valid JSON: ${(error as Error).message}` }],
+      where,
+    );
+  }
+  const parsed = z.safeParse(resolvedSchema, data);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        path:
+          issue.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
+            .replace(/^\./, '') || '(root)',
+        message: issue.message,
+      })),
+      where,
+    );
+  }
+  return deepFreeze(parsed.data as RenewerConfig);
+}
+
+export function loadResolvedConfigFile(path: string): RenewerConfig {
+  let json: string;
+  try {
+    json = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      [
+        {
+          path: '(file)',
+          message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'} (run npm run build)`,
+        },
+      ],
+      { source: path },
+    );
+  }
+  return parseResolvedConfig(json, path);
+}

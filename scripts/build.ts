@@ -1,0 +1,77 @@
+/**
+ * `npm run build`: validates the target list and writes the resolved JSON the
+ * Lambda reads, then bundles each Lambda entry point with esbuild the way
+ * serverless-esbuild does for `osls package` (ESM, minified, Node 22), and
+ * prints each bundle's size.
+ *
+ * The AWS SDK v3 is left out of the bundle: the nodejs22.x runtime provides
+ * it. Bundled, the two clients alone are ~490 KB minified (aws-facts §3.4),
+ * which would break the 600 KB budget together with undici; the trade-off is
+ * that the SDK version in Lambda is the runtime's, not our lockfile's.
+ *
+ *   tsx scripts/build.ts [--outdir dist]
+ */
+
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { RESOLVED_CONFIG_FILE } from '../functions/config/resolved.js';
+import { writeResolvedConfig } from './lib/resolved-config.js';
+import { configPathFrom, validateConfigFile } from './validate-config.js';
+
+/** Entry points, one per Lambda function. */
+export const ENTRY_POINTS = { renew: 'functions/renew.ts' } as const;
+
+/**
+ * Bundled AWS SDK v3 is CommonJS inside an ESM bundle: it needs a real
+ * `require` (aws-facts §3.4, "Dynamic require of node:https is not supported").
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/** Provided by the Lambda nodejs22.x runtime. */
+export const EXTERNAL_PACKAGES = ['@aws-sdk/*'] as const;
+
+export async function bundle(outdir: string): Promise<Record<string, number>> {
+  const sizes: Record<string, number> = {};
+  for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
+    const outfile = join(outdir, name, 'index.mjs');
+    await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      banner: { js: ESM_REQUIRE_BANNER },
+      external: [...EXTERNAL_PACKAGES],
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+    sizes[name] = statSync(outfile).size;
+  }
+  return sizes;
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
+  const configPath = configPathFrom([], process.env);
+  const validation = validateConfigFile(configPath);
+  if (!validation.ok) {
+    console.error(validation.report);
+    process.exit(1);
+  }
+  console.log(validation.summary);
+  writeResolvedConfig(configPath, RESOLVED_CONFIG_FILE);
+  console.log(`resolved config: ${RESOLVED_CONFIG_FILE}`);
+  const sizes = await bundle(values.outdir);
+  for (const [name, bytes] of Object.entries(sizes)) {
+    console.log(
+      `${name}: ${join(values.outdir, name, 'index.mjs')} ${(bytes / 1024).toFixed(1)} KB`,
+    );
+  }
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { EnvironmentError, loadEnvironment } from '../../../functions/app/environment.js';
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:vault-renewer-alerts';
+
+describe('loadEnvironment', () => {
+  it('reads the topic and defaults the config file to the resolved JSON', () => {
+    expect(loadEnvironment({ ALERT_TOPIC_ARN: ` ${TOPIC} ` })).toEqual({
+      alertTopicArn: TOPIC,
+      configFile: 'config/targets.resolved.json',
+    });
+  });
+
+  it('fails naming the missing variable rather than falling back', () => {
+    expect(() => loadEnvironment({})).toThrow(EnvironmentError);
+    expect(() => loadEnvironment({})).toThrow(/ALERT_TOPIC_ARN is required/);
+  });
+
+  it('reports every bad variable at once', () => {
+    const attempt = () =>
+      loadEnvironment({ ALERT_TOPIC_ARN: 'my-topic', RENEWER_CONFIG_FILE: '  ' });
+    expect(attempt).toThrow(/ALERT_TOPIC_ARN must be an SNS topic ARN/);
+    expect(attempt).toThrow(/RENEWER_CONFIG_FILE must not be blank/);
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadEnvironment({ ALERT_TOPIC_ARN: TOPIC }))).toBe(true);
+  });
+});
