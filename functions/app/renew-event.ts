@@ -39,6 +39,13 @@ const manualEvent = z.strictObject({
   action: z.optional(z.enum(['renew', 'relogin'])),
 });
 
+/** Target names as the config allows them; anything else is not echoed (it may be a pasted secret). */
+const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function quoteName(name: string): string {
+  return TARGET_NAME.test(name) ? JSON.stringify(name) : '(a value that is not a target name)';
+}
+
 /** Parses an incoming event; `knownTargets` are the configured names. */
 export function parseRenewEvent(event: unknown, knownTargets: readonly string[]): RenewEvent {
   if (z.safeParse(scheduledEvent, event).success) {
@@ -64,7 +71,7 @@ export function parseRenewEvent(event: unknown, knownTargets: readonly string[])
     if (unknown.length > 0) {
       const known = knownTargets.slice(0, 20).join(', ');
       throw new InvalidEventError(
-        `Unknown target(s): ${unknown.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')} (configured: ${known}${knownTargets.length > 20 ? ', ...' : ''})`,
+        `Unknown target(s): ${unknown.map(quoteName).join(', ')} (configured: ${known}${knownTargets.length > 20 ? ', ...' : ''})`,
       );
     }
   }

@@ -69,9 +69,13 @@ interface ActiveToken {
 /** Vault's answer as report text: status and its own error strings (they never hold secrets). */
 export function describeAnswer(error: unknown): string {
   if (isVaultFailure(error)) {
-    const status = error.status === undefined ? '' : `${error.status} `;
+    if (error.status === undefined) {
+      // No answer from Vault (refused, reset, timed out): the adapter's message
+      // carries the network reason, and it never holds a secret.
+      return `${error.kind}: ${error.message}`;
+    }
     const errors = error.vaultErrors.map((e) => e.replace(/\s+/g, ' ').trim()).join('; ');
-    return `${status}${error.kind}${errors ? `: ${errors}` : ''} (${error.path})`;
+    return `${error.status} ${error.kind}${errors ? `: ${errors}` : ''} (${error.path})`;
   }
   return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
 }
@@ -214,6 +218,12 @@ class TargetRun {
         const info = await vault.lookupSelf(endpoint, document.token, { signal });
         return { observation: { kind: 'looked-up', info }, info };
       } catch (error) {
+        // lookup-self is in the default policy: a 403 means the token is dead
+        // (OpenBao and Vault < 1.17 say only `permission denied`).
+        const kind = failureKind(error);
+        if (kind === VaultFailureKind.PermissionDenied || kind === VaultFailureKind.InvalidToken) {
+          return { observation: { kind: 'failed', failure: VaultFailureKind.InvalidToken }, error };
+        }
         return { observation: this.failedObservation(error), error };
       }
     }

@@ -15,11 +15,15 @@ import { type Notifier, Severity } from './notifier-port.js';
 import { type Problem, ProblemCode } from './problems.js';
 import { type RunReport, type TargetReport, TargetStatus, TokenOutcome } from './report.js';
 import { describeAnswer, type RunContext, runTarget } from './run-target.js';
-import type { SecretReadResult, SecretsStore } from './store-port.js';
+import type { SecretsStore } from './store-port.js';
 import type { VaultPort } from './vault-port.js';
 
 /** A target is not started when less than this is left before the deadline. */
 export const MIN_TARGET_BUDGET_MS = 3_000;
+/** BatchGetSecretValue calls in flight (AWS allows 100 such calls per second per Region). */
+export const READ_CONCURRENCY = 4;
+/** Secret ids one BatchGetSecretValue call takes. */
+export const SECRET_IDS_PER_READ = 20;
 /** Messages published at once. */
 const PUBLISH_CONCURRENCY = 8;
 
@@ -57,6 +61,31 @@ export interface RunResult {
 /** The secret ids one target needs. */
 export function secretIdsOf(target: TargetConfig): string[] {
   return [target.tokenSecretId, target.approle.secretId, ...target.leases.map((l) => l.secretId)];
+}
+
+/**
+ * Groups targets (in order) so that each group's secrets fit one
+ * BatchGetSecretValue call; a target with more secrets than that forms its
+ * own group (the store splits its read).
+ */
+export function pagesOf(targets: readonly TargetConfig[]): TargetConfig[][] {
+  const pages: TargetConfig[][] = [];
+  let page: TargetConfig[] = [];
+  let ids = 0;
+  for (const target of targets) {
+    const count = secretIdsOf(target).length;
+    if (page.length > 0 && ids + count > SECRET_IDS_PER_READ) {
+      pages.push(page);
+      page = [];
+      ids = 0;
+    }
+    page.push(target);
+    ids += count;
+  }
+  if (page.length > 0) {
+    pages.push(page);
+  }
+  return pages;
 }
 
 /** INFO problems are only published when the target's config asks for them. */
@@ -105,11 +134,6 @@ export async function runRenewal(
       : config.targets.filter((t) => request.targets?.includes(t.name));
   const signal = AbortSignal.timeout(Math.max(1, request.deadlineAtMs - startedMs));
 
-  const secretIds = [...new Set(selected.flatMap(secretIdsOf))];
-  const secrets: ReadonlyMap<string, SecretReadResult> = await deps.store.readMany(secretIds, {
-    signal,
-  });
-
   const context: RunContext = {
     vault: deps.vault,
     store: deps.store,
@@ -154,25 +178,44 @@ export async function runRenewal(
     }
   };
 
-  const limit = pLimit(config.concurrency);
-  const reports = await Promise.all(
-    selected.map((target) =>
-      limit(async (): Promise<TargetReport> => {
+  const deadlineSkip = (target: TargetConfig, remainingMs: number): TargetReport =>
+    skippedReport(target, {
+      code: ProblemCode.DeadlineSkipped,
+      severity: Severity.Error,
+      summary: `Not processed: only ${Math.max(0, remainingMs)}ms were left before the invocation deadline.`,
+    });
+  const finish = (target: TargetConfig, report: TargetReport): TargetReport => {
+    logTarget(deps.logger, report);
+    publish(target, report.problems);
+    return report;
+  };
+
+  // Reads and renewals overlap: each page of targets is processed as soon as
+  // its one BatchGetSecretValue call returns, while later pages are read.
+  const readLimit = pLimit(READ_CONCURRENCY);
+  const targetLimit = pLimit(config.concurrency);
+  const pageReports = await Promise.all(
+    pagesOf(selected).map(async (page) => {
+      const secrets = await readLimit(async () => {
         const remainingMs = request.deadlineAtMs - deps.now();
-        const report =
-          remainingMs < MIN_TARGET_BUDGET_MS
-            ? skippedReport(target, {
-                code: ProblemCode.DeadlineSkipped,
-                severity: Severity.Error,
-                summary: `Not processed: only ${Math.max(0, remainingMs)}ms were left before the invocation deadline.`,
-              })
-            : await runTarget(target, secrets, context);
-        logTarget(deps.logger, report);
-        publish(target, report.problems);
-        return report;
-      }),
-    ),
+        return remainingMs < MIN_TARGET_BUDGET_MS
+          ? undefined
+          : deps.store.readMany([...new Set(page.flatMap(secretIdsOf))], { signal });
+      });
+      return Promise.all(
+        page.map((target) =>
+          targetLimit(async (): Promise<TargetReport> => {
+            const remainingMs = request.deadlineAtMs - deps.now();
+            if (secrets === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
+              return finish(target, deadlineSkip(target, remainingMs));
+            }
+            return finish(target, await runTarget(target, secrets, context));
+          }),
+        ),
+      );
+    }),
   );
+  const reports = pageReports.flat();
   await Promise.all(publishing);
 
   const count = (status: TargetStatus): number => reports.filter((r) => r.status === status).length;

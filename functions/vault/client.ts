@@ -13,6 +13,12 @@
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type {
+  AppRoleRoleSettings,
+  MountTuning,
+  SecretIdInfo,
+  VaultInspectionPort,
+} from '../diagnosis/vault-inspection-port.js';
+import type {
   CallOptions,
   IssuedLease,
   LeaseInfo,
@@ -77,7 +83,7 @@ export interface VaultClientOptions {
   readonly now?: () => number;
 }
 
-export interface VaultClient extends VaultPort {
+export interface VaultClient extends VaultPort, VaultInspectionPort {
   /** Closes the client's own Agent (not a dispatcher passed in). */
   close(): Promise<void>;
 }
@@ -453,6 +459,91 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
       } satisfies VaultHealth;
     },
 
+    async readAppRoleRole(endpoint, token, mount, role, callOptions) {
+      const answer = await call(
+        endpoint,
+        {
+          method: 'GET',
+          path: `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`,
+          token,
+          secrets: [token],
+          // A read that finds nothing is 404 with `{"errors":[]}` (vault-facts §1.1); a 404
+          // with words (`no handler for route`) is a wrong path and stays an error.
+          acceptAnswer: (status, body) => status === 404 && errorsOf(body).length === 0,
+        },
+        callOptions,
+      );
+      if (answer.status === 404) return undefined;
+      const data = dataOf(answer);
+      return {
+        tokenTtlSeconds: numberOr(data.token_ttl, 0),
+        tokenMaxTtlSeconds: numberOr(data.token_max_ttl, 0),
+        // `period` and `policies` are the pre-1.2 names of these fields.
+        tokenPeriodSeconds: numberOr(data.token_period ?? data.period, 0),
+        tokenExplicitMaxTtlSeconds: numberOr(data.token_explicit_max_ttl, 0),
+        tokenType: optionalString(data.token_type) ?? 'default',
+        tokenNumUses: numberOr(data.token_num_uses, 0),
+        tokenNoDefaultPolicy: data.token_no_default_policy === true,
+        tokenPolicies: stringList(data.token_policies ?? data.policies),
+        bindSecretId: data.bind_secret_id !== false,
+        secretIdTtlSeconds: numberOr(data.secret_id_ttl, 0),
+        secretIdNumUses: numberOr(data.secret_id_num_uses, 0),
+      } satisfies AppRoleRoleSettings;
+    },
+
+    async readAuthMountTuning(endpoint, token, mount, callOptions) {
+      // sys/mounts/auth/<mount>/tune needs `read` only; sys/auth/<mount>/tune needs sudo.
+      const answer = await call(
+        endpoint,
+        {
+          method: 'GET',
+          path: `sys/mounts/auth/${trimSlashes(mount)}/tune`,
+          token,
+          secrets: [token],
+        },
+        callOptions,
+      );
+      const body = recordOf(answer.body) ?? {};
+      // On Vault's legacy inject list (`/v1/sys/mounts*`): keys under `data` and at the top level.
+      const data = recordOf(body.data) ?? body;
+      return {
+        defaultLeaseTtlSeconds: numberOr(data.default_lease_ttl, 0),
+        maxLeaseTtlSeconds: requiredNumber(answer, data, 'max_lease_ttl', 'data.max_lease_ttl'),
+      } satisfies MountTuning;
+    },
+
+    async lookupSecretId(endpoint, token, mount, role, secretId, callOptions) {
+      const answer = await call(
+        endpoint,
+        {
+          method: 'POST',
+          path: `auth/${trimSlashes(mount)}/role/${roleSegment(role)}/secret-id/lookup`,
+          token,
+          body: { secret_id: secretId },
+          secrets: [token, secretId],
+        },
+        callOptions,
+      );
+      // An unknown secret_id (wrong, used up, expired and tidied) is a 204 without a body.
+      if (answer.status === 204 || answer.body === undefined) return undefined;
+      const data = dataOf(answer);
+      const expiration = optionalString(data.expiration_time);
+      return {
+        expirationTime:
+          expiration === undefined || expiration.startsWith('0001-01-01') ? null : expiration,
+        usesLeft: numberOr(data.secret_id_num_uses, 0),
+        ttlSeconds: numberOr(data.secret_id_ttl, 0),
+      } satisfies SecretIdInfo;
+    },
+
+    async revokeSelf(endpoint, token, callOptions) {
+      await call(
+        endpoint,
+        { method: 'POST', path: 'auth/token/revoke-self', token, secrets: [token] },
+        callOptions,
+      );
+    },
+
     async close() {
       await ownAgent?.close();
     },
@@ -549,6 +640,14 @@ function pathProblem(path: string): string | undefined {
   }
   if (segments.some((segment) => segment === '')) return 'contains an empty segment ("//")';
   return undefined;
+}
+
+/** A role name is one path segment; a `/` in it would address another path. */
+function roleSegment(role: string): string {
+  if (role === '' || role.includes('/')) {
+    throw new TypeError('an AppRole role name must be one non-empty path segment (no "/")');
+  }
+  return role;
 }
 
 function trimSlashes(path: string): string {

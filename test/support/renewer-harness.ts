@@ -41,26 +41,44 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Captures process.stdout/stderr writes while `fn` runs (Powertools writes through them). */
+/**
+ * Captures process.stdout/stderr writes while `fn` runs (Powertools writes
+ * through them). Overlapping captures share one patch, restored when the last
+ * one ends; each chunk goes to every active sink.
+ */
+const sinks = new Set<string[]>();
+let restore: (() => void) | undefined;
+
 async function capturing<T>(sink: string[], fn: () => Promise<T>): Promise<T> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const grab =
-    (original: typeof out) =>
-    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      // Set SHOW_RENEWER_LOGS=1 to see the handler's logs while debugging a test.
-      return process.env.SHOW_RENEWER_LOGS
-        ? (original as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
-        : true;
+  if (restore === undefined) {
+    const out = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
+    const grab =
+      (original: typeof out) =>
+      (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+        const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        for (const active of sinks) active.push(text);
+        // Set SHOW_RENEWER_LOGS=1 to see the handler's logs while debugging a test.
+        return process.env.SHOW_RENEWER_LOGS
+          ? (original as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
+          : true;
+      };
+    process.stdout.write = grab(out) as typeof process.stdout.write;
+    process.stderr.write = grab(err) as typeof process.stderr.write;
+    restore = () => {
+      process.stdout.write = out;
+      process.stderr.write = err;
     };
-  process.stdout.write = grab(out) as typeof process.stdout.write;
-  process.stderr.write = grab(err) as typeof process.stderr.write;
+  }
+  sinks.add(sink);
   try {
     return await fn();
   } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
+    sinks.delete(sink);
+    if (sinks.size === 0) {
+      restore?.();
+      restore = undefined;
+    }
   }
 }
 

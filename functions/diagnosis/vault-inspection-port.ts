@@ -1,0 +1,77 @@
+/**
+ * What the diagnose function needs from Vault beyond the renewal domain's
+ * {@link VaultPort}: reads of the AppRole role, the auth mount's tuning and a
+ * secret_id's metadata, which explain *why* a token will die when. The
+ * `vault/` adapter implements it; tests may implement it in memory.
+ *
+ * These reads need rights a workload token usually lacks (an operator's
+ * `read` on `auth/<mount>/role/<role>`): a refusal comes back as an error of
+ * kind `permission-denied`, and the caller reports the value as not readable
+ * and labels what it derives without it as an assumption.
+ */
+
+import type { CallOptions, VaultEndpoint } from '../renewal/vault-port.js';
+
+/** `data` of `GET auth/<mount>/role/<role>` (vault-facts §6.1), the parts diagnose uses. 0 = not set. */
+export interface AppRoleRoleSettings {
+  readonly tokenTtlSeconds: number;
+  readonly tokenMaxTtlSeconds: number;
+  readonly tokenPeriodSeconds: number;
+  readonly tokenExplicitMaxTtlSeconds: number;
+  /** `service`, `batch`, or `default` (the mount's default, normally service). */
+  readonly tokenType: string;
+  readonly tokenNumUses: number;
+  readonly tokenNoDefaultPolicy: boolean;
+  readonly tokenPolicies: readonly string[];
+  readonly bindSecretId: boolean;
+  /** 0: secret_ids never expire. */
+  readonly secretIdTtlSeconds: number;
+  /** 0: unlimited logins per secret_id. */
+  readonly secretIdNumUses: number;
+}
+
+/** `GET sys/mounts/auth/<mount>/tune`: the mount's effective lease TTLs (system values when not tuned). */
+export interface MountTuning {
+  readonly defaultLeaseTtlSeconds: number;
+  readonly maxLeaseTtlSeconds: number;
+}
+
+/** `data` of `auth/<mount>/role/<role>/secret-id/lookup` (vault-facts §6.2); never the secret_id or its accessor. */
+export interface SecretIdInfo {
+  /** RFC3339, or null when the secret_id never expires (Vault sends `0001-01-01T00:00:00Z`). */
+  readonly expirationTime: string | null;
+  /** Logins left; 0 = unlimited. Vault decrements it at each login and deletes the entry at the last. */
+  readonly usesLeft: number;
+  readonly ttlSeconds: number;
+}
+
+export interface VaultInspectionPort {
+  /** The role's settings, or undefined when the role does not exist (404). */
+  readAppRoleRole(
+    endpoint: VaultEndpoint,
+    token: string,
+    mount: string,
+    role: string,
+    options?: CallOptions,
+  ): Promise<AppRoleRoleSettings | undefined>;
+  readAuthMountTuning(
+    endpoint: VaultEndpoint,
+    token: string,
+    mount: string,
+    options?: CallOptions,
+  ): Promise<MountTuning>;
+  /** The secret_id's metadata, or undefined when Vault does not know it (wrong, expired and tidied, or used up). */
+  lookupSecretId(
+    endpoint: VaultEndpoint,
+    token: string,
+    mount: string,
+    role: string,
+    secretId: string,
+    options?: CallOptions,
+  ): Promise<SecretIdInfo | undefined>;
+  /**
+   * `auth/token/revoke-self`. Only ever called with the token a requested
+   * login test just created, so the test leaves no token behind.
+   */
+  revokeSelf(endpoint: VaultEndpoint, token: string, options?: CallOptions): Promise<void>;
+}
