@@ -8,6 +8,7 @@
  * not tell anyone about a failure still shows up in Lambda's error metric.
  */
 
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { composeMessage } from './notification.js';
@@ -15,7 +16,7 @@ import { type Notifier, Severity } from './notifier-port.js';
 import { type Problem, ProblemCode } from './problems.js';
 import { type RunReport, type TargetReport, TargetStatus, TokenOutcome } from './report.js';
 import { describeAnswer, type RunContext, runTarget } from './run-target.js';
-import type { SecretsStore } from './store-port.js';
+import type { SecretReadResult, SecretsStore } from './store-port.js';
 import type { VaultPort } from './vault-port.js';
 
 /** A target is not started when less than this is left before the deadline. */
@@ -29,6 +30,7 @@ const PUBLISH_CONCURRENCY = 8;
 
 /** The narrow logger the run needs (Powertools Logger satisfies it). */
 export interface RunLogger {
+  debug(message: string, ...fields: Record<string, unknown>[]): void;
   info(message: string, ...fields: Record<string, unknown>[]): void;
   warn(message: string, ...fields: Record<string, unknown>[]): void;
   error(message: string, ...fields: Record<string, unknown>[]): void;
@@ -63,29 +65,14 @@ export function secretIdsOf(target: TargetConfig): string[] {
   return [target.tokenSecretId, target.approle.secretId, ...target.leases.map((l) => l.secretId)];
 }
 
-/**
- * Groups targets (in order) so that each group's secrets fit one
- * BatchGetSecretValue call; a target with more secrets than that forms its
- * own group (the store splits its read).
- */
-export function pagesOf(targets: readonly TargetConfig[]): TargetConfig[][] {
-  const pages: TargetConfig[][] = [];
-  let page: TargetConfig[] = [];
-  let ids = 0;
-  for (const target of targets) {
-    const count = secretIdsOf(target).length;
-    if (page.length > 0 && ids + count > SECRET_IDS_PER_READ) {
-      pages.push(page);
-      page = [];
-      ids = 0;
-    }
-    page.push(target);
-    ids += count;
+/** Every secret id of `targets` (first use wins), 20 per BatchGetSecretValue call, in target order. */
+export function chunkSecretIds(targets: readonly TargetConfig[]): string[][] {
+  const ids = [...new Set(targets.flatMap(secretIdsOf))];
+  const chunks: string[][] = [];
+  for (let start = 0; start < ids.length; start += SECRET_IDS_PER_READ) {
+    chunks.push(ids.slice(start, start + SECRET_IDS_PER_READ));
   }
-  if (page.length > 0) {
-    pages.push(page);
-  }
-  return pages;
+  return chunks;
 }
 
 /** INFO problems are only published when the target's config asks for them. */
@@ -133,6 +120,8 @@ export async function runRenewal(
       ? config.targets
       : config.targets.filter((t) => request.targets?.includes(t.name));
   const signal = AbortSignal.timeout(Math.max(1, request.deadlineAtMs - startedMs));
+  // Every call in flight listens on the run's signal: thousands, by design.
+  setMaxListeners(0, signal);
 
   const context: RunContext = {
     vault: deps.vault,
@@ -190,32 +179,38 @@ export async function runRenewal(
     return report;
   };
 
-  // Reads and renewals overlap: each page of targets is processed as soon as
-  // its one BatchGetSecretValue call returns, while later pages are read.
+  // Reads and renewals overlap: a target starts as soon as the
+  // BatchGetSecretValue calls holding its secrets return, while later ids are
+  // still being read. Ids are packed 20 a call across target boundaries.
   const readLimit = pLimit(READ_CONCURRENCY);
   const targetLimit = pLimit(config.concurrency);
-  const pageReports = await Promise.all(
-    pagesOf(selected).map(async (page) => {
-      const secrets = await readLimit(async () => {
-        const remainingMs = request.deadlineAtMs - deps.now();
-        return remainingMs < MIN_TARGET_BUDGET_MS
-          ? undefined
-          : deps.store.readMany([...new Set(page.flatMap(secretIdsOf))], { signal });
-      });
-      return Promise.all(
-        page.map((target) =>
-          targetLimit(async (): Promise<TargetReport> => {
-            const remainingMs = request.deadlineAtMs - deps.now();
-            if (secrets === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
-              return finish(target, deadlineSkip(target, remainingMs));
-            }
-            return finish(target, await runTarget(target, secrets, context));
-          }),
-        ),
-      );
+  const idChunks = chunkSecretIds(selected);
+  const chunks = idChunks.map((ids) =>
+    readLimit(async () => {
+      const remainingMs = request.deadlineAtMs - deps.now();
+      return remainingMs < MIN_TARGET_BUDGET_MS ? undefined : deps.store.readMany(ids, { signal });
     }),
   );
-  const reports = pageReports.flat();
+  const chunkOf = new Map<string, number>();
+  idChunks.forEach((ids, index) => {
+    for (const id of ids) chunkOf.set(id, index);
+  });
+  const reports = await Promise.all(
+    selected.map(async (target) => {
+      const needed = [...new Set(secretIdsOf(target).map((id) => chunkOf.get(id) ?? 0))];
+      const reads = await Promise.all(needed.map((index) => chunks[index]));
+      return targetLimit(async (): Promise<TargetReport> => {
+        const remainingMs = request.deadlineAtMs - deps.now();
+        if (reads.some((read) => read === undefined) || remainingMs < MIN_TARGET_BUDGET_MS) {
+          return finish(target, deadlineSkip(target, remainingMs));
+        }
+        const secrets = new Map(
+          reads.flatMap((read) => [...(read ?? new Map<string, SecretReadResult>())]),
+        );
+        return finish(target, await runTarget(target, secrets, context));
+      });
+    }),
+  );
   await Promise.all(publishing);
 
   const count = (status: TargetStatus): number => reports.filter((r) => r.status === status).length;
@@ -249,7 +244,14 @@ function logTarget(logger: RunLogger, report: TargetReport): void {
     writes: report.writes,
     durationMs: report.durationMs,
   };
-  logger.info('target processed', fields);
+  // A healthy target is the common case: one DEBUG line keeps the log (and
+  // its CloudWatch bill) proportional to what needs attention. Set
+  // POWERTOOLS_LOG_LEVEL=DEBUG to see every target.
+  if (report.status === TargetStatus.Ok) {
+    logger.debug('target processed', fields);
+  } else {
+    logger.info('target processed', fields);
+  }
   for (const problem of report.problems) {
     const entry = { target: report.target, problem };
     if (problem.severity === Severity.Critical || problem.severity === Severity.Error) {

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: how fast and how lean one renewal run is.
+ *
+ * Latency-bound mode (default): N targets (default 10,000) with one lease
+ * each, against test/bench/canned-server.ts in its own process answering
+ * Vault, Secrets Manager and SNS after a fixed delay (default 5 ms). The run
+ * itself (test/bench/runner.ts, bundled and run with plain node like the
+ * Lambda) uses the real handler body, Vault client, store and notifier. The
+ * lower bound is every round trip the server saw × delay / the renewer's
+ * concurrency; `ratio` is wall time over it.
+ *
+ * Real-stack mode (`--real`, default 1,000 targets): the same run against
+ * OpenBao + moto + PostgreSQL of the local stack; no bound, since the
+ * servers' latency is not fixed.
+ *
+ * Both bundle the renew function first and measure its size and cold import
+ * time (median of fresh node processes).
+ *
+ *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 64]
+ *   npm run bench -- --real [--targets 1000]
+ */
+
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { bundle, ESM_REQUIRE_BANNER } from '../../scripts/build.js';
+import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const OUT = join(REPO, '.bench');
+
+const { values: args } = parseArgs({
+  options: {
+    real: { type: 'boolean', default: false },
+    targets: { type: 'string' },
+    'delay-ms': { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '64' },
+    'import-runs': { type: 'string', default: '10' },
+  },
+});
+const targetCount = Number(args.targets ?? (args.real ? 1000 : 10_000));
+const delayMs = Number(args['delay-ms']);
+const concurrency = Number(args.concurrency);
+
+interface RunnerFigures {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly peakRssMb: number;
+  readonly logBytes: number;
+  readonly summary: Record<string, number>;
+  readonly counts: { vault: number; smReads: number; smWrites: number; snsPublishes: number };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Bundles the renew function; returns its size and the median cold import time. */
+async function measureBundle(): Promise<{ bundleKb: number; importMs: number }> {
+  const dist = join(OUT, 'dist');
+  const sizes = await bundle(dist);
+  const configFile = join(OUT, 'targets.resolved.json');
+  writeResolvedConfig(join(REPO, 'config', 'targets.yaml'), configFile);
+  const entry = pathToFileURL(join(dist, 'renew', 'index.mjs')).href;
+  const probe = `const t = performance.now(); await import(${JSON.stringify(entry)}); console.log('IMPORT_MS', performance.now() - t);`;
+  const times: number[] = [];
+  for (let run = 0; run < Number(args['import-runs']); run += 1) {
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH ?? '',
+        ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bench',
+        RENEWER_CONFIG_FILE: configFile,
+        AWS_REGION: 'us-east-1',
+      },
+    });
+    const match = /IMPORT_MS ([\d.]+)/.exec(result.stdout);
+    if (match?.[1] === undefined) {
+      throw new Error(`import probe failed: ${result.stderr.slice(-500)}`);
+    }
+    times.push(Number(match[1]));
+  }
+  const bytes = sizes.renew ?? 0;
+  console.log(`bundle: dist renew ${bytes} bytes (${(bytes / 1024).toFixed(1)} KB)`);
+  console.log(
+    `cold import (ms, ${times.length} fresh node processes): ${times.map((t) => t.toFixed(0)).join(' ')}`,
+  );
+  return { bundleKb: Math.round(bytes / 1024), importMs: Math.round(median(times)) };
+}
+
+async function buildRunner(): Promise<string> {
+  const outfile = join(OUT, 'runner.mjs');
+  await build({
+    entryPoints: [join(REPO, 'test/bench/runner.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    banner: { js: ESM_REQUIRE_BANNER },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+async function runRunner(runner: string, runnerArgs: string[]): Promise<RunnerFigures> {
+  const result = spawnSync(process.execPath, [runner, ...runnerArgs], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const match = /FIGURES (.+)/.exec(result.stdout);
+  if (match?.[1] === undefined) {
+    throw new Error(`runner failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  }
+  return JSON.parse(match[1]) as RunnerFigures;
+}
+
+async function startCannedServer(): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO, 'test/bench/canned-server.ts')],
+    {
+      cwd: REPO,
+      env: { ...process.env, BENCH_DELAY_MS: String(delayMs) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolvePort, reject) => {
+    child.once('exit', (code) => reject(new Error(`canned server exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const match = /PORT (\d+)/.exec(chunk.toString());
+      if (match?.[1] !== undefined) resolvePort(Number(match[1]));
+    });
+  });
+  return { port, child };
+}
+
+function perTarget(figures: RunnerFigures) {
+  return {
+    vaultCallsPerTarget: Number((figures.counts.vault / targetCount).toFixed(3)),
+    smReadsPerSecret: Number((figures.counts.smReads / (targetCount * 3)).toFixed(4)),
+    smWrites: figures.counts.smWrites,
+  };
+}
+
+async function latencyBound(runner: string) {
+  const { port, child } = await startCannedServer();
+  try {
+    const endpoint = `http://127.0.0.1:${port}`;
+    const figures = await runRunner(runner, [
+      '--mode',
+      'canned',
+      '--endpoint',
+      endpoint,
+      '--targets',
+      String(targetCount),
+      '--concurrency',
+      String(concurrency),
+    ]);
+    const stats = (await (await fetch(`${endpoint}/__stats`)).json()) as Record<string, number>;
+    console.log(`canned server saw: ${JSON.stringify(stats)}`);
+    const roundTrips =
+      (stats.vault ?? 0) + (stats.smBatchGet ?? 0) + (stats.smPut ?? 0) + (stats.snsPublish ?? 0);
+    const boundMs = (roundTrips * delayMs) / concurrency;
+    console.log(
+      `lower bound: ${roundTrips} round trips x ${delayMs} ms / concurrency ${concurrency} = ${boundMs.toFixed(0)} ms`,
+    );
+    return {
+      figures,
+      result: {
+        wallMs: Math.round(figures.wallMs),
+        boundMs: Math.round(boundMs),
+        ratio: Number((figures.wallMs / boundMs).toFixed(2)),
+        ...perTarget(figures),
+      },
+    };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+async function realStack(runner: string) {
+  const { startStack } = await import('../stack/stack.js');
+  const { seedBenchFleet } = await import('./real-fleet.js');
+  const stack = await startStack();
+  try {
+    const seeded = await seedBenchFleet(stack.env, targetCount);
+    console.log(
+      `seeded ${targetCount} targets on OpenBao + moto + PostgreSQL in ${seeded.seedMs} ms`,
+    );
+    const fleetFile = join(OUT, 'real-fleet.json');
+    writeFileSync(
+      fleetFile,
+      JSON.stringify({
+        targets: seeded.targets,
+        topicArn: seeded.topicArn,
+        secretsManagerEndpoint: stack.env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+        snsEndpoint: stack.env.AWS_ENDPOINT_URL_SNS,
+      }),
+    );
+    const figures = await runRunner(runner, [
+      '--mode',
+      'real',
+      '--fleet',
+      fleetFile,
+      '--concurrency',
+      String(concurrency),
+    ]);
+    return { figures, result: { wallMs: Math.round(figures.wallMs), ...perTarget(figures) } };
+  } finally {
+    await stack.stop();
+  }
+}
+
+mkdirSync(OUT, { recursive: true });
+console.log(`$ npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+const { bundleKb, importMs } = await measureBundle();
+const runner = await buildRunner();
+console.log(
+  `${args.real ? 'real-stack' : 'latency-bound'} run: ${targetCount} targets, 1 lease each, concurrency ${concurrency}${args.real ? '' : `, ${delayMs} ms per round trip`}`,
+);
+const { figures, result } = args.real ? await realStack(runner) : await latencyBound(runner);
+const { summary } = figures;
+console.log(
+  `report: ${summary.targets} targets, ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped; ${(figures.logBytes / 1024 / 1024).toFixed(1)} MB of JSON logs produced`,
+);
+console.log(
+  `wall ${Math.round(figures.wallMs)} ms = ${Math.round(targetCount / (figures.wallMs / 1000))} targets/s, ${figures.cpuMs} ms CPU; calls: ${JSON.stringify(figures.counts)}; peak RSS of the run ${figures.peakRssMb} MB`,
+);
+console.log(
+  `RESULT ${JSON.stringify({ targets: targetCount, ...result, peakRssMb: figures.peakRssMb, bundleKb, importMs })}`,
+);
