@@ -555,6 +555,12 @@ class TargetRun {
 
   // ---- leases --------------------------------------------------------------
 
+  /** Reports `lease` as failed for `reason`, with the problem that says why. */
+  private failLease(lease: LeaseConfig, reason: string, problem: Problem): void {
+    this.problems.push(problem);
+    this.leaseReports.push({ name: lease.name, outcome: LeaseOutcome.Failed, reason });
+  }
+
   private skipLeases(reason: string): void {
     for (const lease of this.target.leases) {
       this.leaseReports.push({ name: lease.name, outcome: LeaseOutcome.Skipped, reason });
@@ -581,7 +587,9 @@ class TargetRun {
     const read = this.secrets.get(lease.secretId);
     const unreadable = readFailureProblem(read, `lease secret "${lease.name}"`, lease.name);
     if (unreadable !== undefined || !read?.ok) {
-      this.problems.push(
+      this.failLease(
+        lease,
+        'secret-unreadable',
         unreadable ?? {
           code: ProblemCode.SecretUnreadable,
           severity: Severity.Error,
@@ -589,27 +597,17 @@ class TargetRun {
           lease: lease.name,
         },
       );
-      this.leaseReports.push({
-        name: lease.name,
-        outcome: LeaseOutcome.Failed,
-        reason: 'secret-unreadable',
-      });
       return;
     }
     let document: ReturnType<typeof parseLeaseDocument>;
     try {
       document = parseLeaseDocument(read.secret.value);
     } catch (error) {
-      this.problems.push({
+      this.failLease(lease, 'secret-malformed', {
         code: ProblemCode.SecretMalformed,
         severity: Severity.Error,
         summary: `The lease secret "${lease.name}" cannot be used: ${(error as Error).message}. It was left unchanged.`,
         lease: lease.name,
-      });
-      this.leaseReports.push({
-        name: lease.name,
-        outcome: LeaseOutcome.Failed,
-        reason: 'secret-malformed',
       });
       return;
     }
@@ -643,17 +641,12 @@ class TargetRun {
       return;
     }
     if (decision.action === LeaseAction.Report) {
-      this.problems.push({
+      this.failLease(lease, decision.reason, {
         code: ProblemCode.LeaseRenewFailed,
         severity: Severity.Error,
         summary: `Lease "${lease.name}" could not be renewed and was left as it is.`,
         lease: lease.name,
         answer: describeAnswer(error),
-      });
-      this.leaseReports.push({
-        name: lease.name,
-        outcome: LeaseOutcome.Failed,
-        reason: decision.reason,
       });
       return;
     }
@@ -756,18 +749,13 @@ class TargetRun {
         signal,
       });
     } catch (error) {
-      this.problems.push({
+      this.failLease(lease, decision.reason, {
         code: ProblemCode.LeaseReissueFailed,
         severity: Severity.Error,
         summary: `Lease "${lease.name}" needed a new issue (${decision.reason}) but ${lease.reissuePath} refused it; the stored lease was left unchanged.`,
         lease: lease.name,
         answer: describeAnswer(error),
         facts: { path: lease.reissuePath },
-      });
-      this.leaseReports.push({
-        name: lease.name,
-        outcome: LeaseOutcome.Failed,
-        reason: decision.reason,
       });
       return;
     }
@@ -793,17 +781,12 @@ class TargetRun {
       );
       this.writes += 1;
     } catch (error) {
-      this.problems.push({
+      this.failLease(lease, decision.reason, {
         code: ProblemCode.SecretWriteFailed,
         severity: Severity.Error,
         summary: `A new lease "${lease.name}" was issued but could not be stored in Secrets Manager; the stored lease was left unchanged.`,
         lease: lease.name,
         answer: describeAnswer(error),
-      });
-      this.leaseReports.push({
-        name: lease.name,
-        outcome: LeaseOutcome.Failed,
-        reason: decision.reason,
       });
       return;
     }
