@@ -1,0 +1,375 @@
+/**
+ * What serverless.yml takes from the target list and the stage params at
+ * package time (through `infra/package-time.cjs`): the Secrets Manager ARNs
+ * each function may touch, the schedule derived from `schedule.intervalMinutes`,
+ * the heartbeat alarm's period, VPC placement and the optional resources (KMS
+ * grants, e-mail subscriptions).
+ *
+ * Pure functions of the loaded config and the params, so a new target in the
+ * config changes the IAM resources with no edit to serverless.yml, and the
+ * packaging test can call them directly. Nothing here needs AWS credentials:
+ * ARNs are `Fn::Sub` templates CloudFormation completes at deploy time.
+ */
+
+import type { RenewerConfig } from '../functions/config/types.js';
+
+/** A CloudFormation value: a literal, or an intrinsic function. */
+export type CfnValue = string | number | boolean | { readonly [fn: string]: unknown };
+
+/** The stage params serverless.yml passes in (`params:` / `--param`), as strings. */
+export interface PackageParams {
+  readonly scheduleExpression: string;
+  readonly timeoutSeconds: string;
+  readonly heartbeatMissedRuns: string;
+  readonly vpcSubnetIds: string;
+  readonly vpcSecurityGroupIds: string;
+  readonly alertEmails: string;
+  readonly alertTopicKmsKeyArn: string;
+  readonly secretsKmsKeyArn: string;
+}
+
+export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
+  'scheduleExpression',
+  'timeoutSeconds',
+  'heartbeatMissedRuns',
+  'vpcSubnetIds',
+  'vpcSecurityGroupIds',
+  'alertEmails',
+  'alertTopicKmsKeyArn',
+  'secretsKmsKeyArn',
+];
+
+/** Logical ids of resources in infra/*.yml that the generated resources refer to. */
+export const LOGICAL_IDS = {
+  alertTopic: 'AlertTopic',
+  renewRole: 'RenewRole',
+  diagnoseRole: 'DiagnoseRole',
+} as const;
+
+/** One problem with a param, named by the param, so the deploy fails with every fix at once. */
+export class PackageParamsError extends Error {
+  public constructor(problems: readonly string[]) {
+    super(
+      `Invalid deploy params (${problems.length}):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+    this.name = 'PackageParamsError';
+  }
+}
+
+/**
+ * The IAM resource of one configured secret. A name gets the `-??????` suffix
+ * Secrets Manager appends to every secret ARN (six random characters), so the
+ * pattern matches that secret and no other: `vault/app/token-??????` cannot
+ * match `vault/app/token-extra-abcdef`, whose suffix position holds more
+ * characters. An id written as an ARN is used as it is: write the full ARN
+ * (with its suffix) in the config, a partial ARN matches no secret in IAM.
+ */
+export function secretResource(secretId: string): CfnValue {
+  if (secretId.startsWith('arn:')) return secretId;
+  return {
+    'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${secretId}-??????`,
+  };
+}
+
+export interface SecretAccess {
+  /** AppRole credentials: the renewer only reads them. */
+  readonly readOnly: readonly string[];
+  /** Token and lease secrets: the renewer reads them and writes fresh credentials back. */
+  readonly readWrite: readonly string[];
+}
+
+/** The secrets of every target, sorted and deduplicated (several targets may share an AppRole secret). */
+export function secretAccess(config: RenewerConfig): SecretAccess {
+  const readWrite = new Set<string>();
+  const readOnly = new Set<string>();
+  for (const target of config.targets) {
+    readWrite.add(target.tokenSecretId);
+    for (const lease of target.leases) readWrite.add(lease.secretId);
+    readOnly.add(target.approle.secretId);
+  }
+  // The config schema refuses a secret both read and written; never grant less than needed anyway.
+  for (const id of readWrite) readOnly.delete(id);
+  return { readOnly: [...readOnly].sort(), readWrite: [...readWrite].sort() };
+}
+
+export interface Schedule {
+  /** `rate(...)` or `cron(...)`, as EventBridge Scheduler takes it. */
+  readonly expression: string;
+  /** The config's interval: the planner's horizon and the heartbeat period are derived from it. */
+  readonly intervalSeconds: number;
+}
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const UNIT_SECONDS: Readonly<Record<string, number>> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3600,
+  hours: 3600,
+  day: 86_400,
+  days: 86_400,
+};
+
+/** `rate(15 minutes)` for 900 s: singular unit for 1, as EventBridge requires (aws-facts §4.1). */
+export function rateExpression(intervalSeconds: number): string {
+  const minutes = intervalSeconds / 60;
+  return `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`;
+}
+
+export interface Heartbeat {
+  /** CloudWatch period: one schedule interval, so each period should hold one run. */
+  readonly periodSeconds: number;
+  /** Periods without a completed run before the alarm fires. */
+  readonly evaluationPeriods: number;
+}
+
+export interface RenewFunctionValues {
+  readonly timeoutSeconds: number;
+}
+
+export interface Vpc {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+export interface PackageTimeValues {
+  readonly schedule: Schedule;
+  readonly heartbeat: Heartbeat;
+  readonly renew: RenewFunctionValues & {
+    /** IAM `Resource` lists, ready for the role's statements. */
+    readonly secretsReadOnly: readonly CfnValue[];
+    readonly secretsReadWrite: readonly CfnValue[];
+  };
+  /** Every configured secret, read-only: for the diagnose function. */
+  readonly secretsAll: readonly CfnValue[];
+  /** `provider.vpc`, or `false` when the functions run outside a VPC. */
+  readonly vpc: Vpc | false;
+  /** `ManagedPolicyArns` of the function roles: the ENI permissions a VPC function needs. */
+  readonly managedPolicyArns: readonly CfnValue[];
+  /** Resources that exist only when a param asks for them. */
+  readonly optionalResources: { readonly Resources: Readonly<Record<string, unknown>> };
+}
+
+const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
+/** CloudWatch refuses alarms whose evaluation window is longer than a day. */
+const MAX_ALARM_WINDOW_SECONDS = 86_400;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/;
+/** Deliberately plain: SNS checks the address; this catches a list pasted with `;` or spaces. */
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function wholeNumber(value: string): number | undefined {
+  return /^\d+$/.test(value.trim()) ? Number(value.trim()) : undefined;
+}
+
+export function packageTimeValues(config: RenewerConfig, params: PackageParams): PackageTimeValues {
+  const problems: string[] = [];
+  const intervalSeconds = config.scheduleIntervalSeconds;
+
+  // The schedule: derived from the config unless a stage sets one, which must agree with it.
+  let expression = params.scheduleExpression.trim();
+  if (expression === '') {
+    expression = rateExpression(intervalSeconds);
+  } else {
+    const rate = RATE.exec(expression);
+    if (rate !== null) {
+      const seconds = Number(rate[1]) * (UNIT_SECONDS[rate[2] ?? ''] ?? 0);
+      if (seconds !== intervalSeconds) {
+        problems.push(
+          `scheduleExpression: ${expression} runs every ${seconds} s but the config's schedule.intervalMinutes is ${intervalSeconds / 60} (${intervalSeconds} s); the planner's horizon is computed from the config, so they must agree (leave scheduleExpression empty to derive it)`,
+        );
+      }
+    } else if (!/^cron\([^()]+\)$/.test(expression)) {
+      problems.push(
+        `scheduleExpression: must be rate(N minutes|hours|days) or cron(...) (6 fields), got ${JSON.stringify(expression)}`,
+      );
+    }
+  }
+
+  const timeoutSeconds = wholeNumber(params.timeoutSeconds);
+  if (timeoutSeconds === undefined || timeoutSeconds < 1) {
+    problems.push('timeoutSeconds: must be a whole number of seconds');
+  } else if (timeoutSeconds > MAX_LAMBDA_TIMEOUT_SECONDS) {
+    problems.push(`timeoutSeconds: must be at most ${MAX_LAMBDA_TIMEOUT_SECONDS} (Lambda's limit)`);
+  } else if (timeoutSeconds >= intervalSeconds) {
+    problems.push(
+      `timeoutSeconds: ${timeoutSeconds} must be shorter than the schedule interval (${intervalSeconds} s), or a slow run swallows the next one`,
+    );
+  }
+
+  const evaluationPeriods = wholeNumber(params.heartbeatMissedRuns);
+  if (evaluationPeriods === undefined || evaluationPeriods < 1) {
+    problems.push('heartbeatMissedRuns: must be a whole number of runs, at least 1');
+  } else if (evaluationPeriods * intervalSeconds > MAX_ALARM_WINDOW_SECONDS) {
+    problems.push(
+      `heartbeatMissedRuns: ${evaluationPeriods} runs of ${intervalSeconds} s exceed CloudWatch's one-day alarm window; use at most ${Math.max(1, Math.floor(MAX_ALARM_WINDOW_SECONDS / intervalSeconds))}`,
+    );
+  }
+
+  const subnetIds = list(params.vpcSubnetIds);
+  const securityGroupIds = list(params.vpcSecurityGroupIds);
+  if ((subnetIds.length === 0) !== (securityGroupIds.length === 0)) {
+    problems.push(
+      'vpcSubnetIds, vpcSecurityGroupIds: give both (the function needs subnets and a security group) or neither',
+    );
+  }
+  for (const id of subnetIds.filter((s) => !SUBNET_ID.test(s))) {
+    problems.push(`vpcSubnetIds: ${JSON.stringify(id)} is not a subnet id (subnet-...)`);
+  }
+  for (const id of securityGroupIds.filter((s) => !SECURITY_GROUP_ID.test(s))) {
+    problems.push(`vpcSecurityGroupIds: ${JSON.stringify(id)} is not a security group id (sg-...)`);
+  }
+
+  const emails = list(params.alertEmails);
+  for (const email of emails.filter((e) => !EMAIL.test(e))) {
+    problems.push(`alertEmails: ${JSON.stringify(email)} is not an e-mail address`);
+  }
+  if (new Set(emails).size !== emails.length) {
+    problems.push('alertEmails: lists an address twice');
+  }
+
+  const topicKey = params.alertTopicKmsKeyArn.trim();
+  const secretsKey = params.secretsKmsKeyArn.trim();
+  for (const [name, value] of [
+    ['alertTopicKmsKeyArn', topicKey],
+    ['secretsKmsKeyArn', secretsKey],
+  ] as const) {
+    if (value !== '' && !KMS_KEY_ARN.test(value)) {
+      problems.push(`${name}: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+    }
+  }
+
+  if (problems.length > 0) throw new PackageParamsError(problems);
+
+  const access = secretAccess(config);
+  const inVpc = subnetIds.length > 0;
+  return {
+    schedule: { expression, intervalSeconds },
+    heartbeat: { periodSeconds: intervalSeconds, evaluationPeriods: evaluationPeriods ?? 1 },
+    renew: {
+      timeoutSeconds: timeoutSeconds ?? 1,
+      secretsReadOnly: access.readOnly.map(secretResource),
+      secretsReadWrite: access.readWrite.map(secretResource),
+    },
+    secretsAll: [...new Set([...access.readOnly, ...access.readWrite])].sort().map(secretResource),
+    vpc: inVpc ? { subnetIds, securityGroupIds } : false,
+    managedPolicyArns: inVpc
+      ? [
+          {
+            // CreateNetworkInterface & co. cannot be scoped to a subnet; AWS's managed policy is the norm.
+            'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`,
+          },
+        ]
+      : [],
+    optionalResources: {
+      Resources: {
+        ...emailSubscriptions(emails),
+        ...(secretsKey === ''
+          ? {}
+          : {
+              RenewSecretsKmsPolicy: secretsKmsPolicy(LOGICAL_IDS.renewRole, secretsKey, [
+                'kms:Decrypt',
+                'kms:GenerateDataKey',
+              ]),
+              // diagnose only reads.
+              DiagnoseSecretsKmsPolicy: secretsKmsPolicy(LOGICAL_IDS.diagnoseRole, secretsKey, [
+                'kms:Decrypt',
+              ]),
+            }),
+        ...(topicKey === ''
+          ? {}
+          : {
+              // Merged into AlertTopic (infra/alerts.yml) by logical id.
+              [LOGICAL_IDS.alertTopic]: { Properties: { KmsMasterKeyId: topicKey } },
+              RenewAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.renewRole, topicKey),
+              DiagnoseAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.diagnoseRole, topicKey),
+            }),
+      },
+    },
+  };
+}
+
+/** One subscription per address, with a logical id stable across deploys (derived from the address). */
+function emailSubscriptions(emails: readonly string[]): Record<string, unknown> {
+  const resources: Record<string, unknown> = {};
+  for (const email of emails) {
+    resources[`AlertEmailSubscription${logicalIdPart(email)}`] = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: {
+        TopicArn: { Ref: LOGICAL_IDS.alertTopic },
+        Protocol: 'email',
+        Endpoint: email,
+      },
+    };
+  }
+  return resources;
+}
+
+/** `ops@example.com` → `OpsExampleCom`: letters and digits only, as CloudFormation requires. */
+export function logicalIdPart(text: string): string {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('')
+    .slice(0, 200);
+}
+
+/**
+ * Secrets encrypted with a customer-managed key: GetSecretValue needs
+ * kms:Decrypt and PutSecretValue kms:GenerateDataKey on that key, and only
+ * when Secrets Manager asks on the role's behalf (kms:ViaService).
+ */
+function secretsKmsPolicy(roleLogicalId: string, keyArn: string, actions: readonly string[]) {
+  return kmsViaServicePolicy(roleLogicalId, 'secrets-kms', keyArn, actions, 'secretsmanager');
+}
+
+/** Publishing to an encrypted topic: SNS asks KMS for a data key on the publisher's behalf. */
+function topicKmsPolicy(roleLogicalId: string, keyArn: string) {
+  return kmsViaServicePolicy(
+    roleLogicalId,
+    'alert-topic-kms',
+    keyArn,
+    ['kms:Decrypt', 'kms:GenerateDataKey'],
+    'sns',
+  );
+}
+
+function kmsViaServicePolicy(
+  roleLogicalId: string,
+  policyName: string,
+  keyArn: string,
+  actions: readonly string[],
+  service: 'secretsmanager' | 'sns',
+) {
+  return {
+    Type: 'AWS::IAM::RolePolicy',
+    Properties: {
+      RoleName: { Ref: roleLogicalId },
+      PolicyName: policyName,
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'KeyOnlyViaService',
+            Effect: 'Allow',
+            Action: [...actions],
+            Resource: keyArn,
+            Condition: {
+              StringEquals: {
+                'kms:ViaService': { 'Fn::Sub': `${service}.\${AWS::Region}.amazonaws.com` },
+              },
+            },
+          },
+        ],
+      },
+    },
+  };
+}

@@ -1,0 +1,463 @@
+/**
+ * `npm run vault:bootstrap` end to end on the local stack: the real script in a
+ * child process (as an operator runs it) against OpenBao and moto, then the real
+ * renew handler keeping the bootstrapped target alive.
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { horizonSeconds } from '../../functions/renewal/planner.js';
+import { DEFAULT_ROLE_SETTINGS, loadRoleSettings } from '../../scripts/vault-bootstrap.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
+import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
+import {
+  canLogin,
+  configWith,
+  createScenario,
+  lookupSelf,
+  type Scenario,
+  targetReport,
+} from '../support/scenario.js';
+import { stackEnv } from '../support/stack-env.js';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const SCRIPT = join(REPO_ROOT, 'scripts/vault-bootstrap.ts');
+
+/** One-minute schedule in configWith(): horizon 180 s. */
+const INTERVAL_SECONDS = 60;
+const HORIZON_SECONDS = horizonSeconds(INTERVAL_SECONDS);
+/**
+ * Short TTLs so the whole life of a token fits in a test: a fresh token lives
+ * 60 s, the renewer asks for 190 s (> horizon, so the first renewal is kept),
+ * and the max of 200 s falls inside the 180 s horizon 20 s after login.
+ */
+const TOKEN_TTL = 60;
+const TOKEN_MAX_TTL = 200;
+const INCREMENT_SECONDS = 190;
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let scenario: Scenario;
+let dir: string;
+let roleSettings: string;
+
+beforeAll(async () => {
+  scenario = await createScenario(stackEnv(), 'vb');
+  dir = mkdtempSync(join(tmpdir(), 'vault-bootstrap-'));
+  roleSettings = join(dir, 'approle-role.yaml');
+  // The shipped settings with short TTLs; every other choice as in infra/vault/approle-role.yaml.
+  writeFileSync(
+    roleSettings,
+    stringifyYaml({
+      token_type: 'service',
+      token_ttl: TOKEN_TTL,
+      token_max_ttl: TOKEN_MAX_TTL,
+      token_period: 0,
+      token_explicit_max_ttl: 0,
+      token_num_uses: 0,
+      // Proves the shipped policy alone lets the renewer work.
+      token_no_default_policy: true,
+      bind_secret_id: true,
+      secret_id_ttl: 0,
+      secret_id_num_uses: 0,
+      secret_id_bound_cidrs: [],
+    }),
+  );
+});
+
+afterAll(() => {
+  // The stack's state needs no cleanup: every name is unique to this run (uniqueName).
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the real script like `npm run vault:bootstrap -- ...`, with only the stack's environment. */
+function bootstrap(args: readonly string[]): Promise<CliResult> {
+  const env = scenario.fleet.env;
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        NODE_NO_WARNINGS: '1',
+        VAULT_ADDR: env.VAULT_ADDR,
+        VAULT_TOKEN: env.VAULT_TOKEN,
+        AWS_REGION: env.AWS_REGION,
+        AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** A target entry in the config file format, its secrets under the fleet's unique prefix. */
+function targetEntry(name: string, leases: readonly Record<string, unknown>[] = []) {
+  const { fleet } = scenario;
+  return {
+    name,
+    tokenSecret: `${fleet.prefix}/${name}/token`,
+    approle: { secret: `${fleet.prefix}/${name}/approle`, mount: fleet.approleMount, role: name },
+    incrementSeconds: INCREMENT_SECONDS,
+    ...(leases.length === 0 ? {} : { leases }),
+  };
+}
+
+function writeConfig(file: string, targets: readonly Record<string, unknown>[]): string {
+  const path = join(dir, file);
+  writeFileSync(path, stringifyYaml(configWith(scenario.fleet.env, targets)));
+  return path;
+}
+
+async function secretIdAccessors(role: string): Promise<string[]> {
+  const { fleet } = scenario;
+  try {
+    const listed = (await fleet.vault(
+      'GET',
+      `auth/${fleet.approleMount}/role/${role}/secret-id?list=true`,
+    )) as { data: { keys: string[] } };
+    return listed.data.keys;
+  } catch (error) {
+    if (/answered 404/.test((error as Error).message)) return [];
+    throw error;
+  }
+}
+
+async function secretExists(name: string): Promise<boolean> {
+  try {
+    await scenario.fleet.secretValue(name);
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return false;
+    throw error;
+  }
+}
+
+describe('vault:bootstrap on the local stack', () => {
+  it(
+    'bootstraps a new target that the renew function renews, then logs in again with the stored AppRole credentials once the max TTL is inside the horizon',
+    async () => {
+      // Prepare: a target with a database lease, not yet known to Vault or Secrets Manager
+      const { fleet } = scenario;
+      const credsPath = await fleet.databaseRole('ledger-db', 300, 600);
+      const entry = targetEntry('ledger', [
+        { name: 'db', secret: `${fleet.prefix}/ledger/db`, reissuePath: credsPath },
+      ]);
+      const config = writeConfig('ledger.yaml', [entry]);
+
+      // Act: bootstrap
+      const run = await bootstrap([
+        'ledger',
+        '--config',
+        config,
+        '--role-settings',
+        roleSettings,
+        '--enable-approle',
+      ]);
+
+      // Assess: Vault and Secrets Manager set up, the config entry printed
+      expect(run.stderr).not.toContain(fleet.env.VAULT_TOKEN);
+      expect(run.code, run.stderr).toBe(0);
+      const printed = parseYaml(run.stdout.replace(/^#.*\n/, '')) as Record<string, unknown>[];
+      expect(printed).toEqual([
+        {
+          name: 'ledger',
+          tokenSecret: entry.tokenSecret,
+          approle: entry.approle,
+          leases: [{ name: 'db', secret: `${fleet.prefix}/ledger/db`, reissuePath: credsPath }],
+        },
+      ]);
+      const role = (await fleet.vault('GET', `auth/${fleet.approleMount}/role/ledger`)) as {
+        data: Record<string, unknown>;
+      };
+      expect(role.data).toMatchObject({
+        token_type: 'service',
+        token_ttl: TOKEN_TTL,
+        token_max_ttl: TOKEN_MAX_TTL,
+        token_policies: ['vault-renewer-ledger'],
+        secret_id_ttl: 0,
+        secret_id_num_uses: 0,
+      });
+      const policy = (await fleet.vault('GET', 'sys/policies/acl/vault-renewer-ledger')) as {
+        data: { policy: string };
+      };
+      expect(policy.data.policy).toContain('path "auth/token/renew-self"');
+      expect(policy.data.policy).toContain(`path "${credsPath}" {\n  capabilities = ["read"]`);
+      const approle = await fleet.secretJson(entry.approle.secret);
+      expect(approle).toMatchObject({ role_id: expect.any(String), secret_id: expect.any(String) });
+      const tokenDoc = await fleet.secretJson(entry.tokenSecret);
+      const firstToken = String(tokenDoc.token);
+      expect(tokenDoc).toMatchObject({ renewable: true, managed_by: 'vault-renewer' });
+      const looked = await lookupSelf(fleet, firstToken);
+      expect(looked.ok && looked.data).toMatchObject({
+        path: `auth/${fleet.approleMount}/login`,
+        policies: ['vault-renewer-ledger'],
+        renewable: true,
+        type: 'service',
+      });
+      expect(await fleet.secretJson(`${fleet.prefix}/ledger/db`)).toEqual({});
+      // Nothing secret in what the operator sees (a terminal, a CI log).
+      for (const secret of [firstToken, String(approle.secret_id), String(tokenDoc.accessor)]) {
+        expect(`${run.stdout}${run.stderr}`).not.toContain(secret);
+      }
+
+      // Act: the first scheduled run, right after the login
+      const harness = scenario.harness(configWith(fleet.env, [entry]));
+      const first = targetReport(await harness.invoke(SCHEDULED_EVENT), 'ledger');
+
+      // Assess: renewed past the horizon (190 s of the 200 s max), lease issued with that token
+      expect(first.problems.map((p) => `${p.severity} ${p.code}`)).toEqual(['INFO lease-reissued']);
+      expect(first.token).toMatchObject({ outcome: 'renewed' });
+      expect(first.token.ttlSeconds).toBeGreaterThan(HORIZON_SECONDS);
+      expect(first.leases).toMatchObject([{ name: 'db', outcome: 'reissued', reason: 'absent' }]);
+      expect(await fleet.secretJson(entry.tokenSecret)).toEqual(tokenDoc);
+      expect(await fleet.versionCount(entry.tokenSecret)).toBe(1);
+      const firstLease = await fleet.secretJson(`${fleet.prefix}/ledger/db`);
+      const firstCreds = firstLease.data as { username: string; password: string };
+      expect(await canLogin(fleet.env.DATABASE_URL, firstCreds.username, firstCreds.password)).toBe(
+        true,
+      );
+
+      // Prepare: wait until less than the horizon is left to the token's max TTL
+      const issuedAtMs = Date.parse(String(tokenDoc.issued_at));
+      const maxTtlInsideHorizonAtMs = issuedAtMs + (TOKEN_MAX_TTL - HORIZON_SECONDS + 3) * 1000;
+      await sleep(Math.max(0, maxTtlInsideHorizonAtMs - Date.now()));
+
+      // Act: the next run
+      const second = targetReport(await harness.invoke(SCHEDULED_EVENT), 'ledger');
+
+      // Assess: logged in again with the stored AppRole credentials, leases moved to the new token
+      expect(second.token).toMatchObject({
+        outcome: 'relogged-in',
+        reason: 'max-ttl-inside-horizon',
+      });
+      expect(second.leases).toMatchObject([
+        { name: 'db', outcome: 'reissued', reason: 'token-replaced' },
+      ]);
+      const renewedDoc = await fleet.secretJson(entry.tokenSecret);
+      expect(renewedDoc.token).not.toBe(firstToken);
+      const relooked = await lookupSelf(fleet, String(renewedDoc.token));
+      expect(relooked.ok && relooked.data).toMatchObject({
+        path: `auth/${fleet.approleMount}/login`,
+        ttl: expect.any(Number),
+        meta: { role_name: 'ledger' },
+      });
+      // The old token is left to expire on its own: its consumers may still hold it.
+      expect((await lookupSelf(fleet, firstToken)).ok).toBe(true);
+      const secondCreds = (await fleet.secretJson(`${fleet.prefix}/ledger/db`)).data as {
+        username: string;
+        password: string;
+      };
+      expect(secondCreds.username).not.toBe(firstCreds.username);
+      expect(
+        await canLogin(fleet.env.DATABASE_URL, secondCreds.username, secondCreds.password),
+      ).toBe(true);
+      // The bootstrap's secret_id was used, not replaced.
+      expect(await fleet.secretJson(entry.approle.secret)).toEqual(approle);
+    },
+    (TOKEN_MAX_TTL - HORIZON_SECONDS + 60) * 1000,
+  );
+
+  it('is idempotent: a second run keeps the secret_id and the token, and writes no secret version', async () => {
+    // Prepare
+    const { fleet } = scenario;
+    const entry = targetEntry('twice');
+    const config = writeConfig('twice.yaml', [entry]);
+    const args = ['twice', '--config', config, '--role-settings', roleSettings, '--enable-approle'];
+    const first = await bootstrap(args);
+    expect(first.code, first.stderr).toBe(0);
+    const tokenBefore = await fleet.secretJson(entry.tokenSecret);
+    const approleBefore = await fleet.secretJson(entry.approle.secret);
+    const accessorsBefore = await secretIdAccessors('twice');
+
+    // Act
+    const second = await bootstrap(args);
+
+    // Assess
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).toMatch(/policy vault-renewer-twice: unchanged/);
+    expect(second.stderr).toMatch(/secret_id: the stored one is valid/);
+    expect(second.stderr).toMatch(/token: the stored one is healthy/);
+    expect(await fleet.versionCount(entry.tokenSecret)).toBe(1);
+    expect(await fleet.versionCount(entry.approle.secret)).toBe(1);
+    expect(await fleet.secretJson(entry.tokenSecret)).toEqual(tokenBefore);
+    expect(await fleet.secretJson(entry.approle.secret)).toEqual(approleBefore);
+    expect(accessorsBefore).toHaveLength(1);
+    expect(await secretIdAccessors('twice')).toEqual(accessorsBefore);
+    const role = (await fleet.vault('GET', `auth/${fleet.approleMount}/role/twice`)) as {
+      data: { token_policies: string[] };
+    };
+    expect(role.data.token_policies).toEqual(['vault-renewer-twice']);
+  }, 30_000);
+
+  it('rotates the secret_id on request: the new one is stored, the old one destroyed', async () => {
+    // Prepare
+    const { fleet } = scenario;
+    const entry = targetEntry('rotating');
+    const config = writeConfig('rotating.yaml', [entry]);
+    const args = ['rotating', '--config', config, '--role-settings', roleSettings];
+    expect((await bootstrap([...args, '--enable-approle'])).code).toBe(0);
+    const before = await fleet.secretJson(entry.approle.secret);
+    const [oldAccessor] = await secretIdAccessors('rotating');
+
+    // Act
+    const rotated = await bootstrap([...args, '--rotate-secret-id']);
+
+    // Assess
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const after = await fleet.secretJson(entry.approle.secret);
+    expect(after.role_id).toBe(before.role_id);
+    expect(after.secret_id).not.toBe(before.secret_id);
+    const accessors = await secretIdAccessors('rotating');
+    expect(accessors).toEqual([after.secret_id_accessor]);
+    expect(accessors).not.toContain(oldAccessor);
+    expect(await fleet.versionCount(entry.approle.secret)).toBe(2);
+    // The new credentials were proven by a login, whose token is stored.
+    const tokenDoc = await fleet.secretJson(entry.tokenSecret);
+    expect((await lookupSelf(fleet, String(tokenDoc.token))).ok).toBe(true);
+  }, 30_000);
+
+  it('replaces a root token found in the token secret, keeping the keys it does not own', async () => {
+    // Prepare: someone stored the root token (failure 2 of the design)
+    const { fleet } = scenario;
+    const entry = targetEntry('was-root');
+    await fleet.createSecret(
+      entry.tokenSecret,
+      JSON.stringify({ token: fleet.env.VAULT_TOKEN, owner: 'team-x' }),
+    );
+    const config = writeConfig('was-root.yaml', [entry]);
+
+    // Act
+    const run = await bootstrap([
+      'was-root',
+      '--config',
+      config,
+      '--role-settings',
+      roleSettings,
+      '--enable-approle',
+    ]);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/stored token is a ROOT token/);
+    expect(run.stderr).not.toContain(fleet.env.VAULT_TOKEN);
+    const stored = await fleet.secretJson(entry.tokenSecret);
+    expect(stored.token).not.toBe(fleet.env.VAULT_TOKEN);
+    expect(stored.owner).toBe('team-x');
+    const looked = await lookupSelf(fleet, String(stored.token));
+    expect(looked.ok && looked.data.policies).toEqual(['vault-renewer-was-root']);
+  }, 30_000);
+
+  it('refuses to store a root token even when the login answers with one, and writes nothing', async () => {
+    // Prepare: a proxy in front of OpenBao answers the AppRole login with the root token
+    const { fleet } = scenario;
+    const entry = targetEntry('root-login');
+    const config = writeConfig('root-login.yaml', [entry]);
+    const root = await lookupSelf(fleet, fleet.env.VAULT_TOKEN);
+    const proxy = await startFaultProxy(fleet.env.VAULT_ADDR);
+    proxy.addFault({
+      match: { method: 'POST', path: `/v1/auth/${fleet.approleMount}/login` },
+      status: 200,
+      body: {
+        auth: {
+          client_token: fleet.env.VAULT_TOKEN,
+          accessor: root.ok ? root.data.accessor : '',
+          lease_duration: 0,
+          renewable: false,
+          policies: ['root'],
+          token_type: 'service',
+        },
+      },
+    });
+
+    try {
+      // Act
+      const run = await bootstrap([
+        'root-login',
+        '--config',
+        config,
+        '--role-settings',
+        roleSettings,
+        '--enable-approle',
+        '--vault-addr',
+        proxy.url,
+      ]);
+
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/refusing to store the token: it is a ROOT token/);
+      expect(`${run.stdout}${run.stderr}`).not.toContain(fleet.env.VAULT_TOKEN);
+      expect(await secretExists(entry.tokenSecret)).toBe(false);
+      expect(await secretExists(entry.approle.secret)).toBe(false);
+      // The secret_id issued for the failed attempt is destroyed again.
+      expect(await secretIdAccessors('root-login')).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
+
+  it('refuses to give a workload the root policy before changing anything', async () => {
+    // Prepare
+    const { fleet } = scenario;
+    const config = writeConfig('root-policy.yaml', [targetEntry('root-policy')]);
+
+    // Act
+    const run = await bootstrap([
+      'root-policy',
+      '--config',
+      config,
+      '--role-settings',
+      roleSettings,
+      '--policy',
+      'root',
+    ]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/must never carry the root policy/);
+    await expect(fleet.vault('GET', `auth/${fleet.approleMount}/role/root-policy`)).rejects.toThrow(
+      /404/,
+    );
+  }, 30_000);
+});
+
+describe('the shipped AppRole role settings (infra/vault/approle-role.yaml)', () => {
+  it('pass the bootstrap checks for the shipped 15-minute schedule without a warning', () => {
+    const { settings, warnings } = loadRoleSettings(DEFAULT_ROLE_SETTINGS, 15 * 60);
+    expect(warnings).toEqual([]);
+    expect(settings).toMatchObject({
+      token_type: 'service',
+      token_period: 0,
+      bind_secret_id: true,
+    });
+    // Far from the horizon, so a run logs in again about once a day, not every run.
+    expect(settings.token_max_ttl).toBeGreaterThan(10 * horizonSeconds(15 * 60));
+  });
+
+  it('are refused when they would make every run log in again', () => {
+    expect(() => loadRoleSettings(DEFAULT_ROLE_SETTINGS, 24 * 3600)).toThrow(
+      /token_max_ttl: 86400 s is inside the renewer's horizon/,
+    );
+  });
+});
