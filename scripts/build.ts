@@ -21,7 +21,10 @@ import { writeResolvedConfig } from './lib/resolved-config.js';
 import { configPathFrom, validateConfigFile } from './validate-config.js';
 
 /** Entry points, one per Lambda function. */
-export const ENTRY_POINTS = { renew: 'functions/renew.ts' } as const;
+export const ENTRY_POINTS = {
+  renew: 'functions/renew.ts',
+  diagnose: 'functions/diagnose.ts',
+} as const;
 
 /**
  * Bundled AWS SDK v3 is CommonJS inside an ESM bundle: it needs a real

@@ -122,5 +122,12 @@ export function skipped(
   lease?: string,
   fix?: string,
 ): Check {
-  return check({ id, status: CheckStatus.Skip, expected, actual: `not checked: ${why}`, lease, fix });
+  return check({
+    id,
+    status: CheckStatus.Skip,
+    expected,
+    actual: `not checked: ${why}`,
+    lease,
+    fix,
+  });
 }

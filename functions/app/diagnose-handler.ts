@@ -1,0 +1,99 @@
+/**
+ * The diagnose function's body, built from its dependencies so the Lambda
+ * entry point (`functions/diagnose.ts`), `npm run diagnose` and the
+ * integration tests run the very same code with different wiring.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { RenewerConfig } from '../config/types.js';
+import type { DiagnoseVault } from '../diagnosis/observe-target.js';
+import { renderDiagnosisLines } from '../diagnosis/render-text.js';
+import type { DiagnosisReport } from '../diagnosis/report.js';
+import { runDiagnosis } from '../diagnosis/run-diagnosis.js';
+import { composeDiagnosisSummary } from '../diagnosis/summary-message.js';
+import { Verdict } from '../diagnosis/verdict.js';
+import type { Notifier } from '../renewal/notifier-port.js';
+import { describeAnswer } from '../renewal/run-target.js';
+import type { SecretsStore } from '../renewal/store-port.js';
+import { parseDiagnoseEvent } from './diagnose-event.js';
+import { DEADLINE_MARGIN_MS } from './renew-handler.js';
+
+export interface DiagnoseHandlerDeps {
+  readonly config: RenewerConfig;
+  readonly vault: DiagnoseVault;
+  /** Read only: diagnose never writes a secret. */
+  readonly store: Pick<SecretsStore, 'readMany'>;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** The report, plus the SNS summary's fate and the report as text lines for the console. */
+export interface DiagnoseResult extends DiagnosisReport {
+  readonly notification:
+    | { readonly requested: false }
+    | { readonly requested: true; readonly published: true }
+    | { readonly requested: true; readonly published: false; readonly error: string };
+  /** The check tables as text, one line per entry; for humans, not for parsing. */
+  readonly table: readonly string[];
+}
+
+export type DiagnoseHandler = (
+  event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+) => Promise<DiagnoseResult>;
+
+export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandler {
+  const now = deps.now ?? Date.now;
+  const knownTargets = deps.config.targets.map((t) => t.name);
+  return async (event, context) => {
+    const request = parseDiagnoseEvent(event, knownTargets);
+    const runId = context.awsRequestId || randomUUID();
+    deps.logger.appendKeys({ runId });
+    deps.logger.info('diagnose started', {
+      login: request.login,
+      notify: request.notify,
+      targets: request.targets?.length ?? deps.config.targets.length,
+    });
+    const report = await runDiagnosis(
+      deps.config,
+      { vault: deps.vault, store: deps.store, now },
+      {
+        runId,
+        ...(request.targets === undefined ? {} : { targets: request.targets }),
+        login: request.login,
+        deadlineAtMs: now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+      },
+    );
+    for (const target of report.targets) {
+      // Thousands of healthy targets would drown the ones that need attention.
+      const log = target.verdict === Verdict.Healthy ? deps.logger.debug : deps.logger.info;
+      log.call(deps.logger, 'target diagnosed', {
+        target: target.target,
+        verdict: target.verdict,
+        ...(target.breaksAt === undefined ? {} : { breaksAt: target.breaksAt }),
+        because: target.because,
+        ...(target.error === undefined ? {} : { error: target.error }),
+      });
+    }
+
+    let notification: DiagnoseResult['notification'] = { requested: false };
+    if (request.notify) {
+      try {
+        await deps.notifier.publish(composeDiagnosisSummary(report), {
+          signal: AbortSignal.timeout(10_000),
+        });
+        notification = { requested: true, published: true };
+      } catch (error) {
+        // The report is still the answer the operator asked for; it says the summary failed.
+        const answer = describeAnswer(error);
+        deps.logger.error('could not publish the diagnosis summary', { error: answer });
+        notification = { requested: true, published: false, error: answer };
+      }
+    }
+    deps.logger.info('diagnose finished', { summary: report.summary, notification });
+    return { ...report, notification, table: renderDiagnosisLines(report) };
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Lambda entry point of the diagnose function: reads the environment and the
+ * target list once per cold start, builds the clients once, and hands every
+ * invocation to the shared handler body. Read-only: it is given no way to
+ * write a secret (the store is passed as a reader).
+ */
+
+import { createDiagnoseHandler } from './app/diagnose-handler.js';
+import { loadEnvironment } from './app/environment.js';
+import { createLogger } from './app/observability.js';
+import { createAwsClients } from './aws/clients.js';
+import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
+import { createSnsNotifier } from './aws/sns-notifier.js';
+import { loadResolvedConfigFile } from './config/resolved.js';
+import { createVaultClient } from './vault/client.js';
+
+const environment = loadEnvironment(process.env);
+const config = loadResolvedConfigFile(environment.configFile);
+const aws = createAwsClients();
+const vault = createVaultClient(
+  config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
+);
+const store = createSecretsManagerStore({ client: aws.secretsManager });
+
+export const handler = createDiagnoseHandler({
+  config,
+  vault,
+  store: { readMany: store.readMany },
+  notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  logger: createLogger('diagnose'),
+});

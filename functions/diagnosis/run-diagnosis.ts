@@ -1,0 +1,155 @@
+/**
+ * One diagnose invocation over many targets: read every secret in batches,
+ * observe targets with bounded concurrency until the deadline is near, check
+ * and judge each, return the report. Reads only (see observe-target.ts for
+ * the one asked-for exception, the login test).
+ */
+
+import { setMaxListeners } from 'node:events';
+import pLimit from 'p-limit';
+import type { RenewerConfig, TargetConfig } from '../config/types.js';
+import { MIN_TARGET_BUDGET_MS, secretIdsOf } from '../renewal/run.js';
+import type { SecretsStore } from '../renewal/store-port.js';
+import type { VaultEndpoint, VaultHealth } from '../renewal/vault-port.js';
+import type { Observed } from './observations.js';
+import { type DiagnoseVault, observe, observeTarget } from './observe-target.js';
+import {
+  DIAGNOSIS_SCHEMA,
+  type DiagnosisReport,
+  type DiagnosisSummary,
+  type TargetDiagnosis,
+} from './report.js';
+import { checkTarget } from './target-checks.js';
+import { Verdict, verdictOf } from './verdict.js';
+
+export interface DiagnosisDeps {
+  readonly vault: DiagnoseVault;
+  /** Read only: diagnose never writes a secret. */
+  readonly store: Pick<SecretsStore, 'readMany'>;
+  readonly now: () => number;
+}
+
+export interface DiagnosisRequest {
+  readonly runId: string;
+  /** Names of the targets to diagnose; all when absent. Unknown names are rejected by the caller. */
+  readonly targets?: readonly string[];
+  readonly login: boolean;
+  /** Epoch ms after which no call may still be running. */
+  readonly deadlineAtMs: number;
+}
+
+function vaultOf(target: TargetConfig): TargetDiagnosis['vault'] {
+  return target.vault.namespace === undefined
+    ? { address: target.vault.address }
+    : { address: target.vault.address, namespace: target.vault.namespace };
+}
+
+function notDiagnosed(target: TargetConfig, error: string): TargetDiagnosis {
+  return {
+    target: target.name,
+    verdict: Verdict.Unknown,
+    because: [],
+    vault: vaultOf(target),
+    checks: [],
+    error,
+    durationMs: 0,
+  };
+}
+
+export function summarise(targets: readonly TargetDiagnosis[]): DiagnosisSummary {
+  const count = (verdict: Verdict) => targets.filter((t) => t.verdict === verdict).length;
+  return {
+    targets: targets.length,
+    healthy: count(Verdict.Healthy),
+    atRisk: count(Verdict.AtRisk),
+    broken: count(Verdict.Broken),
+    unknown: count(Verdict.Unknown),
+  };
+}
+
+export async function runDiagnosis(
+  config: RenewerConfig,
+  deps: DiagnosisDeps,
+  request: DiagnosisRequest,
+): Promise<DiagnosisReport> {
+  const startedMs = deps.now();
+  const selected =
+    request.targets === undefined
+      ? config.targets
+      : config.targets.filter((t) => request.targets?.includes(t.name));
+  const signal = AbortSignal.timeout(Math.max(1, request.deadlineAtMs - startedMs));
+  // Every call in flight listens on the run's signal: thousands, by design.
+  setMaxListeners(0, signal);
+  const secrets = await deps.store.readMany([...new Set(selected.flatMap(secretIdsOf))], {
+    signal,
+  });
+
+  // One sys/health per Vault, however many targets it serves.
+  const healthByEndpoint = new Map<string, Promise<Observed<VaultHealth>>>();
+  const health = (endpoint: VaultEndpoint) => {
+    const key = `${endpoint.address}\n${endpoint.namespace ?? ''}`;
+    let answer = healthByEndpoint.get(key);
+    if (answer === undefined) {
+      answer = observe(() => deps.vault.health(endpoint, { signal }));
+      healthByEndpoint.set(key, answer);
+    }
+    return answer;
+  };
+
+  const limit = pLimit(config.concurrency);
+  const targets = await Promise.all(
+    selected.map((target) =>
+      limit(async (): Promise<TargetDiagnosis> => {
+        const started = deps.now();
+        const remainingMs = request.deadlineAtMs - started;
+        if (remainingMs < MIN_TARGET_BUDGET_MS) {
+          return notDiagnosed(
+            target,
+            `not diagnosed: only ${Math.max(0, remainingMs)}ms were left before the invocation deadline`,
+          );
+        }
+        try {
+          const observations = await observeTarget(target, secrets, {
+            vault: deps.vault,
+            signal,
+            login: request.login,
+            health,
+          });
+          const nowMs = deps.now();
+          const checks = checkTarget(observations, {
+            target,
+            nowMs,
+            scheduleIntervalSeconds: config.scheduleIntervalSeconds,
+            loginRequested: request.login,
+          });
+          const verdict = verdictOf(checks, nowMs);
+          return {
+            target: target.name,
+            verdict: verdict.verdict,
+            ...(verdict.breaksAt === undefined ? {} : { breaksAt: verdict.breaksAt }),
+            because: verdict.because,
+            vault: vaultOf(target),
+            checks,
+            durationMs: deps.now() - started,
+          };
+        } catch (error) {
+          // A bug must not hide the other targets; its message names no secret
+          // (checks and observations never hold one).
+          return notDiagnosed(
+            target,
+            `diagnose failed unexpectedly: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}`,
+          );
+        }
+      }),
+    ),
+  );
+  return {
+    schema: DIAGNOSIS_SCHEMA,
+    runId: request.runId,
+    diagnosedAt: new Date(startedMs).toISOString(),
+    durationMs: deps.now() - startedMs,
+    login: request.login,
+    summary: summarise(targets),
+    targets,
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * `npm run diagnose`: the troubleshooting checklist of every target, read-only.
+ *
+ * Local (default): starts the local stack (OpenBao, moto, PostgreSQL), seeds a
+ * fleet with healthy targets and one of each classic failure through the Vault
+ * and AWS APIs, runs the real Lambda entry point (`functions/diagnose.ts`) once,
+ * prints the check tables, then stops the stack.
+ *
+ * External: with VAULT_ADDR and RENEWER_CONFIG (the YAML) set (and AWS
+ * credentials/endpoints as the SDK reads them), runs the same entry point
+ * against those services instead. ALERT_TOPIC_ARN is needed only with
+ * `"notify": true`.
+ *
+ *   npm run diagnose [-- --event '{"targets": ["billing-api"], "login": true}'] [--json]
+ */
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import type { DiagnoseResult } from '../functions/app/diagnose-handler.js';
+import { parseDiagnosisSummary } from '../functions/diagnosis/summary-message.js';
+import { type AlertSubscriber, Fleet, workloadPolicy } from '../test/stack/fleet.js';
+import { REPO_ROOT } from '../test/stack/python-env.js';
+import { startStack } from '../test/stack/stack.js';
+import { writeResolvedConfig } from './lib/resolved-config.js';
+
+const HOUR = 3600;
+const LOG_FILE = join(REPO_ROOT, '.stack', 'last-diagnose.log');
+/** Lets functions/diagnose.ts start when no topic is needed (no `"notify": true`); never published to. */
+const UNUSED_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:vault-renewer-diagnose-unused';
+
+/** Progress goes to stderr, so `--json` output on stdout can be piped. */
+function say(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Runs the Lambda entry point once; its JSON logs go to LOG_FILE, not the terminal. */
+async function invokeEntryPoint(event: unknown, timeoutMs: number): Promise<DiagnoseResult> {
+  mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
+  const lines: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const capture = ((chunk: string | Uint8Array) => {
+    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
+  try {
+    const { handler } = await import('../functions/diagnose.js');
+    const deadline = Date.now() + timeoutMs;
+    return await handler(event, {
+      awsRequestId: `local-${Date.now().toString(36)}`,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    });
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    writeFileSync(LOG_FILE, lines.join(''));
+  }
+}
+
+/**
+ * A policy that also lets the workload token read its own role, its mount's tuning and
+ * its secret_id's metadata, so diagnose can tell the real max TTL instead of assuming it.
+ */
+function inspectablePolicy(fleet: Fleet, role: string, credsPaths: readonly string[]): string {
+  const mount = fleet.approleMount;
+  return [
+    workloadPolicy(credsPaths),
+    `path "auth/${mount}/role/${role}" { capabilities = ["read"] }`,
+    `path "sys/mounts/auth/${mount}/tune" { capabilities = ["read"] }`,
+    `path "auth/${mount}/role/${role}/secret-id/lookup" { capabilities = ["update"] }`,
+  ].join('\n');
+}
+
+/** The fleet diagnose shows: healthy targets and one of each classic failure. */
+async function seedFleet(fleet: Fleet) {
+  const db = { name: 'db', defaultTtl: HOUR, maxTtl: 24 * HOUR };
+  const healthy = { tokenTtl: HOUR, tokenMaxTtl: 24 * HOUR };
+  const creds = (target: string) => [`${fleet.prefix}-db/creds/${target}-db`];
+  const root = (await fleet.vault('POST', 'auth/token/create', { policies: ['root'] })) as {
+    auth: { client_token: string };
+  };
+  const nonRenewable = (await fleet.vault('POST', 'auth/token/create', {
+    policies: ['default'],
+    renewable: false,
+    ttl: '1h',
+  })) as { auth: { client_token: string } };
+  const [billing, orders, ledger, legacy, reporting, audit, importer, admin, payroll] =
+    await Promise.all([
+      fleet.target(
+        'billing-api',
+        { ...healthy, policy: inspectablePolicy(fleet, 'billing-api', creds('billing-api')) },
+        { leases: [db] },
+      ),
+      fleet.target('orders-worker', healthy, { leases: [db] }),
+      fleet.target(
+        'ledger-sync',
+        {
+          tokenTtl: 60,
+          tokenMaxTtl: 150,
+          policy: inspectablePolicy(fleet, 'ledger-sync', creds('ledger-sync')),
+        },
+        { leases: [db] },
+      ),
+      fleet.target('legacy-cron', { tokenTtl: 2, tokenMaxTtl: 2 }, { leases: [db] }),
+      fleet.target('reporting', healthy, { storedToken: nonRenewable.auth.client_token }),
+      fleet.target('audit-shipper', {
+        ...healthy,
+        noDefaultPolicy: true,
+        policy: [
+          'path "auth/token/lookup-self" { capabilities = ["read"] }',
+          'path "sys/capabilities-self" { capabilities = ["update"] }',
+        ].join('\n'),
+      }),
+      fleet.target('batch-importer', { ...healthy, secretIdNumUses: 1 }),
+      fleet.target('vault-admin', healthy, { storedToken: root.auth.client_token }),
+      fleet.target('payroll', {
+        ...healthy,
+        secretIdTtl: 2 * HOUR,
+        policy: inspectablePolicy(fleet, 'payroll', []),
+      }),
+    ]);
+  // orders-worker: its database lease was revoked behind the renewer's back.
+  await fleet.vault('POST', 'sys/leases/revoke', { lease_id: orders.leases[0]?.leaseId });
+  // batch-importer: token revoked (its lease tree with it) and its only secret_id use spent.
+  await fleet.vault('POST', 'auth/token/revoke-accessor', { accessor: importer.accessor });
+  // legacy-cron: nobody renewed it in time.
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  return [billing, orders, ledger, legacy, reporting, audit, importer, admin, payroll].map((t) =>
+    fleet.targetConfig(t),
+  );
+}
+
+function printResult(result: DiagnoseResult, asJson: boolean): void {
+  if (asJson) {
+    const { table: _table, ...document } = result;
+    console.log(JSON.stringify(document, null, 2));
+    return;
+  }
+  console.log(result.table.join('\n'));
+  if (result.notification.requested) {
+    console.log(
+      result.notification.published
+        ? '\nSNS summary published.'
+        : `\nSNS summary NOT published: ${result.notification.error}`,
+    );
+  }
+}
+
+async function runLocal(event: unknown, asJson: boolean): Promise<void> {
+  const started = Date.now();
+  say('Starting the local stack (OpenBao, moto, PostgreSQL)...');
+  const stack = await startStack();
+  try {
+    say(
+      `Stack up in ${Date.now() - started} ms. Seeding a fleet through the Vault and AWS APIs...`,
+    );
+    const fleet = new Fleet(stack.env, 'diag');
+    const alerts: AlertSubscriber = await fleet.subscriber();
+    const targets = await seedFleet(fleet);
+    mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
+    const configFile = join(REPO_ROOT, '.stack', 'diagnose-targets.yaml');
+    writeFileSync(
+      configFile,
+      stringify({
+        version: 1,
+        schedule: { intervalMinutes: 1 },
+        concurrency: 4,
+        vault: { address: stack.env.VAULT_ADDR },
+        targets,
+      }),
+    );
+    const resolvedFile = join(REPO_ROOT, '.stack', 'diagnose-targets.resolved.json');
+    writeResolvedConfig(configFile, resolvedFile);
+    Object.assign(process.env, stack.env, {
+      ALERT_TOPIC_ARN: alerts.topicArn,
+      RENEWER_CONFIG_FILE: resolvedFile,
+      POWERTOOLS_SERVICE_NAME: 'vault-renewer',
+    });
+    say(`Running functions/diagnose.ts once (config: ${configFile})...\n`);
+    const result = await invokeEntryPoint(event, 60_000);
+    printResult(result, asJson);
+    if (result.notification.requested && result.notification.published) {
+      const [message] = await alerts.receive(1, 10_000);
+      if (message !== undefined) {
+        const document = parseDiagnosisSummary(message.body);
+        say(`  subject: ${message.subject}`);
+        say(`  severity: ${String(document.severity)}, schema: ${String(document.schema)}`);
+      }
+    }
+    say(`\nStructured logs of the run: ${LOG_FILE}`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function runExternal(event: unknown, asJson: boolean): Promise<void> {
+  if (!process.env.RENEWER_CONFIG) {
+    throw new Error(
+      'VAULT_ADDR is set, so npm run diagnose runs against it, but RENEWER_CONFIG is not set',
+    );
+  }
+  const notify = (event as { notify?: unknown } | null)?.notify === true;
+  if (!process.env.ALERT_TOPIC_ARN) {
+    if (notify) throw new Error('"notify": true needs ALERT_TOPIC_ARN');
+    process.env.ALERT_TOPIC_ARN = UNUSED_TOPIC_ARN;
+  }
+  const resolvedFile = join(REPO_ROOT, '.stack', 'external-diagnose-targets.resolved.json');
+  writeResolvedConfig(process.env.RENEWER_CONFIG, resolvedFile);
+  process.env.RENEWER_CONFIG_FILE = resolvedFile;
+  say(`Running functions/diagnose.ts once against ${process.env.VAULT_ADDR}...\n`);
+  const result = await invokeEntryPoint(event, 5 * 60_000);
+  printResult(result, asJson);
+  say(`\nStructured logs of the run: ${LOG_FILE}`);
+}
+
+const { values } = parseArgs({
+  options: { event: { type: 'string' }, json: { type: 'boolean', default: false } },
+});
+const event: unknown = values.event === undefined ? {} : JSON.parse(values.event);
+if (process.env.VAULT_ADDR) {
+  await runExternal(event, values.json);
+} else {
+  await runLocal(event, values.json);
+}
