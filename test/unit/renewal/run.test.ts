@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../../functions/config/types.js';
 import { Severity } from '../../../functions/renewal/notifier-port.js';
 import { ProblemCode } from '../../../functions/renewal/problems.js';
-import { pagesOf, secretIdsOf, shouldPublish } from '../../../functions/renewal/run.js';
+import { chunkSecretIds, secretIdsOf, shouldPublish } from '../../../functions/renewal/run.js';
 
 function target(
   name: string,
@@ -25,24 +25,22 @@ function target(
   };
 }
 
-describe('pagesOf', () => {
-  it('fills each BatchGetSecretValue call with up to 20 secret ids, keeping target order', () => {
+describe('chunkSecretIds', () => {
+  it('packs secret ids 20 per BatchGetSecretValue call across target boundaries, in order', () => {
     const targets = Array.from({ length: 10 }, (_, i) => target(`t${i}`, 1)); // 3 ids each
-    const pages = pagesOf(targets);
-    expect(pages.map((p) => p.length)).toEqual([6, 4]);
-    expect(pages.flat().map((t) => t.name)).toEqual(targets.map((t) => t.name));
-    for (const page of pages) {
-      expect(page.flatMap(secretIdsOf).length).toBeLessThanOrEqual(20);
-    }
+    const chunks = chunkSecretIds(targets);
+    expect(chunks.map((c) => c.length)).toEqual([20, 10]);
+    expect(chunks.flat()).toEqual(targets.flatMap(secretIdsOf));
   });
 
-  it('gives a target with more than 20 secrets a page of its own', () => {
-    const pages = pagesOf([target('a', 1), target('big', 25), target('b', 1)]);
-    expect(pages.map((p) => p.map((t) => t.name))).toEqual([['a'], ['big'], ['b']]);
+  it('reads a secret shared by two targets once', () => {
+    const a = target('a', 0);
+    const b = { ...target('b', 0), approle: { secretId: 'a/approle', mount: 'approle' } };
+    expect(chunkSecretIds([a, b]).flat()).toEqual(['a/token', 'a/approle', 'b/token']);
   });
 
-  it('returns no page for no target', () => {
-    expect(pagesOf([])).toEqual([]);
+  it('returns no chunk for no target', () => {
+    expect(chunkSecretIds([])).toEqual([]);
   });
 });
 
