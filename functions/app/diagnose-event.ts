@@ -4,7 +4,7 @@
  * is refused with an error that lists what is accepted.
  */
 
-import * as z from 'zod/mini';
+import { z } from '../config/zod-mini.js';
 
 export const ACCEPTED_DIAGNOSE_EVENTS = [
   '{} (diagnose every target, read-only)',

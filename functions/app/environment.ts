@@ -4,7 +4,7 @@
  * back silently. Powertools reads its own POWERTOOLS_* variables.
  */
 
-import * as z from 'zod/mini';
+import { z } from '../config/zod-mini.js';
 import { RESOLVED_CONFIG_FILE } from '../config/resolved.js';
 
 const schema = z.object({

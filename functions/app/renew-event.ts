@@ -4,7 +4,7 @@
  * refused with an error that lists what is accepted.
  */
 
-import * as z from 'zod/mini';
+import { z } from '../config/zod-mini.js';
 
 export const ACCEPTED_EVENTS = [
   'the EventBridge scheduled event ({"source": "aws.events", "detail-type": "Scheduled Event", ...})',

@@ -10,7 +10,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import * as z from 'zod/mini';
+import { z } from './zod-mini.js';
 import { deepFreeze } from './deep-freeze.js';
 import { ConfigError } from './errors.js';
 import type { RenewerConfig } from './types.js';

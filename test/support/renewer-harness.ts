@@ -130,15 +130,4 @@ export function createHarness(options: HarnessOptions): Harness {
   };
 }
 
-/** The standard scheduled event EventBridge sends. */
-export const SCHEDULED_EVENT = {
-  version: '0',
-  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2026-11-26T12:00:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/vault-renewer-renew'],
-  detail: {},
-} as const;
+export { SCHEDULED_EVENT } from '../fixtures/events.js';

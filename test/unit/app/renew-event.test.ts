@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError, parseRenewEvent } from '../../../functions/app/renew-event.js';
-import { SCHEDULED_EVENT } from '../../support/renewer-harness.js';
+import { SCHEDULED_EVENT } from '../../fixtures/events.js';
 
 const known = ['billing-api', 'orders-worker'];
 
@@ -37,8 +37,8 @@ describe('parseRenewEvent', () => {
       { key1: 'value1', key2: 'value2' },
       /Unrecognised event \(event: Unrecognized keys: "key1", "key2"/,
     ],
-    [{ action: 'rotate' }, /action/],
-    [{ dryRun: 'yes' }, /dryRun/],
+    [{ action: 'rotate' }, /action: Invalid option: expected one of "renew"\|"relogin"/],
+    [{ dryRun: 'yes' }, /dryRun: Invalid input: expected boolean, received string/],
     [{ targets: [] }, /targets/],
     [
       { targets: ['nope'] },
