@@ -27,5 +27,5 @@ export const handler = createDiagnoseHandler({
   vault,
   store: { readMany: store.readMany },
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
-  logger: createLogger('diagnose'),
+  logger: createLogger(environment.serviceName, 'diagnose'),
 });

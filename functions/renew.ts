@@ -26,7 +26,7 @@ export const handler = createRenewHandler({
   vault,
   store: createSecretsManagerStore({ client: aws.secretsManager }),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
-  logger: createLogger('renew'),
-  metrics: createMetrics(),
+  logger: createLogger(environment.serviceName, 'renew'),
+  metrics: createMetrics(environment.serviceName),
   requestToken: deterministicRequestToken,
 });

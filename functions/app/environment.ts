@@ -4,8 +4,12 @@
  * back silently. Powertools reads its own POWERTOOLS_* variables.
  */
 
-import { z } from '../config/zod-mini.js';
+import * as z from 'zod/mini';
 import { RESOLVED_CONFIG_FILE } from '../config/resolved.js';
+import '../config/zod-locale.js';
+
+/** The service name when the environment names none (local runs, tests). */
+export const DEFAULT_SERVICE_NAME = 'vault-renewer';
 
 const schema = z.object({
   ALERT_TOPIC_ARN: z
@@ -17,6 +21,10 @@ const schema = z.object({
         'must be an SNS topic ARN',
       ),
     ),
+  POWERTOOLS_SERVICE_NAME: z._default(
+    z.string().check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be a plain name')),
+    DEFAULT_SERVICE_NAME,
+  ),
   RENEWER_CONFIG_FILE: z._default(
     z.string().check(z.trim(), z.minLength(1, 'must not be blank')),
     RESOLVED_CONFIG_FILE,
@@ -25,6 +33,8 @@ const schema = z.object({
 
 export interface RenewEnvironment {
   readonly alertTopicArn: string;
+  /** `service` of logs and metrics (POWERTOOLS_SERVICE_NAME). */
+  readonly serviceName: string;
   readonly configFile: string;
 }
 
@@ -41,6 +51,7 @@ export function loadEnvironment(
   const parsed = z.safeParse(schema, {
     ALERT_TOPIC_ARN: env.ALERT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
+    POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
   });
   if (!parsed.success) {
     throw new EnvironmentError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
@@ -48,5 +59,6 @@ export function loadEnvironment(
   return Object.freeze({
     alertTopicArn: parsed.data.ALERT_TOPIC_ARN,
     configFile: parsed.data.RENEWER_CONFIG_FILE,
+    serviceName: parsed.data.POWERTOOLS_SERVICE_NAME,
   });
 }

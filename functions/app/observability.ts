@@ -3,13 +3,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
-export const SERVICE_NAME = 'vault-renewer';
 export const METRICS_NAMESPACE = 'VaultRenewer';
 
-export function createLogger(functionName: string): Logger {
-  return new Logger({ serviceName: SERVICE_NAME, persistentKeys: { function: functionName } });
+/**
+ * `serviceName` is the `service` dimension of every metric and the key of the
+ * alarms: serverless.yml sets it per stage (`vault-renewer-<stage>`) so two
+ * stages in one account never satisfy each other's heartbeat.
+ */
+export function createLogger(serviceName: string, functionName: string): Logger {
+  return new Logger({ serviceName, persistentKeys: { function: functionName } });
 }
 
-export function createMetrics(): Metrics {
-  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+export function createMetrics(serviceName: string): Metrics {
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }

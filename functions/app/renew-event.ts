@@ -4,7 +4,8 @@
  * refused with an error that lists what is accepted.
  */
 
-import { z } from '../config/zod-mini.js';
+import * as z from 'zod/mini';
+import '../config/zod-locale.js';
 
 export const ACCEPTED_EVENTS = [
   'the EventBridge scheduled event ({"source": "aws.events", "detail-type": "Scheduled Event", ...})',

@@ -10,10 +10,11 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { z } from './zod-mini.js';
+import * as z from 'zod/mini';
 import { deepFreeze } from './deep-freeze.js';
 import { ConfigError } from './errors.js';
 import type { RenewerConfig } from './types.js';
+import './zod-locale.js';
 
 /** Where the build writes the resolved config, relative to the function's root. */
 export const RESOLVED_CONFIG_FILE = 'config/targets.resolved.json';

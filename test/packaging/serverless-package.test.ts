@@ -29,7 +29,11 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseDiagnoseEvent } from '../../functions/app/diagnose-event.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/app/observability.js';
+import { METRICS_NAMESPACE } from '../../functions/app/observability.js';
+
+/** The `service` of logs and metrics in the standard (stage `test`) package: one per stage. */
+const SERVICE_NAME = 'vault-renewer-test';
+
 import { parseRenewEvent } from '../../functions/app/renew-event.js';
 import { METRIC } from '../../functions/app/run-metrics.js';
 import { loadConfigFile } from '../../functions/config/load.js';

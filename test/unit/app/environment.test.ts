@@ -8,6 +8,7 @@ describe('loadEnvironment', () => {
     expect(loadEnvironment({ ALERT_TOPIC_ARN: ` ${TOPIC} ` })).toEqual({
       alertTopicArn: TOPIC,
       configFile: 'config/targets.resolved.json',
+      serviceName: 'vault-renewer',
     });
   });
 
