@@ -825,9 +825,9 @@ describe('package-time params', () => {
   });
 });
 
-describe('docs/runbook.md', () => {
-  const runbook = readFileSync(join(REPO_ROOT, 'docs/runbook.md'), 'utf8');
-  const sections = new Set([...runbook.matchAll(/^### (\S+)$/gm)].map((m) => m[1]));
+describe('the runbook in README.md', () => {
+  const runbook = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const sections = new Set([...runbook.matchAll(/^#{3,4} (\S+)$/gm)].map((m) => m[1]));
 
   it('has a section for every event the renewer publishes', () => {
     const missing = Object.values(ProblemCode).filter((code) => !sections.has(code));
@@ -836,7 +836,7 @@ describe('docs/runbook.md', () => {
 
   it('has the section each alarm description points to', () => {
     const anchors = resourcesOfType(standard.template, 'AWS::CloudWatch::Alarm').map(([id, r]) => {
-      const anchor = /docs\/runbook\.md#([a-z-]+)/.exec(String(r.Properties.AlarmDescription));
+      const anchor = /README\.md#([a-z-]+)/.exec(String(r.Properties.AlarmDescription));
       return `${id} -> ${anchor?.[1] ?? '(no anchor)'}`;
     });
     expect(anchors.filter((a) => !sections.has(a.split(' -> ')[1] ?? ''))).toEqual([]);
