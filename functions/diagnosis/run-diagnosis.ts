@@ -8,7 +8,8 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
-import { MIN_TARGET_BUDGET_MS, secretIdsOf } from '../renewal/run.js';
+import { MIN_TARGET_BUDGET_MS } from '../renewal/run.js';
+import { secretIdsOf } from '../renewal/secret-reads.js';
 import type { SecretsStore } from '../renewal/store-port.js';
 import type { VaultEndpoint, VaultHealth } from '../renewal/vault-port.js';
 import type { Observed } from './observations.js';

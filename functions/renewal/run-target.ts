@@ -35,6 +35,7 @@ import {
   renderTokenDocument,
   type TokenDocument,
 } from './secret-documents.js';
+import type { SecretLookup } from './secret-reads.js';
 import type { SecretReadResult, SecretsStore } from './store-port.js';
 import { isVaultFailure, type TokenInfo, VaultFailureKind, type VaultPort } from './vault-port.js';
 
@@ -108,7 +109,7 @@ function readFailureProblem(
 
 export async function runTarget(
   target: TargetConfig,
-  secrets: ReadonlyMap<string, SecretReadResult>,
+  secrets: SecretLookup,
   context: RunContext,
 ): Promise<TargetReport> {
   const started = context.now();
@@ -135,7 +136,7 @@ class TargetRun {
 
   public constructor(
     private readonly target: TargetConfig,
-    private readonly secrets: ReadonlyMap<string, SecretReadResult>,
+    private readonly secrets: SecretLookup,
     private readonly context: RunContext,
   ) {}
 

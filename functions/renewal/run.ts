@@ -16,15 +16,14 @@ import { type Notifier, Severity } from './notifier-port.js';
 import { type Problem, ProblemCode } from './problems.js';
 import { type RunReport, type TargetReport, TargetStatus, TokenOutcome } from './report.js';
 import { describeAnswer, type RunContext, runTarget } from './run-target.js';
-import type { SecretReadResult, SecretsStore } from './store-port.js';
+import { SecretReads } from './secret-reads.js';
+import type { SecretsStore } from './store-port.js';
 import type { VaultPort } from './vault-port.js';
 
 /** A target is not started when less than this is left before the deadline. */
 export const MIN_TARGET_BUDGET_MS = 3_000;
 /** BatchGetSecretValue calls in flight (AWS allows 100 such calls per second per Region). */
 export const READ_CONCURRENCY = 4;
-/** Secret ids one BatchGetSecretValue call takes. */
-export const SECRET_IDS_PER_READ = 20;
 /** Messages published at once. */
 const PUBLISH_CONCURRENCY = 8;
 
@@ -58,21 +57,6 @@ export interface RunRequest {
 export interface RunResult {
   readonly report: RunReport;
   readonly publishFailures: number;
-}
-
-/** The secret ids one target needs. */
-export function secretIdsOf(target: TargetConfig): string[] {
-  return [target.tokenSecretId, target.approle.secretId, ...target.leases.map((l) => l.secretId)];
-}
-
-/** Every secret id of `targets` (first use wins), 20 per BatchGetSecretValue call, in target order. */
-export function chunkSecretIds(targets: readonly TargetConfig[]): string[][] {
-  const ids = [...new Set(targets.flatMap(secretIdsOf))];
-  const chunks: string[][] = [];
-  for (let start = 0; start < ids.length; start += SECRET_IDS_PER_READ) {
-    chunks.push(ids.slice(start, start + SECRET_IDS_PER_READ));
-  }
-  return chunks;
 }
 
 /** INFO problems are only published when the target's config asks for them. */
@@ -179,35 +163,29 @@ export async function runRenewal(
     return report;
   };
 
-  // Reads and renewals overlap: a target starts as soon as the
-  // BatchGetSecretValue calls holding its secrets return, while later ids are
-  // still being read. Ids are packed 20 a call across target boundaries.
+  // Reads and renewals overlap: a target starts as soon as the calls holding
+  // its secrets return, while later ids are still being read.
   const readLimit = pLimit(READ_CONCURRENCY);
   const targetLimit = pLimit(config.concurrency);
-  const idChunks = chunkSecretIds(selected);
-  const chunks = idChunks.map((ids) =>
+  const secrets = new SecretReads(selected, (ids) =>
     readLimit(async () => {
       const remainingMs = request.deadlineAtMs - deps.now();
       return remainingMs < MIN_TARGET_BUDGET_MS ? undefined : deps.store.readMany(ids, { signal });
     }),
   );
-  const chunkOf = new Map<string, number>();
-  idChunks.forEach((ids, index) => {
-    for (const id of ids) chunkOf.set(id, index);
-  });
   const reports = await Promise.all(
     selected.map(async (target) => {
-      const needed = [...new Set(secretIdsOf(target).map((id) => chunkOf.get(id) ?? 0))];
-      const reads = await Promise.all(needed.map((index) => chunks[index]));
+      const lookup = await secrets.forTarget(target);
       return targetLimit(async (): Promise<TargetReport> => {
         const remainingMs = request.deadlineAtMs - deps.now();
-        if (reads.some((read) => read === undefined) || remainingMs < MIN_TARGET_BUDGET_MS) {
-          return finish(target, deadlineSkip(target, remainingMs));
+        try {
+          if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
+            return finish(target, deadlineSkip(target, remainingMs));
+          }
+          return finish(target, await runTarget(target, lookup, context));
+        } finally {
+          secrets.release(target);
         }
-        const secrets = new Map(
-          reads.flatMap((read) => [...(read ?? new Map<string, SecretReadResult>())]),
-        );
-        return finish(target, await runTarget(target, secrets, context));
       });
     }),
   );

@@ -99,26 +99,29 @@ const secretsManager = new SecretsManagerClient({
   ...AWS,
   endpoint: fleet?.secretsManagerEndpoint ?? endpoint,
 });
-secretsManager.middlewareStack.add(
-  (next, context) => (input) => {
-    if (context.commandName === 'BatchGetSecretValueCommand') counts.smReads += 1;
-    if (context.commandName === 'PutSecretValueCommand') counts.smWrites += 1;
-    return next(input);
-  },
-  { step: 'initialize' },
-);
+// In canned mode the server's own counters are the truth: no wrappers on the hot path.
+if (real)
+  secretsManager.middlewareStack.add(
+    (next, context) => (input) => {
+      if (context.commandName === 'BatchGetSecretValueCommand') counts.smReads += 1;
+      if (context.commandName === 'PutSecretValueCommand') counts.smWrites += 1;
+      return next(input);
+    },
+    { step: 'initialize' },
+  );
 const sns = new SNSClient({ ...AWS, endpoint: fleet?.snsEndpoint ?? endpoint });
-sns.middlewareStack.add(
-  (next) => (input) => {
-    counts.snsPublishes += 1;
-    return next(input);
-  },
-  { step: 'initialize' },
-);
+if (real)
+  sns.middlewareStack.add(
+    (next) => (input) => {
+      counts.snsPublishes += 1;
+      return next(input);
+    },
+    { step: 'initialize' },
+  );
 const vault = createVaultClient();
 const handler = createRenewHandler({
   config,
-  vault: countingVault(vault, vaultCounter),
+  vault: real ? countingVault(vault, vaultCounter) : vault,
   store: createSecretsManagerStore({ client: secretsManager }),
   notifier: createSnsNotifier({
     client: sns,

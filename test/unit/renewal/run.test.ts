@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../../functions/config/types.js';
 import { Severity } from '../../../functions/renewal/notifier-port.js';
 import { ProblemCode } from '../../../functions/renewal/problems.js';
-import { chunkSecretIds, secretIdsOf, shouldPublish } from '../../../functions/renewal/run.js';
+import { shouldPublish } from '../../../functions/renewal/run.js';
+import {
+  chunkSecretIds,
+  SecretReads,
+  secretIdsOf,
+} from '../../../functions/renewal/secret-reads.js';
 
 function target(
   name: string,
@@ -41,6 +46,34 @@ describe('chunkSecretIds', () => {
 
   it('returns no chunk for no target', () => {
     expect(chunkSecretIds([])).toEqual([]);
+  });
+});
+
+describe('SecretReads', () => {
+  it('hands each target its secrets and lets go of a call once its last target is done', async () => {
+    const targets = Array.from({ length: 10 }, (_, i) => target(`t${i}`, 1));
+    const calls: string[][] = [];
+    const reads = new SecretReads(targets, async (ids) => {
+      calls.push([...ids]);
+      return new Map(
+        ids.map(
+          (id) =>
+            [id, { ok: true, secret: { secretId: id, value: '{}', versionId: 'v' } }] as const,
+        ),
+      );
+    });
+    const t6 = targets[6] as TargetConfig; // its secrets straddle the two calls
+    const lookup = await reads.forTarget(t6);
+    expect(calls.map((c) => c.length)).toEqual([20, 10]);
+    expect(secretIdsOf(t6).map((id) => lookup?.get(id)?.ok)).toEqual([true, true, true]);
+    for (const t of targets.slice(0, 7)) reads.release(t);
+    // The first call served t0..t6 only: gone now; the second still serves t7..t9.
+    expect(await reads.forTarget(targets[8] as TargetConfig)).toBeDefined();
+  });
+
+  it('gives no secrets when the call holding them was not made (deadline)', async () => {
+    const reads = new SecretReads([target('a', 0)], async () => undefined);
+    expect(await reads.forTarget(target('a', 0))).toBeUndefined();
   });
 });
 
