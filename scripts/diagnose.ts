@@ -23,6 +23,7 @@ import { parseDiagnosisSummary } from '../functions/diagnosis/summary-message.js
 import { type AlertSubscriber, Fleet, workloadPolicy } from '../test/stack/fleet.js';
 import { REPO_ROOT } from '../test/stack/python-env.js';
 import { startStack } from '../test/stack/stack.js';
+import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeResolvedConfig } from './lib/resolved-config.js';
 
 const HOUR = 3600;
@@ -35,30 +36,12 @@ function say(text: string): void {
   process.stderr.write(`${text}\n`);
 }
 
-/** Runs the Lambda entry point once; its JSON logs go to LOG_FILE, not the terminal. */
-async function invokeEntryPoint(event: unknown, timeoutMs: number): Promise<DiagnoseResult> {
-  mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
-  const lines: string[] = [];
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const capture = ((chunk: string | Uint8Array) => {
-    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    const { handler } = await import('../functions/diagnose.js');
-    const deadline = Date.now() + timeoutMs;
-    return await handler(event, {
-      awsRequestId: `local-${Date.now().toString(36)}`,
-      getRemainingTimeInMillis: () => deadline - Date.now(),
-    });
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-    writeFileSync(LOG_FILE, lines.join(''));
-  }
+/** Runs functions/diagnose.ts once; its JSON logs go to LOG_FILE, not the terminal. */
+function invoke(event: unknown, timeoutMs: number): Promise<DiagnoseResult> {
+  return invokeEntryPoint(() => import('../functions/diagnose.js'), event, {
+    timeoutMs,
+    logFile: LOG_FILE,
+  });
 }
 
 /**
@@ -181,7 +164,7 @@ async function runLocal(event: unknown, asJson: boolean): Promise<void> {
       POWERTOOLS_SERVICE_NAME: 'vault-renewer',
     });
     say(`Running functions/diagnose.ts once (config: ${configFile})...\n`);
-    const result = await invokeEntryPoint(event, 60_000);
+    const result = await invoke(event, 60_000);
     printResult(result, asJson);
     if (result.notification.requested && result.notification.published) {
       const [message] = await alerts.receive(1, 10_000);
@@ -212,7 +195,7 @@ async function runExternal(event: unknown, asJson: boolean): Promise<void> {
   writeResolvedConfig(process.env.RENEWER_CONFIG, resolvedFile);
   process.env.RENEWER_CONFIG_FILE = resolvedFile;
   say(`Running functions/diagnose.ts once against ${process.env.VAULT_ADDR}...\n`);
-  const result = await invokeEntryPoint(event, 5 * 60_000);
+  const result = await invoke(event, 5 * 60_000);
   printResult(result, asJson);
   say(`\nStructured logs of the run: ${LOG_FILE}`);
 }

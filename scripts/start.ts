@@ -21,6 +21,7 @@ import type { RunReport } from '../functions/renewal/report.js';
 import { type AlertSubscriber, Fleet } from '../test/stack/fleet.js';
 import { REPO_ROOT } from '../test/stack/python-env.js';
 import { startStack } from '../test/stack/stack.js';
+import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { renderRunReport } from './lib/report-table.js';
 import { writeResolvedConfig } from './lib/resolved-config.js';
 
@@ -39,30 +40,12 @@ const SCHEDULED_EVENT = {
 const HOUR = 3600;
 const LOG_FILE = join(REPO_ROOT, '.stack', 'last-run.log');
 
-/** Runs the Lambda entry point once; its JSON logs go to LOG_FILE, not the terminal. */
-async function invokeEntryPoint(event: unknown, timeoutMs: number): Promise<RunReport> {
-  mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
-  const lines: string[] = [];
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const capture = ((chunk: string | Uint8Array) => {
-    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    const { handler } = await import('../functions/renew.js');
-    const deadline = Date.now() + timeoutMs;
-    return await handler(event, {
-      awsRequestId: `local-${Date.now().toString(36)}`,
-      getRemainingTimeInMillis: () => deadline - Date.now(),
-    });
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-    writeFileSync(LOG_FILE, lines.join(''));
-  }
+/** Runs functions/renew.ts once; its JSON logs go to LOG_FILE, not the terminal. */
+function invoke(event: unknown, timeoutMs: number): Promise<RunReport> {
+  return invokeEntryPoint(() => import('../functions/renew.js'), event, {
+    timeoutMs,
+    logFile: LOG_FILE,
+  });
 }
 
 /** The fleet npm start shows: healthy targets and one of each classic failure. */
@@ -153,7 +136,7 @@ async function runLocal(event: unknown): Promise<void> {
       POWERTOOLS_METRICS_NAMESPACE: 'VaultRenewerLocal',
     });
     console.log(`Running functions/renew.ts once (config: ${configFile})...\n`);
-    const report = await invokeEntryPoint(event, 60_000);
+    const report = await invoke(event, 60_000);
     console.log(renderRunReport(report));
     printMessages(await alerts.receive(report.notifications.published, 10_000));
     console.log(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
@@ -173,7 +156,7 @@ async function runExternal(event: unknown): Promise<void> {
   writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
   process.env.RENEWER_CONFIG_FILE = resolvedFile;
   console.log(`Running functions/renew.ts once against ${process.env.VAULT_ADDR}...\n`);
-  const report = await invokeEntryPoint(event, 5 * 60_000);
+  const report = await invoke(event, 5 * 60_000);
   console.log(renderRunReport(report));
   console.log(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
 }

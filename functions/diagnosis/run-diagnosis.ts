@@ -5,10 +5,10 @@
  * the one asked-for exception, the login test).
  */
 
-import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { MIN_TARGET_BUDGET_MS } from '../renewal/run.js';
+import { runSignal, selectTargets } from '../renewal/run-scope.js';
 import { secretIdsOf } from '../renewal/secret-reads.js';
 import type { SecretsStore } from '../renewal/store-port.js';
 import type { VaultEndpoint, VaultHealth } from '../renewal/vault-port.js';
@@ -74,13 +74,8 @@ export async function runDiagnosis(
   request: DiagnosisRequest,
 ): Promise<DiagnosisReport> {
   const startedMs = deps.now();
-  const selected =
-    request.targets === undefined
-      ? config.targets
-      : config.targets.filter((t) => request.targets?.includes(t.name));
-  const signal = AbortSignal.timeout(Math.max(1, request.deadlineAtMs - startedMs));
-  // Every call in flight listens on the run's signal: thousands, by design.
-  setMaxListeners(0, signal);
+  const selected = selectTargets(config, request.targets);
+  const signal = runSignal(request.deadlineAtMs, startedMs);
   const secrets = await deps.store.readMany([...new Set(selected.flatMap(secretIdsOf))], {
     signal,
   });

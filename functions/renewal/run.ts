@@ -8,13 +8,13 @@
  * not tell anyone about a failure still shows up in Lambda's error metric.
  */
 
-import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { composeMessage } from './notification.js';
 import { type Notifier, Severity } from './notifier-port.js';
 import { type Problem, ProblemCode } from './problems.js';
 import { type RunReport, type TargetReport, TargetStatus, TokenOutcome } from './report.js';
+import { runSignal, selectTargets } from './run-scope.js';
 import { describeAnswer, type RunContext, runTarget } from './run-target.js';
 import { SecretReads } from './secret-reads.js';
 import type { SecretsStore } from './store-port.js';
@@ -99,13 +99,8 @@ export async function runRenewal(
   request: RunRequest,
 ): Promise<RunResult> {
   const startedMs = deps.now();
-  const selected =
-    request.targets === undefined
-      ? config.targets
-      : config.targets.filter((t) => request.targets?.includes(t.name));
-  const signal = AbortSignal.timeout(Math.max(1, request.deadlineAtMs - startedMs));
-  // Every call in flight listens on the run's signal: thousands, by design.
-  setMaxListeners(0, signal);
+  const selected = selectTargets(config, request.targets);
+  const signal = runSignal(request.deadlineAtMs, startedMs);
 
   const context: RunContext = {
     vault: deps.vault,
