@@ -26,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { bundle, ESM_REQUIRE_BANNER } from '../../scripts/build.js';
+import { BUNDLE_FILE, bundle } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -66,7 +66,7 @@ async function measureBundle(): Promise<{ bundleKb: number; importMs: number }> 
   const sizes = await bundle(dist);
   const configFile = join(OUT, 'targets.resolved.json');
   writeResolvedConfig(join(REPO, 'config', 'targets.yaml'), configFile);
-  const entry = pathToFileURL(join(dist, 'renew', 'index.mjs')).href;
+  const entry = pathToFileURL(join(dist, 'renew', BUNDLE_FILE)).href;
   const probe = `const t = performance.now(); await import(${JSON.stringify(entry)}); console.log('IMPORT_MS', performance.now() - t);`;
   const times: number[] = [];
   for (let run = 0; run < Number(args['import-runs']); run += 1) {
@@ -104,7 +104,10 @@ async function buildProgram(name: string): Promise<string> {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    banner: { js: ESM_REQUIRE_BANNER },
+    // The bundled AWS SDK is CommonJS: an ESM bundle needs a real `require`.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   return outfile;

@@ -45,7 +45,7 @@ import {
   PackageParamsError,
   packageTimeValues,
 } from '../../infra/package-time-values.js';
-import { ESM_REQUIRE_BANNER } from '../../scripts/build.js';
+import { BUNDLE_FILE } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -715,7 +715,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     for (const packaged of [standard, changed]) {
       for (const fn of ['renew', 'diagnose']) {
         const files = readZip(join(packaged.outDir, `${fn}.zip`));
-        expect([...files.keys()].sort()).toEqual([RESOLVED_CONFIG_FILE, `functions/${fn}.mjs`]);
+        expect([...files.keys()].sort()).toEqual([RESOLVED_CONFIG_FILE, `functions/${fn}.cjs`]);
         expect(
           props(packaged.template, `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`),
         ).toMatchObject({
@@ -723,14 +723,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
         });
         // The config the IAM statements were derived from is the one shipped.
         expect(JSON.parse(String(files.get(RESOLVED_CONFIG_FILE)))).toEqual(packaged.config);
-        const bundle = files.get(`functions/${fn}.mjs`) ?? Buffer.alloc(0);
-        expect(bundle.toString('utf8').startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+        const bundle = files.get(`functions/${fn}.cjs`) ?? Buffer.alloc(0);
+        // CommonJS: Lambda and `osls invoke local` both load it (scripts/build.ts BUNDLE_FILE).
+        expect(bundle.toString('utf8')).toMatch(/module\.exports/);
         expect(bundle.length).toBeLessThan(MAX_BUNDLE_BYTES);
         // The AWS SDK stays out (the runtime provides it).
-        expect(bundle.toString('utf8')).toMatch(/from\s*"@aws-sdk\/client-secrets-manager"/);
+        expect(bundle.toString('utf8')).toMatch(/require\("@aws-sdk\/client-secrets-manager"\)/);
         // Byte for byte what `npm run build` (scripts/build.ts) wrote in the same copy.
         expect(
-          bundle.equals(readFileSync(join(packaged.serviceDir, 'dist', fn, 'index.mjs'))),
+          bundle.equals(readFileSync(join(packaged.serviceDir, 'dist', fn, BUNDLE_FILE))),
         ).toBe(true);
       }
     }
