@@ -27,7 +27,9 @@ export const ENTRY_POINTS = {
 } as const;
 
 /**
- * CommonJS with a `.cjs` name: Lambda's runtime loads `.cjs` handlers, and
+ * CommonJS with a `.cjs` name: Lambda's runtime looks for the handler file
+ * with '', .js, .mjs and .cjs (aws-lambda-nodejs-runtime-interface-client,
+ * src/function/module-loader.ts), and
  * `osls invoke local` requires the bundle (it finds `<handler>.cjs` but not
  * `.mjs`). The repository's `"type": "module"` cannot turn a `.cjs` file into
  * ESM, and CommonJS needs no `createRequire` banner for the bundled CJS
