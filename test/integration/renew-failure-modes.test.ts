@@ -297,6 +297,35 @@ describe('renew handler on the local stack', () => {
     expect(eventsOf(await alerts.receive(1))).toEqual(['WARNING lease-orphaned leaky/db']);
   });
 
+  it('re-issues a lease whose max TTL falls inside the horizon, before it dies (7: lease capped)', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('short-lease', healthyRole, {
+      leases: [{ name: 'db', defaultTtl: 60, maxTtl: 120 }],
+    });
+    const old = target.leases[0];
+    const harness = scenario.harness(
+      configWith(fleet.env, [fleet.targetConfig(target, { notify: { onReissue: true } })]),
+    );
+
+    const report = await harness.invoke(SCHEDULED_EVENT);
+
+    const result = targetReport(report, 'short-lease');
+    expect(result.token.outcome).toBe('renewed');
+    expect(result.leases).toMatchObject([
+      { name: 'db', outcome: 'reissued', reason: 'max-ttl-inside-horizon' },
+    ]);
+    const lease = await fleet.secretJson(old?.secret ?? '');
+    expect(lease.lease_id).not.toBe(old?.leaseId);
+    expect(lease.token_accessor).toBe(target.accessor);
+    const data = lease.data as { username: string; password: string };
+    expect(await canLogin(fleet.env.DATABASE_URL, data.username, data.password)).toBe(true);
+    // The old credentials are left to their own expiry, never revoked.
+    expect(await canLogin(fleet.env.DATABASE_URL, old?.username ?? '', old?.password ?? '')).toBe(
+      true,
+    );
+    expect(eventsOf(await alerts.receive(1))).toEqual(['INFO lease-reissued short-lease/db']);
+  });
+
   it('reports a used-up secret_id as CRITICAL and leaves the stored token alone (8: secret_id)', async () => {
     const { fleet, alerts } = scenario;
     const target = await fleet.target('spent', { ...healthyRole, secretIdNumUses: 1 });

@@ -375,6 +375,45 @@ describe('renew handler on the local stack with faults in the way', () => {
     expect(await alerts.receive(0, 0)).toEqual([]);
   });
 
+  it('rides out a flaky network: dropped connections to Vault are retried within the deadline', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('flaky-net', healthyRole, {
+      leases: [{ name: 'db', defaultTtl: 3600, maxTtl: 4 * 3600 }],
+    });
+    const proxy = await proxyFor(fleet.env.VAULT_ADDR);
+    // The renewal never reaches Vault once; the lease renewal reaches Vault but its answer is lost once.
+    proxy.addFault({ match: { path: RENEW_SELF }, drop: 'before-forward', times: 1 });
+    proxy.addFault({
+      match: { path: /\/v1\/sys\/leases\/renew$/ },
+      drop: 'after-forward',
+      times: 1,
+    });
+    const harness = harnessFor(
+      scenario,
+      configWith(fleet.env, [fleet.targetConfig(target, { vault: { address: proxy.url } })]),
+    );
+
+    const { report } = await timedInvoke(harness, DEADLINE_MARGIN_MS + 10_000);
+
+    const result = targetReport(report, 'flaky-net');
+    expect(result).toMatchObject({
+      status: 'ok',
+      writes: 0,
+      problems: [],
+      token: { outcome: 'renewed' },
+    });
+    expect(result.leases).toMatchObject([{ name: 'db', outcome: 'renewed' }]);
+    expect(proxy.requests.map((r) => `${r.path} ${r.outcome}`)).toEqual([
+      `${RENEW_SELF} dropped-before-forward`,
+      `${RENEW_SELF} forwarded`,
+      '/v1/sys/leases/renew dropped-after-forward',
+      '/v1/sys/leases/renew forwarded',
+    ]);
+    expect(await wasRenewed(fleet, target.token)).toBe(true);
+    expect(await fleet.versionCount(target.tokenSecret)).toBe(1);
+    expect(await alerts.receive(0, 0)).toEqual([]);
+  });
+
   it('rides out Secrets Manager throttling with the SDK retries', async () => {
     const { fleet, alerts } = scenario;
     const targets = [
