@@ -7,7 +7,8 @@
  * itself (test/bench/runner.ts, bundled and run with plain node like the
  * Lambda) uses the real handler body, Vault client, store and notifier. The
  * lower bound is every round trip the server saw × delay / the renewer's
- * concurrency; `ratio` is wall time over it.
+ * concurrency (the config's default, 8, unless --concurrency says otherwise);
+ * `ratio` is wall time over it.
  *
  * Real-stack mode (`--real`, default 1,000 targets): the same run against
  * OpenBao + moto + PostgreSQL of the local stack; no bound, since the
@@ -16,7 +17,7 @@
  * Both bundle the renew function first and measure its size and cold import
  * time (median of fresh node processes).
  *
- *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 64]
+ *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8]
  *   npm run bench -- --real [--targets 1000]
  */
 
@@ -26,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { DEFAULT_CONCURRENCY } from '../../functions/config/schema.js';
 import { BUNDLE_FILE, bundle } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
 
@@ -37,7 +39,7 @@ const { values: args } = parseArgs({
     real: { type: 'boolean', default: false },
     targets: { type: 'string' },
     'delay-ms': { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '64' },
+    concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) },
     'import-runs': { type: 'string', default: '10' },
   },
 });
