@@ -14,16 +14,15 @@
  *   npm run diagnose [-- --event '{"targets": ["billing-api"], "login": true}'] [--json]
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import type { DiagnoseResult } from '../functions/app/diagnose-handler.js';
 import { parseDiagnosisSummary } from '../functions/diagnosis/summary-message.js';
 import { type AlertSubscriber, Fleet, workloadPolicy } from '../test/stack/fleet.js';
 import { REPO_ROOT } from '../test/stack/python-env.js';
 import { startStack } from '../test/stack/stack.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
+import { writeLocalConfig } from './lib/local-config.js';
 import { writeResolvedConfig } from './lib/resolved-config.js';
 
 const HOUR = 3600;
@@ -144,20 +143,11 @@ async function runLocal(event: unknown, asJson: boolean): Promise<void> {
     const fleet = new Fleet(stack.env, 'diag');
     const alerts: AlertSubscriber = await fleet.subscriber();
     const targets = await seedFleet(fleet);
-    mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
-    const configFile = join(REPO_ROOT, '.stack', 'diagnose-targets.yaml');
-    writeFileSync(
-      configFile,
-      stringify({
-        version: 1,
-        schedule: { intervalMinutes: 1 },
-        concurrency: 4,
-        vault: { address: stack.env.VAULT_ADDR },
-        targets,
-      }),
+    const { configFile, resolvedFile } = writeLocalConfig(
+      'diagnose',
+      stack.env.VAULT_ADDR,
+      targets,
     );
-    const resolvedFile = join(REPO_ROOT, '.stack', 'diagnose-targets.resolved.json');
-    writeResolvedConfig(configFile, resolvedFile);
     Object.assign(process.env, stack.env, {
       ALERT_TOPIC_ARN: alerts.topicArn,
       RENEWER_CONFIG_FILE: resolvedFile,

@@ -12,16 +12,15 @@
  * event instead of the scheduled one, e.g. `--event '{"dryRun": true}'`.
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { parseMessageDocument } from '../functions/renewal/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
 import { type AlertSubscriber, Fleet } from '../test/stack/fleet.js';
 import { REPO_ROOT } from '../test/stack/python-env.js';
 import { startStack } from '../test/stack/stack.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
+import { writeLocalConfig } from './lib/local-config.js';
 import { renderRunReport } from './lib/report-table.js';
 import { writeResolvedConfig } from './lib/resolved-config.js';
 
@@ -115,20 +114,7 @@ async function runLocal(event: unknown): Promise<void> {
     const fleet = new Fleet(stack.env, 'demo');
     const alerts: AlertSubscriber = await fleet.subscriber();
     const targets = await seedFleet(fleet);
-    const configFile = join(REPO_ROOT, '.stack', 'demo-targets.yaml');
-    mkdirSync(join(REPO_ROOT, '.stack'), { recursive: true });
-    writeFileSync(
-      configFile,
-      stringify({
-        version: 1,
-        schedule: { intervalMinutes: 1 },
-        concurrency: 4,
-        vault: { address: stack.env.VAULT_ADDR },
-        targets,
-      }),
-    );
-    const resolvedFile = join(REPO_ROOT, '.stack', 'demo-targets.resolved.json');
-    writeResolvedConfig(configFile, resolvedFile);
+    const { configFile, resolvedFile } = writeLocalConfig('demo', stack.env.VAULT_ADDR, targets);
     Object.assign(process.env, stack.env, {
       ALERT_TOPIC_ARN: alerts.topicArn,
       RENEWER_CONFIG_FILE: resolvedFile,
