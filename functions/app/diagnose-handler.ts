@@ -15,8 +15,8 @@ import { runDiagnosis } from '../diagnosis/run-diagnosis.js';
 import { composeDiagnosisSummary } from '../diagnosis/summary-message.js';
 import { Verdict } from '../diagnosis/verdict.js';
 import type { Notifier } from '../renewal/notifier-port.js';
-import { describeAnswer } from '../renewal/run-target.js';
 import type { SecretsStore } from '../renewal/store-port.js';
+import { describeAnswer } from '../renewal/target-problems.js';
 import { parseDiagnoseEvent } from './diagnose-event.js';
 import { DEADLINE_MARGIN_MS } from './renew-handler.js';
 

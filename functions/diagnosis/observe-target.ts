@@ -12,7 +12,6 @@
 
 import type { TargetConfig } from '../config/types.js';
 import { isRootToken } from '../renewal/planner.js';
-import { describeAnswer } from '../renewal/run-target.js';
 import {
   type AppRoleDocument,
   parseAppRoleDocument,
@@ -20,6 +19,7 @@ import {
   parseTokenDocument,
 } from '../renewal/secret-documents.js';
 import type { SecretReadResult } from '../renewal/store-port.js';
+import { describeAnswer } from '../renewal/target-problems.js';
 import {
   isVaultFailure,
   type TokenInfo,

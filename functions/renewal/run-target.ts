@@ -12,7 +12,6 @@ import {
   LeaseAction,
   type LeaseDecision,
   type LeaseObservation,
-  LeaseReason,
   leaseNeedsReissueWithoutRenewing,
   TokenAction,
   type TokenDecision,
@@ -36,7 +35,15 @@ import {
   type TokenDocument,
 } from './secret-documents.js';
 import type { SecretLookup } from './secret-reads.js';
-import type { SecretReadResult, SecretsStore } from './store-port.js';
+import type { SecretsStore } from './store-port.js';
+import {
+  describeAnswer,
+  RELOGIN_WHY,
+  readFailureProblem,
+  reissueProblem,
+  reloginProblem,
+  tokenReportProblem,
+} from './target-problems.js';
 import { isVaultFailure, type TokenInfo, VaultFailureKind, type VaultPort } from './vault-port.js';
 
 export interface RunContext {
@@ -51,34 +58,9 @@ export interface RunContext {
   readonly requestToken: (...parts: string[]) => string;
 }
 
-/** Why a re-login happened, in words, for the INFO message. */
-const RELOGIN_WHY: Partial<Record<TokenReason, string>> = {
-  [TokenReason.MaxTtlInsideHorizon]: 'the token reaches its max TTL within two schedule intervals',
-  [TokenReason.Requested]: 'an operator asked for it',
-  [TokenReason.Absent]: 'the token secret held no token yet',
-  [TokenReason.Invalid]: 'the stored token was invalid',
-  [TokenReason.NotRenewable]: 'the stored token was not renewable',
-  [TokenReason.Batch]: 'the stored token was a batch token',
-  [TokenReason.RenewDenied]: 'the token may not renew itself',
-};
-
 interface ActiveToken {
   readonly token: string;
   readonly accessor: string | undefined;
-}
-
-/** Vault's answer as report text: status and its own error strings (they never hold secrets). */
-export function describeAnswer(error: unknown): string {
-  if (isVaultFailure(error)) {
-    if (error.status === undefined) {
-      // No answer from Vault (refused, reset, timed out): the adapter's message
-      // carries the network reason, and it never holds a secret.
-      return `${error.kind}: ${error.message}`;
-    }
-    const errors = error.vaultErrors.map((e) => e.replace(/\s+/g, ' ').trim()).join('; ');
-    return `${error.status} ${error.kind}${errors ? `: ${errors}` : ''} (${error.path})`;
-  }
-  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
 }
 
 function failureKind(error: unknown): VaultFailureKind | undefined {
@@ -87,24 +69,6 @@ function failureKind(error: unknown): VaultFailureKind | undefined {
 
 function isoAfter(nowMs: number, seconds: number): string {
   return new Date(nowMs + seconds * 1000).toISOString();
-}
-
-function readFailureProblem(
-  read: SecretReadResult | undefined,
-  what: string,
-  lease?: string,
-): Problem | undefined {
-  if (read?.ok) {
-    return undefined;
-  }
-  const answer = read === undefined ? 'not read' : `${read.failure.code}: ${read.failure.message}`;
-  return {
-    code: ProblemCode.SecretUnreadable,
-    severity: Severity.Error,
-    summary: `The ${what} could not be read from Secrets Manager.`,
-    answer,
-    ...(lease === undefined ? {} : { lease }),
-  };
 }
 
 export async function runTarget(
@@ -311,14 +275,14 @@ class TargetRun {
 
     if (decision.action === TokenAction.Report) {
       this.tokenOutcome = { outcome: TokenOutcome.Failed, reason: decision.reason };
-      this.problems.push(this.tokenReportProblem(decision, error));
+      this.problems.push(tokenReportProblem(decision, error));
       this.skipLeases(decision.reason === TokenReason.Root ? 'root token' : 'Vault unreachable');
       return undefined;
     }
 
     const stillValid =
       decision.reason !== TokenReason.Invalid && decision.reason !== TokenReason.Absent;
-    const why = this.reloginProblem(decision, error, info);
+    const why = reloginProblem(decision, error, info);
     if (why !== undefined) {
       this.problems.push(why);
     }
@@ -340,83 +304,6 @@ class TargetRun {
       return current;
     }
     return fresh;
-  }
-
-  private tokenReportProblem(decision: TokenDecision, error: unknown): Problem {
-    const answer = error === undefined ? {} : { answer: describeAnswer(error) };
-    if (decision.reason === TokenReason.Root) {
-      return {
-        code: ProblemCode.TokenRoot,
-        severity: Severity.Error,
-        summary:
-          'The stored token is a root token. Root tokens are never renewed; the renewer left it untouched.',
-        ...answer,
-      };
-    }
-    if (decision.reason === TokenReason.VaultUnavailable) {
-      return {
-        code: ProblemCode.VaultUnreachable,
-        severity: Severity.Error,
-        summary:
-          'Vault did not renew the token (sealed, down, rate-limiting or too slow). The renewer did not log in again: that would not help and spends secret_id uses.',
-        ...answer,
-      };
-    }
-    return {
-      code: ProblemCode.UnexpectedError,
-      severity: Severity.Error,
-      summary: 'Vault refused to renew the token for an unexpected reason.',
-      ...answer,
-    };
-  }
-
-  private reloginProblem(
-    decision: TokenDecision,
-    error: unknown,
-    info: TokenInfo | undefined,
-  ): Problem | undefined {
-    const answer = error === undefined ? {} : { answer: describeAnswer(error) };
-    const ttl =
-      decision.ttlSeconds === undefined ? {} : { secondsUntilExpiry: decision.ttlSeconds };
-    switch (decision.reason) {
-      case TokenReason.Invalid:
-        return {
-          code: ProblemCode.TokenInvalid,
-          severity: Severity.Error,
-          summary:
-            'The stored token is invalid (expired or revoked); every lease it created is gone with it. Logging in again.',
-          ...answer,
-        };
-      case TokenReason.NotRenewable:
-        return {
-          code: ProblemCode.TokenNotRenewable,
-          severity: Severity.Warning,
-          summary: 'The stored token is not renewable. Logging in again.',
-          ...answer,
-          ...ttl,
-        };
-      case TokenReason.Batch:
-        return {
-          code: ProblemCode.TokenBatch,
-          severity: Severity.Warning,
-          summary:
-            'The stored token is a batch token; batch tokens cannot be renewed. Logging in again.',
-          ...answer,
-          ...ttl,
-        };
-      case TokenReason.RenewDenied:
-        return {
-          code: ProblemCode.TokenRenewDenied,
-          severity: Severity.Error,
-          summary:
-            "The token's policy does not allow renewing itself (auth/token/renew-self). Logged in again as a fallback; fix the policy.",
-          ...answer,
-          ...ttl,
-          ...(info === undefined ? {} : { facts: { policies: info.policies.join(',') } }),
-        };
-      default:
-        return undefined;
-    }
   }
 
   private async relogin(
@@ -651,7 +538,7 @@ class TargetRun {
       });
       return;
     }
-    const why = this.reissueProblem(lease, decision, error);
+    const why = reissueProblem(lease, decision, error);
     if (why !== undefined) {
       this.problems.push(why);
     }
@@ -706,34 +593,6 @@ class TargetRun {
         },
         error,
       };
-    }
-  }
-
-  private reissueProblem(
-    lease: LeaseConfig,
-    decision: LeaseDecision,
-    error: unknown,
-  ): Problem | undefined {
-    const answer = error === undefined ? {} : { answer: describeAnswer(error) };
-    switch (decision.reason) {
-      case LeaseReason.Gone:
-        return {
-          code: ProblemCode.LeaseOrphaned,
-          severity: Severity.Warning,
-          summary: `Lease "${lease.name}" is gone (revoked, expired, or died with its token); issuing a new one.`,
-          lease: lease.name,
-          ...answer,
-        };
-      case LeaseReason.RenewDenied:
-        return {
-          code: ProblemCode.LeaseRenewDenied,
-          severity: Severity.Error,
-          summary: `The token's policy does not allow renewing lease "${lease.name}" (sys/leases/renew); issuing a new one as a fallback. Fix the policy.`,
-          lease: lease.name,
-          ...answer,
-        };
-      default:
-        return undefined;
     }
   }
 

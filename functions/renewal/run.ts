@@ -15,9 +15,10 @@ import { type Notifier, Severity } from './notifier-port.js';
 import { type Problem, ProblemCode } from './problems.js';
 import { type RunReport, type TargetReport, TargetStatus, TokenOutcome } from './report.js';
 import { runSignal, selectTargets } from './run-scope.js';
-import { describeAnswer, type RunContext, runTarget } from './run-target.js';
+import { type RunContext, runTarget } from './run-target.js';
 import { SecretReads } from './secret-reads.js';
 import type { SecretsStore } from './store-port.js';
+import { describeAnswer } from './target-problems.js';
 import type { VaultPort } from './vault-port.js';
 
 /** A target is not started when less than this is left before the deadline. */
