@@ -97,8 +97,14 @@ interface VaultRequest {
   readonly body?: Readonly<Record<string, unknown>>;
   /** Values this request sent that must never appear in an error (scrubbed from `errors[]`). */
   readonly secrets: readonly string[];
-  /** AppRole login: a 4xx is final, whatever it is. */
-  readonly isLogin?: boolean;
+  /**
+   * The request spends or creates something in Vault (an AppRole login spends a
+   * secret_id use and counts failures toward lockout; reading a dynamic-secrets
+   * path creates a database user). It is retried only when Vault cannot have
+   * acted on it: the connection was never made, or Vault answered 503 (sealed,
+   * standby with no active node). Any other failure is final.
+   */
+  readonly spends?: boolean;
   /** Non-2xx answers that are still an answer (sys/health reports sealed with 503). */
   readonly acceptAnswer?: (status: number, body: unknown) => boolean;
 }
@@ -211,7 +217,13 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
           { ...details, kind: NETWORK_KIND, attempts: attempt },
           error,
         );
-        if (attempt >= retry.maxAttempts || !isRetryableNetworkError(error)) throw failure;
+        if (
+          attempt >= retry.maxAttempts ||
+          !isRetryableNetworkError(error) ||
+          (request.spends === true && !neverReachedVault(error))
+        ) {
+          throw failure;
+        }
         lastFailure = failure;
         await waitBeforeRetry(backoffDelayMs(attempt, retry, random), attempt);
         continue;
@@ -242,7 +254,7 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
         requestId: parsed.ok ? requestIdOf(parsed.value) : '',
         attempts: attempt,
       });
-      if (attempt >= retry.maxAttempts || !isRetryableStatus(status, request.isLogin === true)) {
+      if (attempt >= retry.maxAttempts || !isRetryableStatus(status, request.spends === true)) {
         throw failure;
       }
       const retryAfterMs = parseRetryAfterMs(raw.retryAfter, now());
@@ -316,7 +328,7 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
           body: { role_id: credentials.roleId, secret_id: credentials.secretId },
           // role_id is an identifier, not a secret (Vault logs it); secret_id is.
           secrets: [credentials.secretId],
-          isLogin: true,
+          spends: true,
         },
         callOptions,
       );
@@ -387,7 +399,7 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
     async issueLease(endpoint, token, path, callOptions) {
       const answer = await call(
         endpoint,
-        { method: 'GET', path: trimSlashes(path), token, secrets: [token] },
+        { method: 'GET', path: trimSlashes(path), token, secrets: [token], spends: true },
         callOptions,
       );
       const body = recordOf(answer.body) ?? {};
@@ -604,14 +616,34 @@ export function parseRetryAfterMs(value: string | undefined, nowMs: number): num
 
 /**
  * 5xx (sealed, no active node, overloaded), 429 (quota) and 412 (index not yet
- * replicated) can succeed later. An AppRole login is retried only on 5xx: any 4xx
- * may have counted toward the role's lockout, and a retry cannot make bad
- * credentials good.
+ * replicated) can succeed later. A request that spends something is retried only
+ * on 503: Vault acted on no other answer it may have given after doing the work,
+ * and any 4xx to a login may have counted toward the role's lockout.
  */
-function isRetryableStatus(status: number, isLogin: boolean): boolean {
+function isRetryableStatus(status: number, spends: boolean): boolean {
+  if (spends) return status === 503;
   if (status >= 500) return true;
-  if (isLogin) return false;
   return status === 429 || status === 412;
+}
+
+/** Connection errors raised before a byte of the request reached Vault. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function neverReachedVault(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function isRetryableNetworkError(error: unknown): boolean {

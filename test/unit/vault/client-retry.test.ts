@@ -221,6 +221,51 @@ describe('never retries what cannot succeed', () => {
     },
   );
 
+  it.each([
+    [500, 'internal error'],
+    [502, 'bad gateway'],
+  ])(
+    'never retries an AppRole login answered %i: Vault may have spent the secret_id use',
+    async (status, text) => {
+      const { client } = recordingClient();
+      inOrder(vaultErrors(status, text), vaultOk({ auth: AUTH }));
+
+      await failureOf(client.appRoleLogin(endpoint(), 'approle', { roleId: 'r', secretId: 's' }));
+
+      expect(vault.requests).toHaveLength(1);
+    },
+  );
+
+  it('never retries an AppRole login whose connection dropped after Vault received it', async () => {
+    const { client } = recordingClient();
+    inOrder('destroy', vaultOk({ auth: AUTH }));
+
+    const error = await failureOf(
+      client.appRoleLogin(endpoint(), 'approle', { roleId: 'r', secretId: 's' }),
+    );
+
+    expect(error).toBeInstanceOf(VaultNetworkError);
+    expect(vault.requests).toHaveLength(1);
+  });
+
+  it('never re-reads a dynamic-secrets path whose connection dropped (it would create a second user)', async () => {
+    const { client } = recordingClient();
+    inOrder('destroy', vaultOk({ lease_id: 'database/creds/app/x', lease_duration: 60, data: {} }));
+
+    await failureOf(client.issueLease(endpoint(), TOKEN, 'database/creds/app'));
+
+    expect(vault.requests).toHaveLength(1);
+  });
+
+  it('retries a renewal whose connection dropped (renewing twice is harmless)', async () => {
+    const { client } = recordingClient();
+    inOrder('destroy', vaultOk({ auth: AUTH }));
+
+    await client.renewSelf(endpoint(), TOKEN, 60);
+
+    expect(vault.requests).toHaveLength(2);
+  });
+
   it('retries an AppRole login on a sealed Vault', async () => {
     const { client } = recordingClient();
     inOrder(vaultErrors(503, 'Vault is sealed'), vaultOk({ auth: AUTH }));
