@@ -19,6 +19,8 @@ import { recordRunMetrics } from './run-metrics.js';
 
 /** Time kept back from Lambda's remaining time to publish, log and return. */
 export const DEADLINE_MARGIN_MS = 5_000;
+/** Time kept back to log the summary, flush metrics and return after publishing. */
+export const RETURN_MARGIN_MS = 1_000;
 
 export interface RenewHandlerDeps {
   readonly config: RenewerConfig;
@@ -50,6 +52,8 @@ export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
   const now = deps.now ?? Date.now;
   const knownTargets = deps.config.targets.map((t) => t.name);
   return async (event, context) => {
+    const startedMs = now();
+    const remainingMs = context.getRemainingTimeInMillis();
     const request = parseRenewEvent(event, knownTargets);
     const runId = context.awsRequestId || randomUUID();
     deps.logger.appendKeys({ runId });
@@ -74,7 +78,8 @@ export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
         ...(request.targets === undefined ? {} : { targets: request.targets }),
         dryRun: request.dryRun,
         forceRelogin: request.forceRelogin,
-        deadlineAtMs: now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+        deadlineAtMs: startedMs + remainingMs - DEADLINE_MARGIN_MS,
+        publishDeadlineAtMs: startedMs + remainingMs - RETURN_MARGIN_MS,
       },
     );
     recordRunMetrics(deps.metrics, report);

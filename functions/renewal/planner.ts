@@ -106,7 +106,7 @@ export function decideToken(observation: TokenObservation, policy: TokenPolicy):
     return decideFromLookup(observation.info);
   }
   if (observation.kind === 'failed') {
-    return decideFromFailure(observation);
+    return decideFromFailure(observation, policy.scheduleIntervalSeconds);
   }
   const { renewal } = observation;
   const horizon = horizonSeconds(policy.scheduleIntervalSeconds);
@@ -152,6 +152,7 @@ function decideFromLookup(info: TokenInfo): TokenDecision {
 
 function decideFromFailure(
   observation: Extract<TokenObservation, { kind: 'failed' }>,
+  scheduleIntervalSeconds: number,
 ): TokenDecision {
   const { failure, lookup } = observation;
   if (lookup !== undefined && isRootToken(lookup)) {
@@ -169,8 +170,14 @@ function decideFromFailure(
     case VaultFailureKind.BatchToken:
       return { action: TokenAction.Relogin, reason: TokenReason.Batch, ...ttl };
     case VaultFailureKind.PermissionDenied:
-      // A valid token whose policy lacks renew-self: log in again as a
-      // fallback (vault#22575) and report the missing capability.
+      // A valid token whose policy lacks renew-self (vault#22575). It cannot
+      // be extended, so it is used while it outlives the horizon, and replaced
+      // by a login only once it does not: logging in on every run would spend
+      // a secret_id use and re-issue every lease each time. Either way the
+      // missing capability is reported.
+      if (lookup !== undefined && lookup.ttlSeconds > horizonSeconds(scheduleIntervalSeconds)) {
+        return { action: TokenAction.Keep, reason: TokenReason.RenewDenied, ...ttl };
+      }
       return { action: TokenAction.Relogin, reason: TokenReason.RenewDenied, ...ttl };
     default:
       if (TRANSIENT_VAULT_FAILURES.has(failure)) {

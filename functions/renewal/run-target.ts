@@ -42,6 +42,7 @@ import {
   readFailureProblem,
   reissueProblem,
   reloginProblem,
+  renewDeniedKeptProblem,
   tokenReportProblem,
 } from './target-problems.js';
 import { isVaultFailure, type TokenInfo, VaultFailureKind, type VaultPort } from './vault-port.js';
@@ -54,7 +55,13 @@ export interface RunContext {
   readonly dryRun: boolean;
   readonly forceRelogin: boolean;
   readonly signal: AbortSignal;
-  /** Builds the idempotency key of a write from its identifying parts. */
+  /**
+   * Builds the idempotency key of a write from the secret and the exact value
+   * written (one-way: SHA-256): a retried write of the same value cannot make a
+   * second version, and a different value never collides with an earlier key
+   * (which AWS would refuse). Keys built from an accessor or a lease id were
+   * empty for batch tokens and lease-less paths, and so collided on every run.
+   */
   readonly requestToken: (...parts: string[]) => string;
 }
 
@@ -254,6 +261,12 @@ class TargetRun {
     const ttl = decision.ttlSeconds;
     const expiry = ttl === undefined ? {} : { ttlSeconds: ttl, expiresAt: isoAfter(now, ttl) };
 
+    if (decision.action === TokenAction.Keep && decision.reason === TokenReason.RenewDenied) {
+      this.tokenOutcome = { outcome: TokenOutcome.Untouched, reason: decision.reason, ...expiry };
+      this.problems.push(renewDeniedKeptProblem(decision, error, info));
+      return current;
+    }
+
     if (decision.action === TokenAction.Keep) {
       this.tokenOutcome = {
         outcome: this.context.dryRun ? TokenOutcome.WouldRenew : TokenOutcome.Renewed,
@@ -280,8 +293,13 @@ class TargetRun {
       return undefined;
     }
 
+    // After a failed login the old token is only used when it was seen alive
+    // this run: not when it is dead or absent, nor when an operator's forced
+    // re-login skipped looking at it.
     const stillValid =
-      decision.reason !== TokenReason.Invalid && decision.reason !== TokenReason.Absent;
+      decision.reason !== TokenReason.Invalid &&
+      decision.reason !== TokenReason.Absent &&
+      decision.reason !== TokenReason.Requested;
     const why = reloginProblem(decision, error, info);
     if (why !== undefined) {
       this.problems.push(why);
@@ -406,10 +424,7 @@ class TargetRun {
         {
           secretId: this.target.tokenSecretId,
           value,
-          clientRequestToken: this.context.requestToken(
-            this.target.tokenSecretId,
-            verified.accessor,
-          ),
+          clientRequestToken: this.context.requestToken(this.target.tokenSecretId, value),
         },
         { signal },
       );
@@ -619,6 +634,18 @@ class TargetRun {
       });
       return;
     }
+    if (issued.leaseId === '') {
+      // KV and static-role paths answer with data but no lease: storing it
+      // would look like a lease the renewer can never renew.
+      this.failLease(lease, decision.reason, {
+        code: ProblemCode.LeaseReissueFailed,
+        severity: Severity.Error,
+        summary: `${lease.reissuePath} answered without a lease (not a dynamic-secrets path?); lease "${lease.name}" was left unchanged.`,
+        lease: lease.name,
+        facts: { path: lease.reissuePath },
+      });
+      return;
+    }
     const now = this.context.now();
     const value = renderLeaseDocument(previous, {
       leaseId: issued.leaseId,
@@ -635,7 +662,7 @@ class TargetRun {
         {
           secretId: lease.secretId,
           value,
-          clientRequestToken: this.context.requestToken(lease.secretId, issued.leaseId),
+          clientRequestToken: this.context.requestToken(lease.secretId, value),
         },
         { signal },
       );

@@ -25,6 +25,8 @@ import type { VaultPort } from './vault-port.js';
 export const MIN_TARGET_BUDGET_MS = 3_000;
 /** BatchGetSecretValue calls in flight (AWS allows 100 such calls per second per Region). */
 export const READ_CONCURRENCY = 4;
+/** Longest a single SNS publish may take. */
+const PUBLISH_TIMEOUT_MS = 10_000;
 /** Messages published at once. */
 const PUBLISH_CONCURRENCY = 8;
 
@@ -51,8 +53,14 @@ export interface RunRequest {
   readonly targets?: readonly string[];
   readonly dryRun: boolean;
   readonly forceRelogin: boolean;
-  /** Epoch ms after which no call may still be running. */
+  /** Epoch ms after which no Vault or Secrets Manager call may still be running. */
   readonly deadlineAtMs: number;
+  /**
+   * Epoch ms by which publishing must be over too (Lambda's own end, less
+   * time to return): messages about a slow run still go out after
+   * `deadlineAtMs`, but never outlive the invocation.
+   */
+  readonly publishDeadlineAtMs: number;
 }
 
 export interface RunResult {
@@ -131,7 +139,10 @@ export async function runRenewal(
           try {
             // Publishing gets its own short budget: a message about a slow
             // Vault must still go out when the run's deadline has passed.
-            await deps.notifier.publish(message, { signal: AbortSignal.timeout(10_000) });
+            const budgetMs = Math.min(PUBLISH_TIMEOUT_MS, request.publishDeadlineAtMs - deps.now());
+            await deps.notifier.publish(message, {
+              signal: AbortSignal.timeout(Math.max(1, budgetMs)),
+            });
             published += 1;
           } catch (error) {
             publishFailures += 1;

@@ -160,3 +160,20 @@ export function reissueProblem(
       return undefined;
   }
 }
+
+/** The token may not renew itself but still outlives the horizon: kept, and the policy fix asked for. */
+export function renewDeniedKeptProblem(
+  decision: TokenDecision,
+  error: unknown,
+  info: TokenInfo | undefined,
+): Problem {
+  return {
+    code: ProblemCode.TokenRenewDenied,
+    severity: Severity.Error,
+    summary:
+      "The token's policy does not allow renewing itself (auth/token/renew-self). It was left as it is and will be replaced by an AppRole login once it has less than two schedule intervals left; fix the policy.",
+    ...(error === undefined ? {} : { answer: describeAnswer(error) }),
+    ...(decision.ttlSeconds === undefined ? {} : { secondsUntilExpiry: decision.ttlSeconds }),
+    ...(info === undefined ? {} : { facts: { policies: info.policies.join(',') } }),
+  };
+}

@@ -182,7 +182,7 @@ describe('renew handler on the local stack', () => {
     expect(eventsOf(await alerts.receive(1))).toEqual(['WARNING token-batch batchy']);
   });
 
-  it('falls back to a login when the policy lacks renew-self and says which stanza to add (4: policy)', async () => {
+  it('keeps a token that may not renew itself while it outlives the horizon, and says which stanza to add (4: policy)', async () => {
     const { fleet, alerts } = scenario;
     const target = await fleet.target('denied', {
       ...healthyRole,
@@ -193,19 +193,70 @@ describe('renew handler on the local stack', () => {
 
     const report = await harness.invoke(SCHEDULED_EVENT);
 
-    expect(targetReport(report, 'denied').token).toMatchObject({
-      outcome: 'relogged-in',
-      reason: 'renew-denied',
+    expect(targetReport(report, 'denied')).toMatchObject({
+      status: 'failed',
+      writes: 0,
+      token: { outcome: 'untouched', reason: 'renew-denied' },
     });
-    const stored = await fleet.secretJson(target.tokenSecret);
-    expect(stored.token).not.toBe(target.token);
-    expect((await lookupSelf(fleet, String(stored.token))).ok).toBe(true);
+    // No login: the stored token is the same, and no secret_id use was spent.
+    expect((await fleet.secretJson(target.tokenSecret)).token).toBe(target.token);
+    expect(await fleet.versionCount(target.tokenSecret)).toBe(1);
     const messages = await alerts.receive(1);
     expect(eventsOf(messages)).toEqual(['ERROR token-renew-denied denied']);
     expect(messages[0]?.body).toContain(
       'path "auth/token/renew-self" { capabilities = ["update"] }',
     );
     expect(messages[0]?.body).toContain(`${fleet.prefix}-denied`);
+  });
+
+  it('falls back to a login once a token that may not renew itself is inside the horizon (4: policy)', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('denied-soon', {
+      tokenTtl: 120,
+      tokenMaxTtl: HOUR,
+      noDefaultPolicy: true,
+      policy: 'path "auth/token/lookup-self" { capabilities = ["read"] }',
+    });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    const report = await harness.invoke(SCHEDULED_EVENT);
+
+    expect(targetReport(report, 'denied-soon').token).toMatchObject({
+      outcome: 'relogged-in',
+      reason: 'renew-denied',
+    });
+    const stored = await fleet.secretJson(target.tokenSecret);
+    expect(stored.token).not.toBe(target.token);
+    expect((await lookupSelf(fleet, String(stored.token))).ok).toBe(true);
+    expect(eventsOf(await alerts.receive(1))).toEqual(['ERROR token-renew-denied denied-soon']);
+  });
+
+  it('logs in again on every run for a role that issues batch tokens, writing a new version each time (3: batch role)', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('batch-role', { ...healthyRole, tokenType: 'batch' });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    const first = await harness.invoke(SCHEDULED_EVENT);
+    const second = await harness.invoke(SCHEDULED_EVENT);
+
+    // Batch tokens have no accessor: the writes must still not collide.
+    for (const report of [first, second]) {
+      expect(targetReport(report, 'batch-role')).toMatchObject({
+        writes: 1,
+        token: { outcome: 'relogged-in', reason: 'batch' },
+      });
+    }
+    expect(await fleet.versionCount(target.tokenSecret)).toBe(3);
+    const stored = await fleet.secretJson(target.tokenSecret);
+    expect((await lookupSelf(fleet, String(stored.token))).ok).toBe(true);
+    const messages = await alerts.receive(2);
+    expect(eventsOf(messages)).toEqual([
+      'WARNING token-batch batch-role',
+      'WARNING token-batch batch-role',
+    ]);
+    expect(messages[0]?.body).toContain(
+      `vault write auth/${fleet.approleMount}/role/batch-role token_type=service`,
+    );
   });
 
   it('logs in again before the max TTL once it is inside the horizon (5: max TTL)', async () => {

@@ -125,8 +125,22 @@ describe('decideToken', () => {
       'batch',
     ],
     [
-      'falls back to a login when the policy denies renew-self',
-      { kind: 'failed', failure: VaultFailureKind.PermissionDenied, lookup: info() },
+      'keeps a token whose policy denies renew-self while it outlives the horizon',
+      {
+        kind: 'failed',
+        failure: VaultFailureKind.PermissionDenied,
+        lookup: info({ ttlSeconds: HORIZON + 1 }),
+      },
+      'keep',
+      'renew-denied',
+    ],
+    [
+      'falls back to a login when a token that may not renew itself is inside the horizon',
+      {
+        kind: 'failed',
+        failure: VaultFailureKind.PermissionDenied,
+        lookup: info({ ttlSeconds: HORIZON }),
+      },
       'relogin',
       'renew-denied',
     ],
