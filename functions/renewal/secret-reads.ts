@@ -1,8 +1,9 @@
 /**
  * Secrets for many targets, read 20 ids a BatchGetSecretValue call ahead of
  * the targets that need them (ids packed across target boundaries, so reads
- * stay at 1/20 per secret), and let go of once the last target using a call's
- * result is done, so a 10,000-target run does not hold every secret at once.
+ * stay at 1/20 per secret). Each call's result is dropped once the last
+ * target using it is done, so a long run frees secrets as it goes instead of
+ * keeping all of them until its end.
  */
 
 import type { TargetConfig } from '../config/types.js';
