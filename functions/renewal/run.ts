@@ -13,7 +13,13 @@ import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { composeMessage } from './notification.js';
 import { type Notifier, Severity } from './notifier-port.js';
 import { type Problem, ProblemCode } from './problems.js';
-import { type RunReport, type TargetReport, TargetStatus, TokenOutcome } from './report.js';
+import {
+  LeaseOutcome,
+  type RunReport,
+  type TargetReport,
+  TargetStatus,
+  TokenOutcome,
+} from './report.js';
 import { runSignal, selectTargets } from './run-scope.js';
 import { type RunContext, runTarget } from './run-target.js';
 import { SecretReads } from './secret-reads.js';
@@ -87,7 +93,11 @@ function skippedReport(target: TargetConfig, problem: Problem): TargetReport {
     target: target.name,
     status: TargetStatus.Skipped,
     token: { outcome: TokenOutcome.Untouched, reason: 'deadline' },
-    leases: target.leases.map((l) => ({ name: l.name, outcome: 'skipped', reason: 'deadline' })),
+    leases: target.leases.map((l) => ({
+      name: l.name,
+      outcome: LeaseOutcome.Skipped,
+      reason: 'deadline',
+    })),
     problems: [problem],
     writes: 0,
     durationMs: 0,
