@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPTED_EVENTS, InvalidEventError } from '../../functions/app/renew-event.js';
 import { parseMessageDocument } from '../../functions/renewal/notification.js';
 import type { RunReport } from '../../functions/renewal/report.js';
-import type { Fleet, SeededTarget } from '../stack/fleet.js';
+import { type Fleet, type SeededTarget, workloadPolicy } from '../stack/fleet.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import type { Harness } from '../support/renewer-harness.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
@@ -636,5 +636,71 @@ describe('renew handler: many targets, overlapping runs', () => {
     } finally {
       await Promise.all([viaA.close(), viaB.close()]);
     }
+  });
+});
+
+describe('renew handler: paths and logins that do not give what a lease needs', () => {
+  it('reports a re-issue path that answers without a lease and leaves the lease secret alone', async () => {
+    // Prepare: a KV v1 path answers with data but no lease
+    const { fleet, alerts } = scenario;
+    const kvMount = `${fleet.prefix}-kv`;
+    await fleet.vault('POST', `sys/mounts/${kvMount}`, { type: 'kv', options: { version: '1' } });
+    await fleet.vault('POST', `${kvMount}/app`, {
+      username: 'static',
+      password: 'PLANTED-static-pw',
+    });
+    const target = await fleet.target('kv-path', {
+      ...healthyRole,
+      policy: workloadPolicy([`${kvMount}/app`]),
+    });
+    const leaseSecret = `${fleet.prefix}/kv-path/kv`;
+    await fleet.createSecret(leaseSecret, '{}');
+    const harness = scenario.harness(
+      configWith(fleet.env, [
+        fleet.targetConfig(target, {
+          leases: [{ name: 'kv', secret: leaseSecret, reissuePath: `${kvMount}/app` }],
+        }),
+      ]),
+    );
+
+    // Act
+    const report = await harness.invoke(SCHEDULED_EVENT);
+
+    // Assess
+    expect(targetReport(report, 'kv-path').leases).toMatchObject([
+      { name: 'kv', outcome: 'failed', reason: 'absent' },
+    ]);
+    expect(await fleet.secretValue(leaseSecret)).toBe('{}');
+    expect(await fleet.versionCount(leaseSecret)).toBe(1);
+    const messages = await alerts.receive(1);
+    expect(eventsOf(messages)).toEqual(['ERROR lease-reissue-failed kv-path/kv']);
+    expect(messages[0]?.body).toContain('answered without a lease');
+    expect(JSON.stringify(report)).not.toContain('PLANTED-static-pw');
+  });
+
+  it('does not renew leases with an unchecked token when a forced re-login fails', async () => {
+    // Prepare: the stored secret_id is wrong, the lease is healthy
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('forced-bad', healthyRole, {
+      leases: [dbLease],
+      storedSecretId: 'not-the-secret-id',
+    });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    // Act
+    const report = await harness.invoke({ action: 'relogin', targets: ['forced-bad'] });
+
+    // Assess
+    const result = targetReport(report, 'forced-bad');
+    expect(result.token).toMatchObject({ outcome: 'failed', reason: 'requested' });
+    expect(result.leases).toMatchObject([
+      { name: 'db', outcome: 'skipped', reason: 'no valid token' },
+    ]);
+    const lease = (await fleet.vault('POST', 'sys/leases/lookup', {
+      lease_id: target.leases[0]?.leaseId,
+    })) as { data: { last_renewal: string | null } };
+    expect(lease.data.last_renewal).toBeNull();
+    expect(await fleet.versionCount(target.tokenSecret)).toBe(1);
+    expect(eventsOf(await alerts.receive(1))).toEqual(['ERROR relogin-bad-credentials forced-bad']);
   });
 });

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../../../functions/config/deep-freeze.js';
+import type { RenewerConfig } from '../../../functions/config/types.js';
+import type { Notifier } from '../../../functions/renewal/notifier-port.js';
+import { runRenewal } from '../../../functions/renewal/run.js';
+import type { SecretsStore } from '../../../functions/renewal/store-port.js';
+import type { VaultFailure, VaultPort } from '../../../functions/renewal/vault-port.js';
+
+const config: RenewerConfig = deepFreeze({
+  version: 1,
+  scheduleIntervalSeconds: 900,
+  concurrency: 2,
+  targets: [
+    {
+      name: 'a',
+      vault: { address: 'http://127.0.0.1:1' },
+      tokenSecretId: 'a/token',
+      approle: { secretId: 'a/approle', mount: 'approle' },
+      incrementSeconds: 3600,
+      leases: [],
+      notify: { onRelogin: false, onReissue: false },
+    },
+  ],
+});
+
+/** Small in-memory ports: the store holds a healthy target, Vault is out of reach. */
+const store: SecretsStore = {
+  readMany: async (ids) =>
+    new Map(
+      ids.map((id) => [
+        id,
+        {
+          ok: true,
+          secret: {
+            secretId: id,
+            value: id.endsWith('/token') ? '{"token":"t"}' : '{"role_id":"r","secret_id":"s"}',
+            versionId: 'v1',
+          },
+        },
+      ]),
+    ),
+  write: async () => 'v2',
+};
+
+const unreachable = (): never => {
+  const failure: VaultFailure = Object.assign(new Error('connect ECONNREFUSED'), {
+    kind: 'unavailable' as const,
+    vaultErrors: [],
+    path: 'auth/token/renew-self',
+  });
+  throw failure;
+};
+const vault: VaultPort = {
+  renewSelf: async () => unreachable(),
+  lookupSelf: async () => unreachable(),
+  appRoleLogin: async () => unreachable(),
+  renewLease: async () => unreachable(),
+  lookupLease: async () => unreachable(),
+  issueLease: async () => unreachable(),
+  capabilitiesSelf: async () => unreachable(),
+  health: async () => unreachable(),
+};
+
+/** SNS that never answers: publish ends only when its signal aborts. */
+const hangingNotifier: Notifier = {
+  publish: (_message, options) =>
+    new Promise((_resolve, reject) => {
+      options?.signal?.addEventListener('abort', () => reject(options.signal?.reason));
+    }),
+};
+
+const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe('runRenewal publishing', () => {
+  it('gives up on a hanging SNS publish by the publish deadline, not 10 s later', async () => {
+    // Prepare
+    const now = Date.now();
+
+    // Act
+    const started = performance.now();
+    const result = await runRenewal(
+      config,
+      {
+        vault,
+        store,
+        notifier: hangingNotifier,
+        logger: silentLogger,
+        now: Date.now,
+        requestToken: (...parts) => parts.join('/'),
+      },
+      {
+        runId: 'r',
+        dryRun: false,
+        forceRelogin: false,
+        deadlineAtMs: now + 60_000,
+        publishDeadlineAtMs: now + 300,
+      },
+    );
+
+    // Assess
+    expect(result.report.targets[0]?.problems.map((p) => p.code)).toEqual(['vault-unreachable']);
+    expect(result.publishFailures).toBe(1);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  }, 5_000);
+});
