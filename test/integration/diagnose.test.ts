@@ -26,12 +26,16 @@ import { createVaultClient } from '../../functions/vault/client.js';
 import { Fleet, type SeededTarget, workloadPolicy } from '../stack/fleet.js';
 import { type OpenBao, startOpenBao } from '../stack/openbao.js';
 import { type StackEnv, vaultEnv } from '../stack/stack.js';
-import { canLogin, configWith, createScenario, type Scenario } from '../support/scenario.js';
+import {
+  canLogin,
+  configWith,
+  createScenario,
+  dbLease,
+  HOUR,
+  healthyRole,
+  type Scenario,
+} from '../support/scenario.js';
 import { stackEnv, uniqueName } from '../support/stack-env.js';
-
-const HOUR = 3600;
-const healthyRole = { tokenTtl: HOUR, tokenMaxTtl: 4 * HOUR };
-const dbLease = { name: 'db', defaultTtl: HOUR, maxTtl: 4 * HOUR };
 
 // ---------------------------------------------------------------------------
 // The real handler, wired like functions/diagnose.ts, its output captured

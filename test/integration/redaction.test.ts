@@ -20,12 +20,16 @@ import { NotificationFailedError } from '../../functions/app/renew-handler.js';
 import type { Fleet, ReceivedNotification, SeededTarget } from '../stack/fleet.js';
 import type { Harness } from '../support/renewer-harness.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
-import { configWith, createScenario, eventsOf, type Scenario } from '../support/scenario.js';
+import {
+  configWith,
+  createScenario,
+  dbLease,
+  eventsOf,
+  healthyRole,
+  type Scenario,
+} from '../support/scenario.js';
 import { stackEnv } from '../support/stack-env.js';
 
-const HOUR = 3600;
-const healthyRole = { tokenTtl: HOUR, tokenMaxTtl: 4 * HOUR };
-const dbLease = { name: 'db', defaultTtl: HOUR, maxTtl: 4 * HOUR };
 /** Keys of the stored documents whose values must never leave Secrets Manager. */
 const SENSITIVE_KEYS = new Set(['token', 'accessor', 'token_accessor', 'secret_id', 'lease_id']);
 /** Credential fields inside a lease document's `data`. */

@@ -11,16 +11,15 @@ import {
   canLogin,
   configWith,
   createScenario,
+  dbLease,
   eventsOf,
+  HOUR,
+  healthyRole,
   lookupSelf,
   type Scenario,
   targetReport,
 } from '../support/scenario.js';
 import { stackEnv } from '../support/stack-env.js';
-
-const HOUR = 3600;
-const healthyRole = { tokenTtl: HOUR, tokenMaxTtl: 4 * HOUR };
-const dbLease = { name: 'db', defaultTtl: HOUR, maxTtl: 4 * HOUR };
 
 let scenario: Scenario;
 beforeAll(async () => {

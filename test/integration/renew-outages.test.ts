@@ -20,16 +20,15 @@ import { type Harness, type HarnessOptions, SCHEDULED_EVENT } from '../support/r
 import {
   configWith,
   createScenario,
+  dbLease,
   eventsOf,
+  healthyRole,
   lookupSelf,
   type Scenario,
   targetReport,
 } from '../support/scenario.js';
 import { type StackEnv, stackEnv } from '../support/stack-env.js';
 
-const HOUR = 3600;
-const healthyRole = { tokenTtl: HOUR, tokenMaxTtl: 4 * HOUR };
-const dbLease = { name: 'db', defaultTtl: HOUR, maxTtl: 4 * HOUR };
 /** Short Vault retries: each scenario spends at most a second in backoff. */
 const vaultRetry = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 300 };
 const RENEW_SELF = '/v1/auth/token/renew-self';

@@ -12,6 +12,12 @@ import type { StackEnv } from '../stack/stack.js';
 import { createHarness, type Harness, type HarnessOptions } from './renewer-harness.js';
 import { uniqueName } from './stack-env.js';
 
+export const HOUR = 3600;
+/** An AppRole role whose tokens outlive any test: renewals are never capped. */
+export const healthyRole = { tokenTtl: HOUR, tokenMaxTtl: 4 * HOUR } as const;
+/** A database lease that outlives any test. */
+export const dbLease = { name: 'db', defaultTtl: HOUR, maxTtl: 4 * HOUR } as const;
+
 export interface Scenario {
   readonly fleet: Fleet;
   readonly alerts: AlertSubscriber;
