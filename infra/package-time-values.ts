@@ -1,7 +1,7 @@
 /**
  * What serverless.yml takes from the target list and the stage params at
- * package time (through `infra/package-time.cjs`): the Secrets Manager ARNs
- * each function may touch, the schedule derived from `schedule.intervalMinutes`,
+ * package time (through `infra/package-time.cjs`): the Secrets Manager
+ * statements of each function's role (infra/secret-grants.ts), the schedule derived from `schedule.intervalMinutes`,
  * the heartbeat alarm's period, VPC placement and the optional resources (KMS
  * grants, e-mail subscriptions).
  *
@@ -12,9 +12,16 @@
  */
 
 import type { RenewerConfig } from '../functions/config/types.js';
+import {
+  type CfnValue,
+  diagnoseSecretStatements,
+  type GrantScope,
+  type IamStatement,
+  renewSecretStatements,
+  secretGrants,
+} from './secret-grants.js';
 
-/** A CloudFormation value: a literal, or an intrinsic function. */
-export type CfnValue = string | number | boolean | { readonly [fn: string]: unknown };
+export type { CfnValue } from './secret-grants.js';
 
 /** The stage params serverless.yml passes in (`params:` / `--param`), as strings. */
 export interface PackageParams {
@@ -54,42 +61,6 @@ export class PackageParamsError extends Error {
     );
     this.name = 'PackageParamsError';
   }
-}
-
-/**
- * The IAM resource of one configured secret. A name gets the `-??????` suffix
- * Secrets Manager appends to every secret ARN (six random characters), so the
- * pattern matches that secret and no other: `vault/app/token-??????` cannot
- * match `vault/app/token-extra-abcdef`, whose suffix position holds more
- * characters. An id written as an ARN is used as it is: write the full ARN
- * (with its suffix) in the config, a partial ARN matches no secret in IAM.
- */
-export function secretResource(secretId: string): CfnValue {
-  if (secretId.startsWith('arn:')) return secretId;
-  return {
-    'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${secretId}-??????`,
-  };
-}
-
-export interface SecretAccess {
-  /** AppRole credentials: the renewer only reads them. */
-  readonly readOnly: readonly string[];
-  /** Token and lease secrets: the renewer reads them and writes fresh credentials back. */
-  readonly readWrite: readonly string[];
-}
-
-/** The secrets of every target, sorted and deduplicated (several targets may share an AppRole secret). */
-export function secretAccess(config: RenewerConfig): SecretAccess {
-  const readWrite = new Set<string>();
-  const readOnly = new Set<string>();
-  for (const target of config.targets) {
-    readWrite.add(target.tokenSecretId);
-    for (const lease of target.leases) readWrite.add(lease.secretId);
-    readOnly.add(target.approle.secretId);
-  }
-  // The config schema refuses a secret both read and written; never grant less than needed anyway.
-  for (const id of readWrite) readOnly.delete(id);
-  return { readOnly: [...readOnly].sort(), readWrite: [...readWrite].sort() };
 }
 
 export interface Schedule {
@@ -135,12 +106,15 @@ export interface PackageTimeValues {
   readonly schedule: Schedule;
   readonly heartbeat: Heartbeat;
   readonly renew: RenewFunctionValues & {
-    /** IAM `Resource` lists, ready for the role's statements. */
-    readonly secretsReadOnly: readonly CfnValue[];
-    readonly secretsReadWrite: readonly CfnValue[];
+    /** The renew role's Secrets Manager statements (infra/secret-grants.ts). */
+    readonly secretStatements: readonly IamStatement[];
   };
-  /** Every configured secret, read-only: for the diagnose function. */
-  readonly secretsAll: readonly CfnValue[];
+  readonly diagnose: {
+    /** Read-only statements on every configured secret. */
+    readonly secretStatements: readonly IamStatement[];
+  };
+  /** How the statements name the secrets: each one, or by name prefix. */
+  readonly secretScope: GrantScope;
   /** `provider.vpc`, or `false` when the functions run outside a VPC. */
   readonly vpc: Vpc | false;
   /** `ManagedPolicyArns` of the function roles: the ENI permissions a VPC function needs. */
@@ -248,17 +222,17 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
 
   if (problems.length > 0) throw new PackageParamsError(problems);
 
-  const access = secretAccess(config);
+  const grants = secretGrants(config);
   const inVpc = subnetIds.length > 0;
   return {
     schedule: { expression, intervalSeconds },
     heartbeat: { periodSeconds: intervalSeconds, evaluationPeriods: evaluationPeriods ?? 1 },
     renew: {
       timeoutSeconds: timeoutSeconds ?? 1,
-      secretsReadOnly: access.readOnly.map(secretResource),
-      secretsReadWrite: access.readWrite.map(secretResource),
+      secretStatements: renewSecretStatements(grants),
     },
-    secretsAll: [...new Set([...access.readOnly, ...access.readWrite])].sort().map(secretResource),
+    diagnose: { secretStatements: diagnoseSecretStatements(grants) },
+    secretScope: grants.scope,
     vpc: inVpc ? { subnetIds, securityGroupIds } : false,
     managedPolicyArns: inVpc
       ? [

@@ -52,6 +52,7 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { Agent, type Dispatcher, request } from 'undici';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -420,6 +421,31 @@ interface WriteOptions {
   readonly requestToken: string;
 }
 
+/**
+ * With `secretAccess.tag` in the config, IAM grants the functions only the
+ * secrets that carry it: tag each of the target's secrets (TagResource is
+ * idempotent), including ones that existed before.
+ */
+async function tagForAccess(
+  client: SecretsManagerClient,
+  ids: readonly string[],
+  tag: { readonly key: string; readonly value: string },
+  log: (line: string) => void,
+): Promise<void> {
+  for (const id of ids) {
+    try {
+      await client.send(
+        new TagResourceCommand({ SecretId: id, Tags: [{ Key: tag.key, Value: tag.value }] }),
+      );
+    } catch (error) {
+      throw new BootstrapError(`cannot tag secret ${id}: ${awsMessage(error)}`, { cause: error });
+    }
+    log(
+      `secret ${id}: tagged ${tag.key}=${tag.value} (the functions' IAM grants access only with it)`,
+    );
+  }
+}
+
 async function writeSecret(
   client: SecretsManagerClient,
   id: string,
@@ -701,6 +727,16 @@ export async function bootstrapTarget(
       });
       log(
         `secret ${lease.secretId}: created as {} (the renewer issues lease ${lease.name} on its next run)`,
+      );
+    }
+
+    const accessTag = config.secretAccess?.tag;
+    if (accessTag !== undefined) {
+      await tagForAccess(
+        deps.secretsManager,
+        [plan.approleSecretId, plan.tokenSecretId, ...plan.leases.map((lease) => lease.secretId)],
+        accessTag,
+        log,
       );
     }
 

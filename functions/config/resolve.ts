@@ -12,7 +12,7 @@ import {
   DEFAULT_INCREMENT_SECONDS,
   DEFAULT_NOTIFY,
 } from './schema.js';
-import type { LeaseConfig, RenewerConfig, TargetConfig } from './types.js';
+import type { LeaseConfig, RenewerConfig, SecretAccessConfig, TargetConfig } from './types.js';
 
 type TargetFile = ConfigFile['targets'][number];
 
@@ -67,6 +67,16 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     concurrency: file.concurrency ?? DEFAULT_CONCURRENCY,
     ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
     targets: file.targets.map(resolveTarget),
+    ...(file.secretAccess === undefined
+      ? {}
+      : { secretAccess: resolveSecretAccess(file.secretAccess) }),
   };
   return deepFreeze(config);
+}
+
+function resolveSecretAccess(access: NonNullable<ConfigFile['secretAccess']>): SecretAccessConfig {
+  return {
+    ...(access.prefixes === undefined ? {} : { prefixes: access.prefixes }),
+    ...(access.tag === undefined ? {} : { tag: access.tag }),
+  };
 }

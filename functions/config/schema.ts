@@ -11,6 +11,11 @@
  *   address: https://vault.example.internal:8200
  *   namespace: platform/                   # optional (Vault Enterprise)
  *   caCertFile: certs/vault-ca.pem         # optional, relative to the config file
+ * secretAccess:                            # optional: how IAM scopes the functions (docs/deploy.md)
+ *   prefixes:                              # both lists, or neither (then per-secret or derived)
+ *     readWrite: [fleet/tokens/, fleet/leases/]   # token and lease secrets live here
+ *     readOnly: [fleet/approle/]           # AppRole secrets: never under a readWrite prefix
+ *   tag: { key: vault-renewer:managed, value: "true" }   # optional resource tag condition
  * defaults:                                # optional
  *   incrementSeconds: 3600                 # token and lease increment
  *   approleMount: approle
@@ -38,7 +43,7 @@
  */
 
 import { z } from 'zod';
-import { describeType, formatPath } from './issues.js';
+import { describeType, formatPath, quote } from './issues.js';
 
 /** Vault's default system max TTL (768h); a longer increment is capped by Vault anyway. */
 export const MAX_INCREMENT_SECONDS = 2_764_800;
@@ -57,6 +62,9 @@ const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN_PATTERN =
   /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2,}(?:-[a-z]+)+-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** Vault's `framework.GenericNameRegex`, which also keeps role names safe inside fix commands. */
+const SECRET_PREFIX_PATTERN = /^(?!arn:)[A-Za-z0-9/_+=.@-]{1,256}$/;
+const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+@-]{1,128}$/u;
+const TAG_VALUE_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+@-]{0,256}$/u;
 const ROLE_NAME_PATTERN = /^\w(?:[\w.-]{0,126}\w)?$/;
 const PATH_SEGMENT_PATTERN = /^[A-Za-z0-9._@+=:-]+$/;
 const MOUNT_SEGMENT_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -194,6 +202,28 @@ const reissuePath = checkedString((value) => {
   );
 });
 
+/** A secret name prefix IAM grants access under (`<prefix>*` in the ARN pattern). */
+const secretPrefix = checkedString((value) =>
+  SECRET_PREFIX_PATTERN.test(value)
+    ? undefined
+    : 'must be the start of a secret name: 1-256 characters of A-Z a-z 0-9 / _ + = . @ -, not "arn:..."',
+);
+
+/** Tag keys and values as Secrets Manager accepts them; `aws:` keys are reserved by AWS. */
+const tagKey = checkedString((value) => {
+  if (!TAG_KEY_PATTERN.test(value)) {
+    return 'must be 1-128 characters of letters, digits, spaces and _ . : / = + - @';
+  }
+  return value.toLowerCase().startsWith('aws:')
+    ? 'must not start with "aws:" (reserved)'
+    : undefined;
+});
+const tagValue = checkedString((value) =>
+  TAG_VALUE_PATTERN.test(value)
+    ? undefined
+    : 'must be 0-256 characters of letters, digits, spaces and _ . : / = + - @',
+);
+
 const caCertFile = checkedString((value) =>
   value.trim() === '' ? 'must not be empty' : undefined,
 );
@@ -246,6 +276,13 @@ export const configFileSchema = strict({
     address: vaultAddress.optional(),
     namespace: vaultNamespace.optional(),
     caCertFile: caCertFile.optional(),
+  }).optional(),
+  secretAccess: strict({
+    prefixes: strict({
+      readWrite: list(secretPrefix),
+      readOnly: list(secretPrefix),
+    }).optional(),
+    tag: strict({ key: tagKey, value: tagValue }).optional(),
   }).optional(),
   defaults: strict({
     incrementSeconds: incrementSeconds.optional(),
@@ -327,6 +364,7 @@ function checkAcrossFields(value: unknown, sink: IssueSink): void {
   });
 
   checkIncrementsOutliveInterval(file, targets, sink);
+  checkSecretPrefixes(file, targets, sink);
 }
 
 interface SecretUse {
@@ -409,6 +447,94 @@ function checkIncrementsOutliveInterval(
       ),
     );
   }
+}
+
+/**
+ * With declared prefixes IAM grants the renew function read and write under
+ * `prefixes.readWrite` and read under `prefixes.readOnly`, so every secret
+ * must sit under the prefixes of its kind, and no AppRole secret under a
+ * writable one: the renewer must never be able to overwrite credentials it
+ * only logs in with. Ids written as ARNs are granted one by one and not
+ * checked here.
+ */
+function checkSecretPrefixes(
+  file: Record<string, unknown>,
+  targets: readonly unknown[],
+  sink: IssueSink,
+): void {
+  const prefixes = asRecord(asRecord(file.secretAccess)?.prefixes);
+  if (prefixes === undefined) return;
+  const readWrite = stringsOf(prefixes.readWrite);
+  const readOnly = stringsOf(prefixes.readOnly);
+  const at: Path = ['secretAccess', 'prefixes'];
+  if (readWrite.length === 0)
+    sink.addIssue(issue([...at, 'readWrite'], 'must list at least one prefix'));
+  if (readOnly.length === 0)
+    sink.addIssue(issue([...at, 'readOnly'], 'must list at least one prefix'));
+  readOnly.forEach((prefix, i) => {
+    const writable = readWrite.find((w) => prefix.startsWith(w));
+    if (writable !== undefined) {
+      sink.addIssue(
+        issue(
+          [...at, 'readOnly', i],
+          `is inside the writable prefix ${quote(writable)}: AppRole secrets under it could be overwritten by the renew function`,
+        ),
+      );
+    }
+  });
+  if (readWrite.length === 0 || readOnly.length === 0) return;
+
+  const under = (id: unknown, list: readonly string[]) =>
+    typeof id !== 'string' || id.startsWith('arn:') || list.some((p) => id.startsWith(p));
+  const outside = (id: unknown, listName: string, list: readonly string[]) =>
+    `${quote(String(id))} is outside secretAccess.prefixes.${listName} (${list.map(quote).join(', ')}): IAM would deny it. Move the secret under one of them or add its prefix`;
+  targets.forEach((entry, t) => {
+    const target = asRecord(entry);
+    if (target === undefined) return;
+    const who = typeof target.name === 'string' ? `target ${quote(target.name)}: ` : '';
+    if (!under(target.tokenSecret, readWrite)) {
+      sink.addIssue(
+        issue(
+          ['targets', t, 'tokenSecret'],
+          who + outside(target.tokenSecret, 'readWrite', readWrite),
+        ),
+      );
+    }
+    const approleSecret = asRecord(target.approle)?.secret;
+    if (!under(approleSecret, readOnly)) {
+      sink.addIssue(
+        issue(
+          ['targets', t, 'approle', 'secret'],
+          who + outside(approleSecret, 'readOnly', readOnly),
+        ),
+      );
+    } else if (
+      typeof approleSecret === 'string' &&
+      !approleSecret.startsWith('arn:') &&
+      readWrite.some((p) => approleSecret.startsWith(p))
+    ) {
+      sink.addIssue(
+        issue(
+          ['targets', t, 'approle', 'secret'],
+          `${who}${quote(approleSecret)} is under a secretAccess.prefixes.readWrite prefix: the renew function could overwrite it. Give AppRole secrets a prefix of their own`,
+        ),
+      );
+    }
+    (asArray(target.leases) ?? []).forEach((leaseEntry, l) => {
+      const lease = asRecord(leaseEntry);
+      if (lease === undefined || under(lease.secret, readWrite)) return;
+      sink.addIssue(
+        issue(
+          ['targets', t, 'leases', l, 'secret'],
+          who + outside(lease.secret, 'readWrite', readWrite),
+        ),
+      );
+    });
+  });
+}
+
+function stringsOf(value: unknown): string[] {
+  return (asArray(value) ?? []).filter((item): item is string => typeof item === 'string');
 }
 
 /** Remembers every use of each string value, in file order. */

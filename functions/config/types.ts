@@ -45,6 +45,22 @@ export interface TargetConfig {
   readonly notify: NotifyConfig;
 }
 
+/**
+ * How IAM scopes the functions' Secrets Manager access (package time only;
+ * the functions themselves never read it).
+ */
+export interface SecretAccessConfig {
+  /** Declared name prefixes; absent: per-secret ARNs, or prefixes derived from the names. */
+  readonly prefixes?: {
+    /** Token and lease secrets: renew reads and writes under these. */
+    readonly readWrite: readonly string[];
+    /** AppRole secrets: renew reads under these, never writes. */
+    readonly readOnly: readonly string[];
+  };
+  /** A resource tag every managed secret carries; access is granted only where it is set. */
+  readonly tag?: { readonly key: string; readonly value: string };
+}
+
 export interface RenewerConfig {
   readonly version: 1;
   /** How often the schedule runs the renewer; the planner's horizon is derived from it. */
@@ -54,4 +70,6 @@ export interface RenewerConfig {
   /** PEM bundle (contents) trusted for Vault TLS, when the config names one. */
   readonly vaultCaCertPem?: string;
   readonly targets: readonly TargetConfig[];
+  /** Present when the config file has `secretAccess`. */
+  readonly secretAccess?: SecretAccessConfig;
 }

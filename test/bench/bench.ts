@@ -15,14 +15,15 @@
  * servers' latency is not fixed.
  *
  * Both bundle the renew function first and measure its size and cold import
- * time (median of fresh node processes).
+ * time (median of fresh node processes), with the shipped config and with a
+ * 10,000-target one.
  *
  *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8]
  *   npm run bench -- --real [--targets 1000]
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,6 +31,7 @@ import { build } from 'esbuild';
 import { DEFAULT_CONCURRENCY } from '../../functions/config/schema.js';
 import { BUNDLE_FILE, bundle } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
+import { generatedFleetConfig } from '../support/generated-fleet.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUT = join(REPO, '.bench');
@@ -62,13 +64,8 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-/** Bundles the renew function; returns its size and the median cold import time. */
-async function measureBundle(): Promise<{ bundleKb: number; importMs: number }> {
-  const dist = join(OUT, 'dist');
-  const sizes = await bundle(dist);
-  const configFile = join(OUT, 'targets.resolved.json');
-  writeResolvedConfig(join(REPO, 'config', 'targets.yaml'), configFile);
-  const entry = pathToFileURL(join(dist, 'renew', BUNDLE_FILE)).href;
+/** Median time of `import(entry)` in fresh node processes, with `configFile` as the shipped config. */
+function coldImportMs(entry: string, configFile: string): number[] {
   const probe = `const t = performance.now(); await import(${JSON.stringify(entry)}); console.log('IMPORT_MS', performance.now() - t);`;
   const times: number[] = [];
   for (let run = 0; run < Number(args['import-runs']); run += 1) {
@@ -88,12 +85,56 @@ async function measureBundle(): Promise<{ bundleKb: number; importMs: number }> 
     }
     times.push(Number(match[1]));
   }
+  return times;
+}
+
+/** The number of targets of the large-fleet cold import. */
+const LARGE_FLEET_TARGETS = 10_000;
+
+/**
+ * Bundles the renew function; returns its size and the median cold import
+ * time with the shipped config and with a 10,000-target one (built and
+ * resolved as `npm run package` would, digest included).
+ */
+async function measureBundle(): Promise<{
+  bundleKb: number;
+  importMs: number;
+  importMsLargeFleet: number;
+}> {
+  const dist = join(OUT, 'dist');
+  const sizes = await bundle(dist);
+  const entry = pathToFileURL(join(dist, 'renew', BUNDLE_FILE)).href;
+  const smallConfig = join(OUT, 'targets.resolved.json');
+  writeResolvedConfig(join(REPO, 'config', 'targets.yaml'), smallConfig);
+  const largeSource = join(OUT, 'fleet-10000.json');
+  writeFileSync(
+    largeSource,
+    JSON.stringify(generatedFleetConfig({ targets: LARGE_FLEET_TARGETS })),
+  );
+  const largeConfig = join(OUT, 'fleet-10000.resolved.json');
+  writeResolvedConfig(largeSource, largeConfig);
+
+  // Interleaved, so a busy moment of the machine hits both alike.
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let round = 0; round < 2; round += 1) {
+    small.push(...coldImportMs(entry, smallConfig));
+    large.push(...coldImportMs(entry, largeConfig));
+  }
   const bytes = sizes.renew ?? 0;
+  const importMs = Math.round(median(small));
+  const importMsLargeFleet = Math.round(median(large));
   console.log(`bundle: dist renew ${bytes} bytes (${(bytes / 1024).toFixed(1)} KB)`);
   console.log(
-    `cold import (ms, ${times.length} fresh node processes): ${times.map((t) => t.toFixed(0)).join(' ')}`,
+    `cold import, shipped config (ms, ${small.length} fresh node processes): ${small.map((t) => t.toFixed(0)).join(' ')}`,
   );
-  return { bundleKb: Math.round(bytes / 1024), importMs: Math.round(median(times)) };
+  console.log(
+    `cold import, ${LARGE_FLEET_TARGETS} targets, ${(statSync(largeConfig).size / 1024 / 1024).toFixed(1)} MB resolved config (ms): ${large.map((t) => t.toFixed(0)).join(' ')}`,
+  );
+  console.log(
+    `cold import medians: ${importMs} ms shipped, ${importMsLargeFleet} ms with ${LARGE_FLEET_TARGETS} targets (${(importMsLargeFleet / importMs).toFixed(2)}x)`,
+  );
+  return { bundleKb: Math.round(bytes / 1024), importMs, importMsLargeFleet };
 }
 
 /** Bundles a bench program so it runs with plain node, like the Lambda. */
@@ -271,7 +312,7 @@ async function realStack(runner: string) {
 
 mkdirSync(OUT, { recursive: true });
 console.log(`$ npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
-const { bundleKb, importMs } = await measureBundle();
+const { bundleKb, importMs, importMsLargeFleet } = await measureBundle();
 const runner = await buildProgram('runner');
 console.log(
   `${args.real ? 'real-stack' : 'latency-bound'} run: ${targetCount} targets, 1 lease each, concurrency ${concurrency}${args.real ? '' : `, ${delayMs} ms per round trip`}`,
@@ -285,5 +326,5 @@ console.log(
   `wall ${Math.round(figures.wallMs)} ms = ${Math.round(targetCount / (figures.wallMs / 1000))} targets/s, ${figures.cpuMs} ms CPU; peak RSS of the run ${figures.peakRssMb} MB`,
 );
 console.log(
-  `RESULT ${JSON.stringify({ targets: targetCount, ...result, peakRssMb: figures.peakRssMb, bundleKb, importMs })}`,
+  `RESULT ${JSON.stringify({ targets: targetCount, ...result, peakRssMb: figures.peakRssMb, bundleKb, importMs, importMsLargeFleet })}`,
 );

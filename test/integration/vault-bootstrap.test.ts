@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CreateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { horizonSeconds } from '../../functions/renewal/planner.js';
@@ -309,6 +310,45 @@ describe('vault:bootstrap on the local stack', () => {
       data: { token_policies: string[] };
     };
     expect(role.data.token_policies).toEqual(['vault-renewer-twice']);
+  }, 30_000);
+
+  it('tags every secret of the target when the config scopes access by a tag, existing ones too', async () => {
+    // Prepare: the token secret exists before the bootstrap, untagged.
+    const { fleet } = scenario;
+    const entry = targetEntry('tagged', [
+      { name: 'db', secret: `${fleet.prefix}/tagged/db`, reissuePath: 'database/creds/tagged' },
+    ]);
+    await fleet.aws.secretsManager.send(
+      new CreateSecretCommand({ Name: entry.tokenSecret, SecretString: '{}' }),
+    );
+    const path = join(dir, 'tagged.yaml');
+    writeFileSync(
+      path,
+      stringifyYaml({
+        ...configWith(fleet.env, [entry]),
+        secretAccess: { tag: { key: 'vault-renewer:managed', value: 'true' } },
+      }),
+    );
+
+    // Act
+    const result = await bootstrap([
+      'tagged',
+      '--config',
+      path,
+      '--role-settings',
+      roleSettings,
+      '--enable-approle',
+    ]);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    for (const id of [entry.tokenSecret, entry.approle.secret, `${fleet.prefix}/tagged/db`]) {
+      const described = await fleet.aws.secretsManager.send(
+        new DescribeSecretCommand({ SecretId: id }),
+      );
+      expect(described.Tags, id).toContainEqual({ Key: 'vault-renewer:managed', Value: 'true' });
+      expect(result.stderr).toContain(`secret ${id}: tagged vault-renewer:managed=true`);
+    }
   }, 30_000);
 
   it('rotates the secret_id on request: the new one is stored, the old one destroyed', async () => {

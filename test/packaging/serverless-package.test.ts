@@ -12,20 +12,9 @@
  *  - `stale`: a resolved config that is not the one RENEWER_CONFIG names.
  */
 
-import { spawn } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseDiagnoseEvent } from '../../functions/app/diagnose-event.js';
@@ -37,8 +26,11 @@ const SERVICE_NAME = 'vault-renewer-test';
 import { parseRenewEvent } from '../../functions/app/renew-event.js';
 import { METRIC } from '../../functions/app/run-metrics.js';
 import { loadConfigFile } from '../../functions/config/load.js';
-import { RESOLVED_CONFIG_FILE } from '../../functions/config/resolved.js';
-import type { RenewerConfig } from '../../functions/config/types.js';
+import {
+  DIGEST_SUFFIX,
+  RESOLVED_CONFIG_FILE,
+  resolvedConfigDigest,
+} from '../../functions/config/resolved.js';
 import { ProblemCode } from '../../functions/renewal/problems.js';
 import {
   type PackageParams,
@@ -47,13 +39,30 @@ import {
 } from '../../infra/package-time-values.js';
 import { BUNDLE_FILE } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
+import {
+  type AlarmProperties,
+  actions,
+  asIamResource,
+  copyService,
+  npmRunPackage,
+  OSLS,
+  type Packaged,
+  type PackageRun,
+  props,
+  REPO_ROOT,
+  type RoleProperties,
+  readZip,
+  resourcesOfType,
+  roleStatements,
+  run,
+  type Statement,
+  secretArnPattern,
+  secretsOf,
+  statementsWith,
+} from './package-workspace.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const OSLS = join(REPO_ROOT, 'node_modules/osls/bin/serverless.js');
 const CFN_LINT = join(REPO_ROOT, '.venv/bin/cfn-lint');
 const SHIPPED_CONFIG = join(REPO_ROOT, 'config/targets.yaml');
-const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json'];
-const SERVICE_DIRS = ['infra', 'functions', 'scripts', 'config'];
 /** The bundle budget scripts/build.ts keeps to (aws-facts §4.5: code size is the cold-start lever). */
 const MAX_BUNDLE_BYTES = 600 * 1024;
 
@@ -70,210 +79,11 @@ const VIA_SNS = `sns.\${AWS::Region}.amazonaws.com`;
 const VIA_SECRETS_MANAGER = `secretsmanager.\${AWS::Region}.amazonaws.com`;
 const VPC_ACCESS_POLICY = `arn:\${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`;
 
-// --- The generated template, typed as far as these tests read it -------------
-
-interface Resource {
-  readonly Type: string;
-  readonly Properties: Record<string, unknown>;
-  readonly Condition?: string;
-}
-interface Template {
-  readonly Resources: Record<string, Resource>;
-  readonly Outputs: Record<string, { readonly Value: unknown }>;
-}
-interface Statement {
-  readonly Sid?: string;
-  readonly Effect: string;
-  readonly Principal?: unknown;
-  readonly Action: string | readonly string[];
-  readonly Resource: unknown;
-  readonly Condition?: unknown;
-}
-interface RoleProperties {
-  readonly AssumeRolePolicyDocument: { readonly Statement: readonly Statement[] };
-  readonly ManagedPolicyArns?: readonly unknown[];
-  readonly Policies: readonly {
-    readonly PolicyDocument: { readonly Statement: readonly Statement[] };
-  }[];
-}
-interface AlarmProperties {
-  readonly Namespace: string;
-  readonly MetricName: string;
-  readonly Dimensions: readonly { Name: string; Value: unknown }[];
-  readonly Period: number;
-  readonly EvaluationPeriods: number;
-  readonly DatapointsToAlarm?: number;
-  readonly Threshold: number;
-  readonly ComparisonOperator: string;
-  readonly TreatMissingData: string;
-  readonly ActionsEnabled?: boolean;
-  readonly AlarmActions: readonly unknown[];
-  readonly OKActions?: readonly unknown[];
-}
-
-function props<T>(template: Template, logicalId: string): T {
-  const resource = template.Resources[logicalId];
-  if (resource === undefined) throw new Error(`no resource ${logicalId} in the template`);
-  return resource.Properties as T;
-}
-
-function resourcesOfType(template: Template, type: string): [string, Resource][] {
-  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
-}
-
-function actions(statement: Statement): readonly string[] {
-  return typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
-}
-
-function roleStatements(template: Template, roleId: string): Statement[] {
-  const role = props<RoleProperties>(template, roleId);
-  const inline = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
-  // AWS::IAM::RolePolicy resources attached to the same role (the optional KMS grants).
-  const attached = resourcesOfType(template, 'AWS::IAM::RolePolicy')
-    .filter(([, r]) => (r.Properties.RoleName as { Ref?: string }).Ref === roleId)
-    .flatMap(([, r]) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-  return [...inline, ...attached];
-}
-
-function statementsWith(statements: readonly Statement[], prefix: string): Statement[] {
-  return statements.filter((s) => actions(s).some((a) => a.startsWith(prefix)));
-}
-
-/** The IAM resource a secret NAME must get: its ARN with Secrets Manager's 6-character suffix. */
-function secretArnPattern(name: string): unknown {
-  return {
-    'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`,
-  };
-}
-
-function secretsOf(config: RenewerConfig) {
-  const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
-  return {
-    approle: sorted(config.targets.map((t) => t.approle.secretId)),
-    tokensAndLeases: sorted(
-      config.targets.flatMap((t) => [t.tokenSecretId, ...t.leases.map((l) => l.secretId)]),
-    ),
-  };
-}
-
-const asIamResource = (id: string) => (id.startsWith('arn:') ? id : secretArnPattern(id));
-
-// --- Packaging in a copy of the service ------------------------------------
-
-interface PackageRun {
-  readonly code: number | null;
-  readonly output: string;
-  readonly durationMs: number;
-  readonly serviceDir: string;
-  readonly outDir: string;
-}
-
-interface Packaged extends PackageRun {
-  readonly template: Template;
-  readonly config: RenewerConfig;
-}
-
-let workDir: string;
-
-function copyService(name: string): string {
-  const serviceDir = join(workDir, name);
-  mkdirSync(serviceDir, { recursive: true });
-  for (const file of SERVICE_FILES) cpSync(join(REPO_ROOT, file), join(serviceDir, file));
-  for (const dir of SERVICE_DIRS) {
-    cpSync(join(REPO_ROOT, dir), join(serviceDir, dir), {
-      recursive: true,
-      filter: (source) => !source.endsWith('targets.resolved.json'),
-    });
-  }
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
-  return serviceDir;
-}
-
-/** Runs a command in the service copy with no AWS_* variable and a fresh HOME. */
-function run(
-  serviceDir: string,
-  command: string,
-  args: readonly string[],
-  extraEnv: Record<string, string> = {},
-): Promise<{ code: number | null; output: string }> {
-  const home = join(serviceDir, '.home');
-  mkdirSync(home, { recursive: true });
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd: serviceDir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: home,
-        // npm would otherwise ask the registry whether a newer npm exists.
-        npm_config_update_notifier: 'false',
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, output }));
-  });
-}
-
-/** `npm run package -- --stage <stage> --package <out> --param ...` in a copy of the service. */
-async function npmRunPackage(
-  name: string,
-  options: { stage: string; params?: readonly string[]; configFile?: string },
-): Promise<Packaged> {
-  const serviceDir = copyService(name);
-  const outDir = join(workDir, `${name}-out`);
-  const params = (options.params ?? []).flatMap((p) => ['--param', p]);
-  const started = performance.now();
-  const { code, output } = await run(
-    serviceDir,
-    'npm',
-    ['run', 'package', '--', '--stage', options.stage, '--package', outDir, ...params],
-    options.configFile === undefined ? {} : { RENEWER_CONFIG: options.configFile },
-  );
-  const durationMs = performance.now() - started;
-  if (code !== 0) throw new Error(`npm run package (${name}) exited ${code}:\n${output}`);
-  const template = JSON.parse(
-    readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as Template;
-  const config = loadConfigFile(options.configFile ?? join(serviceDir, 'config/targets.yaml'));
-  return { code, output, durationMs, serviceDir, outDir, template, config };
-}
-
-/** The files of a zip archive (stored or deflated entries; what osls writes). */
-function readZip(file: string): Map<string, Buffer> {
-  const zip = readFileSync(file);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error(`${file}: no end of central directory`);
-  const count = zip.readUInt16LE(end + 10);
-  let offset = zip.readUInt32LE(end + 16);
-  const files = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    if (zip.readUInt32LE(offset) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
-    const method = zip.readUInt16LE(offset + 10);
-    const compressedSize = zip.readUInt32LE(offset + 20);
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    const local = zip.readUInt32LE(offset + 42);
-    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
-    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(start, start + compressedSize);
-    if (!name.endsWith('/')) files.set(name, method === 0 ? data : inflateRawSync(data));
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return files;
-}
-
 let standard: Packaged;
 let changed: Packaged;
 let stale: PackageRun;
 let changedConfigFile: string;
+let workDir: string;
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'serverless-package-'));
@@ -303,7 +113,7 @@ beforeAll(async () => {
   );
 
   const staleRun = async (): Promise<PackageRun> => {
-    const serviceDir = copyService('stale');
+    const serviceDir = copyService(workDir, 'stale');
     writeResolvedConfig(
       join(serviceDir, 'config/targets.yaml'),
       join(serviceDir, RESOLVED_CONFIG_FILE),
@@ -317,8 +127,8 @@ beforeAll(async () => {
   };
 
   [standard, changed, stale] = await Promise.all([
-    npmRunPackage('standard', { stage: 'test' }),
-    npmRunPackage('changed', {
+    npmRunPackage(workDir, 'standard', { stage: 'test' }),
+    npmRunPackage(workDir, 'changed', {
       stage: 'prod',
       configFile: changedConfigFile,
       params: [
@@ -715,7 +525,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     for (const packaged of [standard, changed]) {
       for (const fn of ['renew', 'diagnose']) {
         const files = readZip(join(packaged.outDir, `${fn}.zip`));
-        expect([...files.keys()].sort()).toEqual([RESOLVED_CONFIG_FILE, `functions/${fn}.cjs`]);
+        expect([...files.keys()].sort()).toEqual([
+          RESOLVED_CONFIG_FILE,
+          `${RESOLVED_CONFIG_FILE}${DIGEST_SUFFIX}`,
+          `functions/${fn}.cjs`,
+        ]);
+        // The digest is of the shipped bytes, so the cold start trusts them.
+        expect(String(files.get(`${RESOLVED_CONFIG_FILE}${DIGEST_SUFFIX}`)).trim()).toBe(
+          resolvedConfigDigest(String(files.get(RESOLVED_CONFIG_FILE))),
+        );
         expect(
           props(packaged.template, `${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`),
         ).toMatchObject({

@@ -1,10 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../functions/config/errors.js';
 import { loadConfigFile } from '../../../functions/config/load.js';
-import { loadResolvedConfigFile, parseResolvedConfig } from '../../../functions/config/resolved.js';
+import {
+  DIGEST_SUFFIX,
+  loadResolvedConfigFile,
+  parseResolvedConfig,
+  resolvedConfigDigest,
+} from '../../../functions/config/resolved.js';
 import { writeResolvedConfig } from '../../../scripts/lib/resolved-config.js';
 
 const resolvedJson = JSON.stringify(loadConfigFile('config/targets.yaml'));
@@ -50,4 +55,37 @@ describe('parseResolvedConfig', () => {
     expect(loadResolvedConfigFile(out)).toEqual(loadConfigFile('config/targets.yaml'));
     rmSync(dir, { recursive: true });
   });
+});
+
+describe('loadResolvedConfigFile and the build digest', () => {
+  const withFile = (act: (file: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'resolved-digest-'));
+    try {
+      act(join(dir, 'targets.resolved.json'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('reads a build-written file, digest and all, as the full loader resolved it, frozen', () =>
+    withFile((out) => {
+      writeResolvedConfig('config/targets.yaml', out);
+      expect(readFileSync(`${out}${DIGEST_SUFFIX}`, 'utf8').trim()).toBe(
+        resolvedConfigDigest(readFileSync(out, 'utf8')),
+      );
+      const config = loadResolvedConfigFile(out);
+      expect(config).toEqual(loadConfigFile('config/targets.yaml'));
+      expect(Object.isFrozen(config.targets[0]?.approle)).toBe(true);
+    }));
+
+  it('checks a file edited after the build field by field, whatever the digest says', () =>
+    withFile((out) => {
+      writeResolvedConfig('config/targets.yaml', out);
+      const edited = readFileSync(out, 'utf8').replace('"concurrency":8', '"concurrency":0');
+      writeFileSync(out, edited);
+      expect(() => loadResolvedConfigFile(out)).toThrow(/concurrency/);
+      // Without a digest file too.
+      rmSync(`${out}${DIGEST_SUFFIX}`);
+      expect(() => loadResolvedConfigFile(out)).toThrow(/concurrency/);
+    }));
 });
