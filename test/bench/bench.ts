@@ -145,7 +145,7 @@ async function buildProgram(name: string): Promise<string> {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'esm',
     // The bundled AWS SDK is CommonJS: an ESM bundle needs a real `require`.
     banner: {
