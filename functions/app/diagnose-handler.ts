@@ -8,15 +8,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { RenewerConfig } from '../config/types.js';
+import type { Notifier } from '../core/notifier-port.js';
+import type { SecretsStore } from '../core/store-port.js';
+import { describeAnswer } from '../core/wording.js';
 import type { DiagnoseVault } from '../diagnosis/observe-target.js';
 import { renderDiagnosisLines } from '../diagnosis/render-text.js';
 import type { DiagnosisReport } from '../diagnosis/report.js';
 import { runDiagnosis } from '../diagnosis/run-diagnosis.js';
 import { composeDiagnosisSummary } from '../diagnosis/summary-message.js';
 import { Verdict } from '../diagnosis/verdict.js';
-import type { Notifier } from '../renewal/notifier-port.js';
-import type { SecretsStore } from '../renewal/store-port.js';
-import { describeAnswer } from '../renewal/target-problems.js';
 import { parseDiagnoseEvent } from './diagnose-event.js';
 import { DEADLINE_MARGIN_MS } from './renew-handler.js';
 

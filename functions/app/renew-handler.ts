@@ -9,11 +9,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { RenewerConfig } from '../config/types.js';
-import type { Notifier } from '../renewal/notifier-port.js';
+import type { Notifier } from '../core/notifier-port.js';
+import type { SecretsStore } from '../core/store-port.js';
+import type { VaultPort } from '../core/vault-port.js';
 import type { RunReport } from '../renewal/report.js';
 import { runRenewal } from '../renewal/run.js';
-import type { SecretsStore } from '../renewal/store-port.js';
-import type { VaultPort } from '../renewal/vault-port.js';
 import { parseRenewEvent } from './renew-event.js';
 import { recordRunMetrics } from './run-metrics.js';
 

@@ -11,7 +11,7 @@ import type {
   SecretReadResult,
   SecretsStore,
   SecretWrite,
-} from '../renewal/store-port.js';
+} from '../core/store-port.js';
 import { type AwsFailure, describeAwsFailure, SecretWriteError } from './errors.js';
 
 /** BatchGetSecretValue accepts at most 20 ids in `SecretIdList`; the SDK does not check it, the service does (aws-facts §1.2). */

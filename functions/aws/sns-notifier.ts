@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Notifier, OutgoingMessage } from '../renewal/notifier-port.js';
+import type { Notifier, OutgoingMessage } from '../core/notifier-port.js';
 import { describeAwsFailure, InvalidMessageError, PublishError } from './errors.js';
 
 /**

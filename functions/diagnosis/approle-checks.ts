@@ -8,15 +8,15 @@
  * death as their `breaksAt` (none, i.e. broken now, when it is dead already).
  */
 
-import { humanSeconds } from '../renewal/notification.js';
-import { ProblemCode } from '../renewal/problems.js';
-import { VaultFailureKind } from '../renewal/vault-port.js';
+import { ProblemCode } from '../core/problems.js';
+import type { AppRoleRoleSettings } from '../core/vault-inspection-port.js';
+import { VaultFailureKind } from '../core/vault-port.js';
+import { humanSeconds } from '../core/wording.js';
 import { type Check, CheckId, CheckStatus, check, skipped } from './check.js';
 import { type CheckContext, earliest, type TokenFacts } from './check-context.js';
 import { fixes, renewerFix, rolePath } from './fixes.js';
 import { vaultDuration } from './max-ttl.js';
 import type { TargetObservations } from './observations.js';
-import type { AppRoleRoleSettings } from './vault-inspection-port.js';
 
 /** A secret_id expiring within this is worth a warning even when the token outlives it. */
 export const SECRET_ID_EXPIRY_WARNING_SECONDS = 7 * 86_400;

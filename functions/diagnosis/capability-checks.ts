@@ -3,7 +3,7 @@
  * `sys/capabilities-self` reports them (vault-facts §1.17). Pure.
  */
 
-import { ProblemCode } from '../renewal/problems.js';
+import { ProblemCode } from '../core/problems.js';
 import { type Check, CheckId, CheckStatus, check, skipped } from './check.js';
 import type { CheckContext, TokenFacts } from './check-context.js';
 import { fixes, renewerFix } from './fixes.js';

@@ -5,8 +5,8 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { horizonSeconds, isRootToken } from '../renewal/planner.js';
-import type { TokenInfo } from '../renewal/vault-port.js';
+import { horizonSeconds, isRootToken } from '../core/lifetime.js';
+import type { TokenInfo } from '../core/vault-port.js';
 import type { FixContext } from './fixes.js';
 import { deriveMaxTtl, type MaxTtlDerivation } from './max-ttl.js';
 import type { RoleObservation, TargetObservations, TokenLiveness } from './observations.js';

@@ -7,9 +7,9 @@
  */
 
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
-import { explain, policyStanza } from '../renewal/explain.js';
-import { Severity } from '../renewal/notifier-port.js';
-import type { ProblemCode } from '../renewal/problems.js';
+import { explain, policyStanza } from '../core/explain.js';
+import { Severity } from '../core/notifier-port.js';
+import type { ProblemCode } from '../core/problems.js';
 import { vaultDuration } from './max-ttl.js';
 
 export interface FixContext {

@@ -6,9 +6,9 @@
  */
 
 import type { LeaseConfig } from '../config/types.js';
-import { humanSeconds } from '../renewal/notification.js';
-import { ProblemCode } from '../renewal/problems.js';
-import { VaultFailureKind } from '../renewal/vault-port.js';
+import { ProblemCode } from '../core/problems.js';
+import { VaultFailureKind } from '../core/vault-port.js';
+import { humanSeconds } from '../core/wording.js';
 import { type Check, CheckId, CheckStatus, check, skipped } from './check.js';
 import { type CheckContext, earliest, type TokenFacts } from './check-context.js';
 import { fixes, renewerFix } from './fixes.js';

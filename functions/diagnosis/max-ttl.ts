@@ -5,8 +5,8 @@
  * read is named, and a value resting on it is labelled an assumption.
  */
 
-import type { TokenInfo } from '../renewal/vault-port.js';
-import type { AppRoleRoleSettings, MountTuning } from './vault-inspection-port.js';
+import type { AppRoleRoleSettings, MountTuning } from '../core/vault-inspection-port.js';
+import type { TokenInfo } from '../core/vault-port.js';
 
 /** Vault's system max lease TTL when nobody tuned it: 768h, 32 days (vault-facts §3.2). */
 export const SYSTEM_MAX_TTL_SECONDS = 768 * 3600;

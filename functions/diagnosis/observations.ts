@@ -5,8 +5,12 @@
  * secret_id or credential, and it is never logged or returned as such.
  */
 
-import type { LeaseInfo, TokenInfo, VaultFailureKind, VaultHealth } from '../renewal/vault-port.js';
-import type { AppRoleRoleSettings, MountTuning, SecretIdInfo } from './vault-inspection-port.js';
+import type {
+  AppRoleRoleSettings,
+  MountTuning,
+  SecretIdInfo,
+} from '../core/vault-inspection-port.js';
+import type { LeaseInfo, TokenInfo, VaultFailureKind, VaultHealth } from '../core/vault-port.js';
 
 /** The result of one Vault call, or why it was not made. */
 export type Observed<T> =

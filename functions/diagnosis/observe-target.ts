@@ -11,15 +11,15 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { isRootToken } from '../renewal/planner.js';
+import { isRootToken } from '../core/lifetime.js';
 import {
   type AppRoleDocument,
   parseAppRoleDocument,
   parseLeaseDocument,
   parseTokenDocument,
-} from '../renewal/secret-documents.js';
-import type { SecretReadResult } from '../renewal/store-port.js';
-import { describeAnswer } from '../renewal/target-problems.js';
+} from '../core/secret-documents.js';
+import type { SecretReadResult } from '../core/store-port.js';
+import type { VaultInspectionPort } from '../core/vault-inspection-port.js';
 import {
   isVaultFailure,
   type TokenInfo,
@@ -27,7 +27,8 @@ import {
   VaultFailureKind,
   type VaultHealth,
   type VaultPort,
-} from '../renewal/vault-port.js';
+} from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
 import { CAPABILITY_PATHS } from './capability-checks.js';
 import { authMountOf } from './check-context.js';
 import type {
@@ -39,7 +40,6 @@ import type {
   TargetObservations,
   TokenLiveness,
 } from './observations.js';
-import type { VaultInspectionPort } from './vault-inspection-port.js';
 
 /** The Vault adapter diagnose needs: the renewal port plus the inspection reads. */
 export type DiagnoseVault = VaultPort & VaultInspectionPort;

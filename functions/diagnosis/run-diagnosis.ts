@@ -7,11 +7,10 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
-import { MIN_TARGET_BUDGET_MS } from '../renewal/run.js';
-import { runSignal, selectTargets } from '../renewal/run-scope.js';
-import { secretIdsOf } from '../renewal/secret-reads.js';
-import type { SecretsStore } from '../renewal/store-port.js';
-import type { VaultEndpoint, VaultHealth } from '../renewal/vault-port.js';
+import { MIN_TARGET_BUDGET_MS, runSignal, selectTargets } from '../core/run-scope.js';
+import { secretIdsOf } from '../core/secret-reads.js';
+import type { SecretsStore } from '../core/store-port.js';
+import type { VaultEndpoint, VaultHealth } from '../core/vault-port.js';
 import type { Observed } from './observations.js';
 import { type DiagnoseVault, observe, observeTarget } from './observe-target.js';
 import {

@@ -6,9 +6,9 @@
  * details of as many unhealthy targets as fit, and counting the rest.
  */
 
-import { toSubject } from '../renewal/notification.js';
-import type { OutgoingMessage } from '../renewal/notifier-port.js';
-import { Severity } from '../renewal/notifier-port.js';
+import type { OutgoingMessage } from '../core/notifier-port.js';
+import { Severity } from '../core/notifier-port.js';
+import { toSubject } from '../core/wording.js';
 import { CHECK_LABELS, CheckStatus } from './check.js';
 import { summaryLine, verdictLine, wrap } from './render-text.js';
 import type { DiagnosisReport, TargetDiagnosis } from './report.js';

@@ -4,8 +4,8 @@
  * time to max TTL beyond the renewer's horizon, no use limit. Pure.
  */
 
-import { humanSeconds } from '../renewal/notification.js';
-import { ProblemCode } from '../renewal/problems.js';
+import { ProblemCode } from '../core/problems.js';
+import { humanSeconds } from '../core/wording.js';
 import { type Check, CheckId, CheckStatus, check, skipped } from './check.js';
 import { authMountOf, type CheckContext, type TokenFacts } from './check-context.js';
 import { fixes, renewerFix } from './fixes.js';

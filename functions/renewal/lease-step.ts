@@ -4,7 +4,12 @@
  */
 
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
-import { Severity } from './notifier-port.js';
+import { Severity } from '../core/notifier-port.js';
+import { ProblemCode } from '../core/problems.js';
+import { parseLeaseDocument, renderLeaseDocument } from '../core/secret-documents.js';
+import type { SecretLookup } from '../core/secret-reads.js';
+import { VaultFailureKind, type VaultPort } from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
 import {
   decideLease,
   LeaseAction,
@@ -12,11 +17,8 @@ import {
   type LeaseObservation,
   leaseNeedsReissueWithoutRenewing,
 } from './planner.js';
-import { ProblemCode } from './problems.js';
 import { LeaseOutcome, TokenOutcome } from './report.js';
-import { parseLeaseDocument, renderLeaseDocument } from './secret-documents.js';
-import type { SecretLookup } from './secret-reads.js';
-import { describeAnswer, readFailureProblem, reissueProblem } from './target-problems.js';
+import { readFailureProblem, reissueProblem } from './target-problems.js';
 import {
   type ActiveToken,
   failureKind,
@@ -24,7 +26,6 @@ import {
   type RunContext,
   type TargetState,
 } from './target-state.js';
-import { VaultFailureKind, type VaultPort } from './vault-port.js';
 
 export class LeaseStep {
   public constructor(

@@ -6,46 +6,20 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { explain } from './explain.js';
-import type { OutgoingMessage } from './notifier-port.js';
-import type { Problem } from './problems.js';
+import { explain } from '../core/explain.js';
+import type { OutgoingMessage } from '../core/notifier-port.js';
+import type { Problem } from '../core/problems.js';
+import { humanSeconds, toSubject } from '../core/wording.js';
 
 export const NOTIFICATION_SCHEMA = 'vault-renewer/notification/v1';
 /** Subscribers split the body at this line; the JSON document follows it. */
 export const MACHINE_READABLE_MARKER = `--- machine-readable (${NOTIFICATION_SCHEMA}) ---`;
-const SUBJECT_MAX_CHARS = 99;
 
 export interface NotificationContext {
   readonly runId: string;
   readonly occurredAt: string;
   readonly intervalSeconds: number;
   readonly dryRun: boolean;
-}
-
-/** Printable ASCII only, no line breaks, at most 99 characters (SNS and e-mail both accept it). */
-export function toSubject(text: string): string {
-  const ascii = text
-    .normalize('NFKD')
-    .replace(/[^\x20-\x7e]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return ascii.length <= SUBJECT_MAX_CHARS ? ascii : `${ascii.slice(0, SUBJECT_MAX_CHARS - 3)}...`;
-}
-
-/** `1h 5m 3s` style. */
-export function humanSeconds(totalSeconds: number): string {
-  const seconds = Math.max(0, Math.round(totalSeconds));
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  const parts = [
-    days ? `${days}d` : '',
-    hours ? `${hours}h` : '',
-    minutes ? `${minutes}m` : '',
-    rest || seconds === 0 ? `${rest}s` : '',
-  ].filter(Boolean);
-  return parts.join(' ');
 }
 
 export function composeMessage(

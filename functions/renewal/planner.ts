@@ -4,21 +4,9 @@
  * `run-target.ts` acts.
  */
 
-import type { LeaseRenewal, TokenInfo, TokenRenewal } from './vault-port.js';
-import { TRANSIENT_VAULT_FAILURES, VaultFailureKind } from './vault-port.js';
-
-/** Slack for a late scheduled invocation and the time a run takes. */
-export const HORIZON_MARGIN_SECONDS = 60;
-
-/**
- * How far ahead a credential must stay alive for the renewer to leave it
- * alone: the next run, plus one spare run in case that one fails, plus slack.
- * A credential that will die inside the horizon (and cannot be extended) is
- * replaced now, while there is still time.
- */
-export function horizonSeconds(scheduleIntervalSeconds: number): number {
-  return 2 * scheduleIntervalSeconds + HORIZON_MARGIN_SECONDS;
-}
+import { horizonSeconds, isRootToken } from '../core/lifetime.js';
+import type { LeaseRenewal, TokenInfo, TokenRenewal } from '../core/vault-port.js';
+import { TRANSIENT_VAULT_FAILURES, VaultFailureKind } from '../core/vault-port.js';
 
 /**
  * Vault caps a renewal at the max TTL and says so in a warning; the granted
@@ -84,15 +72,6 @@ export interface TokenPolicy {
   readonly scheduleIntervalSeconds: number;
   /** The operator asked for a re-login (console `{"action": "relogin"}`). */
   readonly forceRelogin: boolean;
-}
-
-/**
- * A root token is one with the `root` policy; the initial root token also has
- * no lease entry (renew-self answers `invalid lease ID`), a created root token
- * has TTL 0 and no expiry (vault-facts §3.5).
- */
-export function isRootToken(info: TokenInfo): boolean {
-  return info.policies.includes('root');
 }
 
 export function decideToken(observation: TokenObservation, policy: TokenPolicy): TokenDecision {

@@ -4,7 +4,7 @@
  * never a token, accessor, secret_id, password or lease id.
  */
 
-import type { Problem } from './problems.js';
+import type { Problem } from '../core/problems.js';
 
 export const TokenOutcome = {
   Renewed: 'renewed',

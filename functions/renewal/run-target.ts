@@ -6,8 +6,18 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import { Severity } from '../core/notifier-port.js';
+import { ProblemCode } from '../core/problems.js';
+import {
+  parseAppRoleDocument,
+  parseTokenDocument,
+  renderTokenDocument,
+  type TokenDocument,
+} from '../core/secret-documents.js';
+import type { SecretLookup } from '../core/secret-reads.js';
+import { type TokenInfo, VaultFailureKind, type VaultPort } from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
 import { LeaseStep } from './lease-step.js';
-import { Severity } from './notifier-port.js';
 import {
   decideToken,
   TokenAction,
@@ -15,17 +25,8 @@ import {
   type TokenObservation,
   TokenReason,
 } from './planner.js';
-import { ProblemCode } from './problems.js';
 import { type TargetReport, TokenOutcome } from './report.js';
 import {
-  parseAppRoleDocument,
-  parseTokenDocument,
-  renderTokenDocument,
-  type TokenDocument,
-} from './secret-documents.js';
-import type { SecretLookup } from './secret-reads.js';
-import {
-  describeAnswer,
   RELOGIN_WHY,
   readFailureProblem,
   reloginProblem,
@@ -39,7 +40,6 @@ import {
   type RunContext,
   TargetState,
 } from './target-state.js';
-import { type TokenInfo, VaultFailureKind, type VaultPort } from './vault-port.js';
 
 export type { RunContext } from './target-state.js';
 

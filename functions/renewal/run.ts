@@ -10,9 +10,14 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
+import { type Notifier, Severity } from '../core/notifier-port.js';
+import { type Problem, ProblemCode } from '../core/problems.js';
+import { MIN_TARGET_BUDGET_MS, runSignal, selectTargets } from '../core/run-scope.js';
+import { SecretReads } from '../core/secret-reads.js';
+import type { SecretsStore } from '../core/store-port.js';
+import type { VaultPort } from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
 import { composeMessage } from './notification.js';
-import { type Notifier, Severity } from './notifier-port.js';
-import { type Problem, ProblemCode } from './problems.js';
 import {
   LeaseOutcome,
   type RunReport,
@@ -20,15 +25,8 @@ import {
   TargetStatus,
   TokenOutcome,
 } from './report.js';
-import { runSignal, selectTargets } from './run-scope.js';
 import { type RunContext, runTarget } from './run-target.js';
-import { SecretReads } from './secret-reads.js';
-import type { SecretsStore } from './store-port.js';
-import { describeAnswer } from './target-problems.js';
-import type { VaultPort } from './vault-port.js';
 
-/** A target is not started when less than this is left before the deadline. */
-export const MIN_TARGET_BUDGET_MS = 3_000;
 /** BatchGetSecretValue calls in flight (AWS allows 100 such calls per second per Region). */
 export const READ_CONCURRENCY = 4;
 /** Longest a single SNS publish may take. */

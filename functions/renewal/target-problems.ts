@@ -5,11 +5,12 @@
  */
 
 import type { LeaseConfig } from '../config/types.js';
-import { Severity } from './notifier-port.js';
+import { Severity } from '../core/notifier-port.js';
+import { type Problem, ProblemCode } from '../core/problems.js';
+import type { SecretReadResult } from '../core/store-port.js';
+import type { TokenInfo } from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
 import { type LeaseDecision, LeaseReason, type TokenDecision, TokenReason } from './planner.js';
-import { type Problem, ProblemCode } from './problems.js';
-import type { SecretReadResult } from './store-port.js';
-import { isVaultFailure, type TokenInfo } from './vault-port.js';
 
 /** Why a re-login happened, in words, for the INFO message. */
 export const RELOGIN_WHY: Partial<Record<TokenReason, string>> = {
@@ -21,20 +22,6 @@ export const RELOGIN_WHY: Partial<Record<TokenReason, string>> = {
   [TokenReason.Batch]: 'the stored token was a batch token',
   [TokenReason.RenewDenied]: 'the token may not renew itself',
 };
-
-/** Vault's answer as report text: status and its own error strings (they never hold secrets). */
-export function describeAnswer(error: unknown): string {
-  if (isVaultFailure(error)) {
-    if (error.status === undefined) {
-      // No answer from Vault (refused, reset, timed out): the adapter's message
-      // carries the network reason, and it never holds a secret.
-      return `${error.kind}: ${error.message}`;
-    }
-    const errors = error.vaultErrors.map((e) => e.replace(/\s+/g, ' ').trim()).join('; ');
-    return `${error.status} ${error.kind}${errors ? `: ${errors}` : ''} (${error.path})`;
-  }
-  return error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-}
 
 export function readFailureProblem(
   read: SecretReadResult | undefined,

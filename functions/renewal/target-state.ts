@@ -4,8 +4,10 @@
  */
 
 import type { LeaseConfig } from '../config/types.js';
-import { Severity } from './notifier-port.js';
-import type { Problem } from './problems.js';
+import { Severity } from '../core/notifier-port.js';
+import type { Problem } from '../core/problems.js';
+import type { SecretsStore } from '../core/store-port.js';
+import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/vault-port.js';
 import {
   LeaseOutcome,
   type LeaseReport,
@@ -13,8 +15,6 @@ import {
   TargetStatus,
   TokenOutcome,
 } from './report.js';
-import type { SecretsStore } from './store-port.js';
-import { isVaultFailure, type VaultFailureKind, type VaultPort } from './vault-port.js';
 
 export interface RunContext {
   readonly vault: VaultPort;

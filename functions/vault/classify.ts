@@ -7,7 +7,7 @@
  * denied\n\n`), Vault versions reword the prefix, and OpenBao keeps Vault's
  * wording in the parts that matter.
  */
-import { VaultFailureKind } from '../renewal/vault-port.js';
+import { VaultFailureKind } from '../core/vault-port.js';
 
 /** What Vault said: an HTTP status with its `errors[]`, or no answer at all. */
 export type VaultAnswer =

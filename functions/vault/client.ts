@@ -17,7 +17,7 @@ import type {
   MountTuning,
   SecretIdInfo,
   VaultInspectionPort,
-} from '../diagnosis/vault-inspection-port.js';
+} from '../core/vault-inspection-port.js';
 import type {
   CallOptions,
   IssuedLease,
@@ -29,7 +29,7 @@ import type {
   VaultEndpoint,
   VaultHealth,
   VaultPort,
-} from '../renewal/vault-port.js';
+} from '../core/vault-port.js';
 import { classifyVaultAnswer } from './classify.js';
 import {
   VaultError,

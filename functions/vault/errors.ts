@@ -10,7 +10,7 @@
  * body, a `secret_id` or response `data` could reach an error, so no log line
  * or SNS message built from one can leak them.
  */
-import type { VaultFailure, VaultFailureKind } from '../renewal/vault-port.js';
+import type { VaultFailure, VaultFailureKind } from '../core/vault-port.js';
 
 export interface VaultErrorDetails {
   readonly kind: VaultFailureKind;

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO_ROOT } from '../../test/stack/python-env.js';
+import { REPO_ROOT } from '../../tools/local-stack/python-env.js';
 import { writeResolvedConfig } from './resolved-config.js';
 
 export function writeLocalConfig(

@@ -1,6 +1,6 @@
 /** The renew report as a table an operator reads in a terminal. */
 
-import { humanSeconds } from '../../functions/renewal/notification.js';
+import { humanSeconds } from '../../functions/core/wording.js';
 import type { RunReport } from '../../functions/renewal/report.js';
 import { renderTable } from './table.js';
 

@@ -275,7 +275,7 @@ async function latencyBound(runner: string) {
 }
 
 async function realStack(runner: string) {
-  const { startStack } = await import('../stack/stack.js');
+  const { startStack } = await import('../../tools/local-stack/stack.js');
   const { seedBenchFleet } = await import('./real-fleet.js');
   const stack = await startStack();
   try {

@@ -6,8 +6,8 @@
 
 import pLimit from 'p-limit';
 import type { TargetConfig } from '../../functions/config/types.js';
-import { Fleet } from '../stack/fleet.js';
-import type { StackEnv } from '../stack/stack.js';
+import { Fleet } from '../../tools/local-stack/fleet.js';
+import type { StackEnv } from '../../tools/local-stack/stack.js';
 
 const SEED_CONCURRENCY = 16;
 

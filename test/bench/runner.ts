@@ -20,7 +20,7 @@ import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-s
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { deepFreeze } from '../../functions/config/deep-freeze.js';
 import type { RenewerConfig, TargetConfig } from '../../functions/config/types.js';
-import type { VaultPort } from '../../functions/renewal/vault-port.js';
+import type { VaultPort } from '../../functions/core/vault-port.js';
 import { createVaultClient } from '../../functions/vault/client.js';
 
 const AWS = {

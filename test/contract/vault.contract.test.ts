@@ -10,11 +10,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type VaultEndpoint, VaultFailureKind } from '../../functions/renewal/vault-port.js';
+import { type VaultEndpoint, VaultFailureKind } from '../../functions/core/vault-port.js';
 import { createVaultClient, type VaultClient } from '../../functions/vault/client.js';
 import { VaultError, VaultHttpError, VaultNetworkError } from '../../functions/vault/errors.js';
-import { startOpenBao } from '../stack/openbao.js';
-import { configureDatabaseEngine } from '../stack/stack.js';
+import { startOpenBao } from '../../tools/local-stack/openbao.js';
+import { configureDatabaseEngine } from '../../tools/local-stack/stack.js';
 import { type StackEnv, stackEnv, uniqueName } from '../support/stack-env.js';
 
 /** Set when the suite runs against a Vault it did not start: it cannot seal or kill that one. */

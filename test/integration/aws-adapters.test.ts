@@ -25,7 +25,7 @@ import { deterministicRequestToken } from '../../functions/aws/client-request-to
 import { PublishError, SecretWriteError } from '../../functions/aws/errors.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
-import type { OutgoingMessage } from '../../functions/renewal/notifier-port.js';
+import type { OutgoingMessage } from '../../functions/core/notifier-port.js';
 import { stackEnv, uniqueName } from '../support/stack-env.js';
 
 /*

@@ -23,9 +23,9 @@ import type { Check } from '../../functions/diagnosis/check.js';
 import type { TargetDiagnosis } from '../../functions/diagnosis/report.js';
 import { parseDiagnosisSummary } from '../../functions/diagnosis/summary-message.js';
 import { createVaultClient } from '../../functions/vault/client.js';
-import { Fleet, type SeededTarget, workloadPolicy } from '../stack/fleet.js';
-import { type OpenBao, startOpenBao } from '../stack/openbao.js';
-import { type StackEnv, vaultEnv } from '../stack/stack.js';
+import { Fleet, type SeededTarget, workloadPolicy } from '../../tools/local-stack/fleet.js';
+import { type OpenBao, startOpenBao } from '../../tools/local-stack/openbao.js';
+import { type StackEnv, vaultEnv } from '../../tools/local-stack/stack.js';
 import {
   canLogin,
   configWith,

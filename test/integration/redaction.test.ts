@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NotificationFailedError } from '../../functions/app/renew-handler.js';
-import type { Fleet, ReceivedNotification, SeededTarget } from '../stack/fleet.js';
+import type { Fleet, ReceivedNotification, SeededTarget } from '../../tools/local-stack/fleet.js';
 import type { Harness } from '../support/renewer-harness.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
 import {

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPTED_EVENTS, InvalidEventError } from '../../functions/app/renew-event.js';
 import { parseMessageDocument } from '../../functions/renewal/notification.js';
 import type { RunReport } from '../../functions/renewal/report.js';
-import { type Fleet, type SeededTarget, workloadPolicy } from '../stack/fleet.js';
+import { type Fleet, type SeededTarget, workloadPolicy } from '../../tools/local-stack/fleet.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import type { Harness } from '../support/renewer-harness.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';

@@ -12,9 +12,9 @@ import { ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEADLINE_MARGIN_MS, NotificationFailedError } from '../../functions/app/renew-handler.js';
 import type { RunReport } from '../../functions/renewal/report.js';
-import type { Fleet, SeededTarget } from '../stack/fleet.js';
-import { type OpenBao, startOpenBao } from '../stack/openbao.js';
-import { vaultEnv } from '../stack/stack.js';
+import type { Fleet, SeededTarget } from '../../tools/local-stack/fleet.js';
+import { type OpenBao, startOpenBao } from '../../tools/local-stack/openbao.js';
+import { vaultEnv } from '../../tools/local-stack/stack.js';
 import { type FaultProxy, rateLimited, startFaultProxy } from '../support/fault-proxy.js';
 import { type Harness, type HarnessOptions, SCHEDULED_EVENT } from '../support/renewer-harness.js';
 import {

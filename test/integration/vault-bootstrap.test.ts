@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { horizonSeconds } from '../../functions/renewal/planner.js';
+import { horizonSeconds } from '../../functions/core/lifetime.js';
 import { DEFAULT_ROLE_SETTINGS, loadRoleSettings } from '../../scripts/vault-bootstrap.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';

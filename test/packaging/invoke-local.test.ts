@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { RESOLVED_CONFIG_FILE } from '../../functions/config/resolved.js';
 import type { RunReport } from '../../functions/renewal/report.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
-import { REPO_ROOT } from '../stack/python-env.js';
+import { REPO_ROOT } from '../../tools/local-stack/python-env.js';
 import { configWith, createScenario, eventsOf } from '../support/scenario.js';
 import { stackEnv } from '../support/stack-env.js';
 

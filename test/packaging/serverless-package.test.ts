@@ -31,7 +31,6 @@ import {
   RESOLVED_CONFIG_FILE,
   resolvedConfigDigest,
 } from '../../functions/config/resolved.js';
-import { ProblemCode } from '../../functions/renewal/problems.js';
 import {
   type PackageParams,
   PackageParamsError,
@@ -568,7 +567,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
   });
 
   // cfn-lint (maintained by AWS, offline, schema- and rule-based) comes with moto in the
-  // stack's .venv (test/stack/requirements.txt); globalSetup creates that venv.
+  // stack's .venv (tools/local-stack/requirements.txt); globalSetup creates that venv.
   it.skipIf(!existsSync(CFN_LINT))(
     'passes cfn-lint (skipped only when .venv/bin/cfn-lint is absent)',
     async () => {
@@ -641,23 +640,5 @@ describe('package-time params', () => {
     expect(() => packageTimeValues(daily, { ...defaults, timeoutSeconds: '300' })).toThrow(
       /heartbeatMissedRuns: 2 runs of 86400 s exceed CloudWatch's one-day alarm window; use at most 1/,
     );
-  });
-});
-
-describe('the runbook in README.md', () => {
-  const runbook = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  const sections = new Set([...runbook.matchAll(/^#{3,4} (\S+)$/gm)].map((m) => m[1]));
-
-  it('has a section for every event the renewer publishes', () => {
-    const missing = Object.values(ProblemCode).filter((code) => !sections.has(code));
-    expect(missing).toEqual([]);
-  });
-
-  it('has the section each alarm description points to', () => {
-    const anchors = resourcesOfType(standard.template, 'AWS::CloudWatch::Alarm').map(([id, r]) => {
-      const anchor = /README\.md#([a-z-]+)/.exec(String(r.Properties.AlarmDescription));
-      return `${id} -> ${anchor?.[1] ?? '(no anchor)'}`;
-    });
-    expect(anchors.filter((a) => !sections.has(a.split(' -> ')[1] ?? ''))).toEqual([]);
   });
 });

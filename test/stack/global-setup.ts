@@ -1,8 +1,14 @@
 import type { TestProject } from 'vitest/node';
-import { startMoto } from './moto.js';
-import { startOpenBao } from './openbao.js';
-import { startPostgres } from './postgres.js';
-import { awsEnv, type StackEnv, startAll, stopAll, vaultEnv } from './stack.js';
+import { startMoto } from '../../tools/local-stack/moto.js';
+import { startOpenBao } from '../../tools/local-stack/openbao.js';
+import { startPostgres } from '../../tools/local-stack/postgres.js';
+import {
+  awsEnv,
+  type StackEnv,
+  startAll,
+  stopAll,
+  vaultEnv,
+} from '../../tools/local-stack/stack.js';
 
 /**
  * vitest globalSetup: one local stack for the whole run, handed to tests through
@@ -46,6 +52,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
           VAULT_UNSEAL_KEY: env.VAULT_UNSEAL_KEY ?? '',
         }),
     AWS_REGION: (anyExternalAws && env.AWS_REGION) || local.AWS_REGION,
+    AWS_DEFAULT_REGION:
+      (anyExternalAws && (env.AWS_DEFAULT_REGION || env.AWS_REGION)) || local.AWS_DEFAULT_REGION,
     AWS_ACCESS_KEY_ID: (anyExternalAws && env.AWS_ACCESS_KEY_ID) || local.AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY:
       (anyExternalAws && env.AWS_SECRET_ACCESS_KEY) || local.AWS_SECRET_ACCESS_KEY,

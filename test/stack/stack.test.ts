@@ -10,12 +10,12 @@ import {
 import pg from 'pg';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { healthStatus, startOpenBao, vaultApi } from '../../tools/local-stack/openbao.js';
+import { findPostgresBin } from '../../tools/local-stack/postgres.js';
+import { REPO_ROOT } from '../../tools/local-stack/python-env.js';
+import { configureDatabaseEngine, startStack } from '../../tools/local-stack/stack.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { stackEnv, uniqueName } from '../support/stack-env.js';
-import { healthStatus, startOpenBao, vaultApi } from './openbao.js';
-import { findPostgresBin } from './postgres.js';
-import { REPO_ROOT } from './python-env.js';
-import { configureDatabaseEngine, startStack } from './stack.js';
 
 /** Node processes started by a test; killed afterwards even when the test failed. */
 const parents: ChildProcess[] = [];
@@ -248,7 +248,7 @@ interface StackParent {
 /** A separate node process that starts a stack and prints its server pids and directories. */
 async function startParent(): Promise<StackParent> {
   const script = `
-    const { startStack } = await import(${JSON.stringify(join(REPO_ROOT, 'test/stack/stack.ts'))});
+    const { startStack } = await import(${JSON.stringify(join(REPO_ROOT, 'tools/local-stack/stack.ts'))});
     const { openbao, moto, postgres } = await startStack();
     const servers = [openbao, moto, postgres];
     console.log(JSON.stringify({

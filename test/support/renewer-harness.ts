@@ -16,7 +16,7 @@ import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { parseConfig } from '../../functions/config/load.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
 import { createVaultClient, type VaultClient } from '../../functions/vault/client.js';
-import type { StackEnv } from '../stack/stack.js';
+import type { StackEnv } from '../../tools/local-stack/stack.js';
 
 export interface HarnessOptions {
   readonly env: StackEnv;

@@ -7,8 +7,12 @@
 import pg from 'pg';
 import { parseMessageDocument } from '../../functions/renewal/notification.js';
 import type { RunReport, TargetReport } from '../../functions/renewal/report.js';
-import { type AlertSubscriber, Fleet, type ReceivedNotification } from '../stack/fleet.js';
-import type { StackEnv } from '../stack/stack.js';
+import {
+  type AlertSubscriber,
+  Fleet,
+  type ReceivedNotification,
+} from '../../tools/local-stack/fleet.js';
+import type { StackEnv } from '../../tools/local-stack/stack.js';
 import { createHarness, type Harness, type HarnessOptions } from './renewer-harness.js';
 import { uniqueName } from './stack-env.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import type { StackEnv } from '../stack/stack.js';
+import type { StackEnv } from '../../tools/local-stack/stack.js';
 
 declare module 'vitest' {
   interface ProvidedContext {

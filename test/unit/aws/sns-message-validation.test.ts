@@ -6,7 +6,7 @@ import {
   findMessageProblems,
   MESSAGE_MAX_BYTES,
 } from '../../../functions/aws/sns-notifier.js';
-import type { OutgoingMessage } from '../../../functions/renewal/notifier-port.js';
+import type { OutgoingMessage } from '../../../functions/core/notifier-port.js';
 
 const VALID: OutgoingMessage = {
   subject: '[CRITICAL] billing-api: Vault token expires in 12 minutes',

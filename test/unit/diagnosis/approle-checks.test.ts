@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { type Check, CheckId, CheckStatus } from '../../../functions/diagnosis/check.js';
 import type {
   LoginObservation,
@@ -6,7 +7,6 @@ import type {
 } from '../../../functions/diagnosis/observations.js';
 import { checkTarget } from '../../../functions/diagnosis/target-checks.js';
 import { Verdict, verdictOf } from '../../../functions/diagnosis/verdict.js';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
 import {
   at,
   context,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { CheckId, CheckStatus } from '../../../functions/diagnosis/check.js';
 import type { LeaseObservations } from '../../../functions/diagnosis/observations.js';
 import { checkTarget } from '../../../functions/diagnosis/target-checks.js';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
 import {
   at,
   context,

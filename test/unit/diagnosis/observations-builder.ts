@@ -4,6 +4,15 @@
  */
 
 import type { TargetConfig } from '../../../functions/config/types.js';
+import type {
+  AppRoleRoleSettings,
+  SecretIdInfo,
+} from '../../../functions/core/vault-inspection-port.js';
+import {
+  type LeaseInfo,
+  type TokenInfo,
+  VaultFailureKind,
+} from '../../../functions/core/vault-port.js';
 import type { CheckContext } from '../../../functions/diagnosis/check-context.js';
 import type {
   LeaseObservations,
@@ -11,15 +20,6 @@ import type {
   RoleObservation,
   TargetObservations,
 } from '../../../functions/diagnosis/observations.js';
-import type {
-  AppRoleRoleSettings,
-  SecretIdInfo,
-} from '../../../functions/diagnosis/vault-inspection-port.js';
-import {
-  type LeaseInfo,
-  type TokenInfo,
-  VaultFailureKind,
-} from '../../../functions/renewal/vault-port.js';
 
 /** 2026-11-26T12:00:00Z */
 export const NOW_MS = Date.parse('2026-11-26T12:00:00Z');

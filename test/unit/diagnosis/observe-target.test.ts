@@ -5,13 +5,13 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { type DiagnoseVault, observeTarget } from '../../../functions/diagnosis/observe-target.js';
-import type { SecretReadResult } from '../../../functions/renewal/store-port.js';
+import type { SecretReadResult } from '../../../functions/core/store-port.js';
 import {
   type TokenInfo,
   type VaultFailure,
   VaultFailureKind,
-} from '../../../functions/renewal/vault-port.js';
+} from '../../../functions/core/vault-port.js';
+import { type DiagnoseVault, observeTarget } from '../../../functions/diagnosis/observe-target.js';
 import { roleSettings, TARGET, tokenInfo } from './observations-builder.js';
 
 const TOKEN = 'hvs.STORED-TOKEN-never-in-observations';

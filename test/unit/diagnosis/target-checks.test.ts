@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { type Check, CheckId, CheckStatus } from '../../../functions/diagnosis/check.js';
 import type { TargetObservations } from '../../../functions/diagnosis/observations.js';
 import { checkTarget } from '../../../functions/diagnosis/target-checks.js';
 import { Verdict, verdictOf } from '../../../functions/diagnosis/verdict.js';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
 import {
   at,
   context,

@@ -1,16 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { HORIZON_MARGIN_SECONDS, horizonSeconds } from '../../../functions/core/lifetime.js';
+import type { TokenInfo, TokenRenewal } from '../../../functions/core/vault-port.js';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import {
   decideLease,
   decideToken,
-  HORIZON_MARGIN_SECONDS,
-  horizonSeconds,
   isCapped,
   type LeaseObservation,
   type TokenObservation,
 } from '../../../functions/renewal/planner.js';
-import type { TokenInfo, TokenRenewal } from '../../../functions/renewal/vault-port.js';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
 
 const INTERVAL = 900;
 const HORIZON = horizonSeconds(INTERVAL);

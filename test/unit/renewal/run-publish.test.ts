@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../../functions/config/deep-freeze.js';
 import type { RenewerConfig } from '../../../functions/config/types.js';
-import type { Notifier } from '../../../functions/renewal/notifier-port.js';
+import type { Notifier } from '../../../functions/core/notifier-port.js';
+import type { SecretsStore } from '../../../functions/core/store-port.js';
+import type { VaultFailure, VaultPort } from '../../../functions/core/vault-port.js';
 import { runRenewal } from '../../../functions/renewal/run.js';
-import type { SecretsStore } from '../../../functions/renewal/store-port.js';
-import type { VaultFailure, VaultPort } from '../../../functions/renewal/vault-port.js';
 
 const config: RenewerConfig = deepFreeze({
   version: 1,

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../../functions/config/types.js';
-import { Severity } from '../../../functions/renewal/notifier-port.js';
-import { ProblemCode } from '../../../functions/renewal/problems.js';
+import { Severity } from '../../../functions/core/notifier-port.js';
+import { ProblemCode } from '../../../functions/core/problems.js';
+import { chunkSecretIds, SecretReads, secretIdsOf } from '../../../functions/core/secret-reads.js';
 import { shouldPublish } from '../../../functions/renewal/run.js';
-import {
-  chunkSecretIds,
-  SecretReads,
-  secretIdsOf,
-} from '../../../functions/renewal/secret-reads.js';
 
 function target(
   name: string,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { classifyVaultAnswer } from '../../../functions/vault/classify.js';
 
 const RENEW_SELF = 'auth/token/renew-self';

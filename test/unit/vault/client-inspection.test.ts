@@ -5,7 +5,7 @@
  * server; only Vault's answers are faked.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { createVaultClient, type VaultClient } from '../../../functions/vault/client.js';
 import { VaultError } from '../../../functions/vault/errors.js';
 import { type ScriptedVault, startScriptedVault, vaultErrors, vaultOk } from './scripted-vault.js';

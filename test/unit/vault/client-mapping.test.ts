@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type VaultFailure, VaultFailureKind } from '../../../functions/renewal/vault-port.js';
+import { type VaultFailure, VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { createVaultClient, type VaultClient } from '../../../functions/vault/client.js';
 import {
   VaultError,

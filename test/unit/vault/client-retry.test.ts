@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import {
   backoffDelayMs,
   createVaultClient,

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultFailureKind } from '../../../functions/renewal/vault-port.js';
+import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { createVaultClient } from '../../../functions/vault/client.js';
 import { describeNetworkCause, VaultNetworkError } from '../../../functions/vault/errors.js';
 import {

@@ -9,6 +9,8 @@ export interface StackEnv {
   /** Empty when the Vault is external and its unseal key is unknown. */
   readonly VAULT_UNSEAL_KEY: string;
   readonly AWS_REGION: string;
+  /** The AWS CLI v1 and older SDKs read only this one. */
+  readonly AWS_DEFAULT_REGION: string;
   readonly AWS_ACCESS_KEY_ID: string;
   readonly AWS_SECRET_ACCESS_KEY: string;
   readonly AWS_ENDPOINT_URL_SECRETS_MANAGER: string;
@@ -22,6 +24,7 @@ export const STACK_ENV_NAMES = [
   'VAULT_TOKEN',
   'VAULT_UNSEAL_KEY',
   'AWS_REGION',
+  'AWS_DEFAULT_REGION',
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
@@ -77,6 +80,7 @@ export function awsEnv(
 ): Omit<StackEnv, 'VAULT_ADDR' | 'VAULT_TOKEN' | 'VAULT_UNSEAL_KEY' | 'DATABASE_URL'> {
   return {
     AWS_REGION: LOCAL_AWS.region,
+    AWS_DEFAULT_REGION: LOCAL_AWS.region,
     AWS_ACCESS_KEY_ID: LOCAL_AWS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.secretAccessKey,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,

@@ -3,6 +3,9 @@
 import { setMaxListeners } from 'node:events';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 
+/** A target is not started when less than this is left before the deadline. */
+export const MIN_TARGET_BUDGET_MS = 3_000;
+
 /** The configured targets named in the event, in config order; all of them when none are named. */
 export function selectTargets(
   config: RenewerConfig,

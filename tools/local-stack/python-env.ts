@@ -18,7 +18,7 @@ export interface PythonEnv {
 }
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const REQUIREMENTS_FILE = join(REPO_ROOT, 'test/stack/requirements.txt');
+const REQUIREMENTS_FILE = join(REPO_ROOT, 'tools/local-stack/requirements.txt');
 const VENV_DIR = join(REPO_ROOT, '.venv');
 const MARKER_FILE = join(VENV_DIR, '.vault-renewer-requirements.json');
 const LOCK_WAIT_MS = 10 * 60_000;

@@ -10,7 +10,7 @@
  * and labels what it derives without it as an assumption.
  */
 
-import type { CallOptions, VaultEndpoint } from '../renewal/vault-port.js';
+import type { CallOptions, VaultEndpoint } from './vault-port.js';
 
 /** `data` of `GET auth/<mount>/role/<role>` (vault-facts §6.1), the parts diagnose uses. 0 = not set. */
 export interface AppRoleRoleSettings {
