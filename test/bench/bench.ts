@@ -129,7 +129,7 @@ async function measureBundle(): Promise<{
     `cold import, shipped config (ms, ${small.length} fresh node processes): ${small.map((t) => t.toFixed(0)).join(' ')}`,
   );
   console.log(
-    `cold import, ${LARGE_FLEET_TARGETS} targets, ${(statSync(largeConfig).size / 1024 / 1024).toFixed(1)} MB resolved config (ms): ${large.map((t) => t.toFixed(0)).join(' ')}`,
+    `cold import, ${LARGE_FLEET_TARGETS} targets, ${(statSync(largeConfig).size / 1e6).toFixed(1)} MB resolved config (ms): ${large.map((t) => t.toFixed(0)).join(' ')}`,
   );
   console.log(
     `cold import medians: ${importMs} ms shipped, ${importMsLargeFleet} ms with ${LARGE_FLEET_TARGETS} targets (${(importMsLargeFleet / importMs).toFixed(2)}x)`,
