@@ -54,7 +54,6 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { Agent, type Dispatcher, request } from 'undici';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { deterministicRequestToken } from '../functions/aws/client-request-token.js';
@@ -63,8 +62,9 @@ import type { RenewerConfig, TargetConfig } from '../functions/config/types.js';
 import { horizonSeconds, isRootToken } from '../functions/core/lifetime.js';
 import { renderTokenDocument } from '../functions/core/secret-documents.js';
 import type { TokenInfo, VaultEndpoint } from '../functions/core/vault-port.js';
+import { createVaultAdmin, type VaultAdmin } from '../functions/vault/admin.js';
 import { createVaultClient, type VaultClient } from '../functions/vault/client.js';
-import { VaultError } from '../functions/vault/errors.js';
+import { VaultError, VaultHttpError } from '../functions/vault/errors.js';
 import { DEFAULT_CONFIG_PATH } from './validate-config.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -313,81 +313,6 @@ export function configEntry(plan: TargetPlan): Record<string, unknown> {
   };
 }
 
-// ---------------------------------------------------------------------------
-// Vault administration over HTTP (the renewer's own client covers login and lookup-self)
-
-export class VaultAdminError extends BootstrapError {
-  public constructor(
-    public readonly method: string,
-    public readonly path: string,
-    public readonly status: number,
-    public readonly vaultErrors: readonly string[],
-  ) {
-    super(
-      `Vault ${method} ${path} answered ${status}${vaultErrors.length > 0 ? `: ${vaultErrors.join('; ')}` : ''}`,
-    );
-    this.name = 'VaultAdminError';
-  }
-}
-
-interface VaultAdmin {
-  /** The answer's JSON, or undefined for 204 and (with `missingOk`) 404. */
-  call(
-    method: 'GET' | 'POST' | 'PUT' | 'LIST',
-    path: string,
-    body?: Record<string, unknown>,
-    options?: { missingOk?: boolean },
-  ): Promise<Record<string, unknown> | undefined>;
-}
-
-function vaultAdmin(endpoint: VaultEndpoint, token: string, dispatcher: Dispatcher): VaultAdmin {
-  return {
-    async call(method, path, body, options = {}) {
-      const headers: Record<string, string> = {
-        'x-vault-token': token,
-        'x-vault-request': 'true',
-        accept: 'application/json',
-      };
-      if (endpoint.namespace !== undefined) headers['x-vault-namespace'] = endpoint.namespace;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      // Node's HTTP client has no LIST verb; Vault takes GET ?list=true.
-      const url = `${endpoint.address}/v1/${path}${method === 'LIST' ? '?list=true' : ''}`;
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(url, {
-          method: method === 'LIST' ? 'GET' : method,
-          headers,
-          body: body === undefined ? null : JSON.stringify(body),
-          dispatcher,
-          headersTimeout: 30_000,
-          bodyTimeout: 30_000,
-        });
-      } catch (error) {
-        // undici hides the reason in `cause` (ECONNREFUSED, certificate problems).
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new BootstrapError(
-          `cannot reach Vault at ${endpoint.address} (${method} ${path}): ${cause?.code ?? cause?.message ?? messageOf(error)}`,
-        );
-      }
-      const text = await response.body.text();
-      const { statusCode } = response;
-      if (statusCode === 204) return undefined;
-      if (statusCode === 404 && options.missingOk === true) return undefined;
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        json = undefined;
-      }
-      if (statusCode < 200 || statusCode >= 300) {
-        const errors = Array.isArray(json?.errors) ? json.errors.map(String) : [];
-        throw new VaultAdminError(method, path, statusCode, errors);
-      }
-      return json;
-    },
-  };
-}
-
 function dataOf(answer: Record<string, unknown> | undefined): Record<string, unknown> {
   const data = answer?.data;
   return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
@@ -546,11 +471,9 @@ export async function bootstrapTarget(
   }
 
   const caCertPem = config.vaultCaCertPem ?? readCaCert(env.VAULT_CACERT);
-  const dispatcher = new Agent({
-    connect: caCertPem === undefined ? {} : { ca: caCertPem },
-  });
-  const vault = createVaultClient(caCertPem === undefined ? {} : { caCertPem });
-  const admin = vaultAdmin(plan.endpoint, adminToken, dispatcher);
+  const clientOptions = caCertPem === undefined ? {} : { caCertPem };
+  const vault = createVaultClient(clientOptions);
+  const admin = createVaultAdmin(plan.endpoint, adminToken, clientOptions);
   const roleBase = `auth/${plan.mount}/role/${plan.roleName}`;
   log(
     `target ${plan.name}: Vault ${plan.endpoint.address}${plan.endpoint.namespace === undefined ? '' : ` namespace ${plan.endpoint.namespace}`}, role ${roleBase}`,
@@ -606,9 +529,13 @@ export async function bootstrapTarget(
       log(`secret_id: the stored one is valid (${stored.reason}), kept`);
     } else {
       const issued = dataOf(
-        await admin.call('POST', `${roleBase}/secret-id`, {
-          metadata: JSON.stringify({ managed_by: 'vault-renewer', target: plan.name }),
-        }),
+        await admin.call(
+          'POST',
+          `${roleBase}/secret-id`,
+          { metadata: JSON.stringify({ managed_by: 'vault-renewer', target: plan.name }) },
+          // Each attempt Vault acts on creates a secret_id: never sent twice.
+          { spends: true },
+        ),
       );
       secretId = String(issued.secret_id ?? '');
       secretIdAccessor = String(issued.secret_id_accessor ?? '');
@@ -747,7 +674,7 @@ export async function bootstrapTarget(
     return { plan, policyName, entryYaml };
   } finally {
     await vault.close();
-    await dispatcher.close();
+    await admin.close();
   }
 }
 
@@ -761,7 +688,7 @@ async function ensureApproleMount(
   try {
     mounts = dataOf(await admin.call('GET', 'sys/auth'));
   } catch (error) {
-    if (error instanceof VaultAdminError && error.status === 403) {
+    if (error instanceof VaultHttpError && error.status === 403) {
       log('note: VAULT_TOKEN may not list auth methods (sys/auth); assuming the mount exists');
       return;
     }
@@ -811,7 +738,12 @@ async function storedSecretIdState(
   }
   // Answers 204 when Vault does not know the secret_id (expired, used up, destroyed).
   const data = dataOf(
-    await admin.call('POST', `${roleBase}/secret-id/lookup`, { secret_id: creds.secret_id }),
+    await admin.call(
+      'POST',
+      `${roleBase}/secret-id/lookup`,
+      { secret_id: creds.secret_id },
+      { secrets: [creds.secret_id] },
+    ),
   );
   if (Object.keys(data).length === 0) return none('the stored secret_id is unknown to Vault');
   const accessor = String(data.secret_id_accessor ?? '');
@@ -1074,7 +1006,13 @@ async function main(): Promise<void> {
       secretsManager.destroy();
     }
   } catch (error) {
-    if (error instanceof BootstrapError || (error as { name?: string }).name === 'ConfigError') {
+    // What Vault answered (VaultError, secrets scrubbed at birth) or what the command
+    // refused is the whole message; anything else is a bug and keeps its stack.
+    if (
+      error instanceof BootstrapError ||
+      error instanceof VaultError ||
+      (error as { name?: string }).name === 'ConfigError'
+    ) {
       log(`vault:bootstrap: ${messageOf(error)}`);
       process.exitCode = 1;
       return;

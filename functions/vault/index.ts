@@ -1,12 +1,5 @@
 export { classifyVaultAnswer, type VaultAnswer } from './classify.js';
-export {
-  createVaultClient,
-  DEFAULT_RETRY_POLICY,
-  DEFAULT_TIMEOUT_MS,
-  type RetryPolicy,
-  type VaultClient,
-  type VaultClientOptions,
-} from './client.js';
+export { createVaultClient, type VaultClient } from './client.js';
 export {
   VaultError,
   type VaultErrorDetails,
@@ -16,3 +9,5 @@ export {
   VaultTimeoutError,
   VaultUnexpectedResponseError,
 } from './errors.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-timing.js';
+export { DEFAULT_TIMEOUT_MS, type VaultClientOptions } from './transport.js';

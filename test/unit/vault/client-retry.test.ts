@@ -1,19 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VaultFailureKind } from '../../../functions/core/vault-port.js';
-import {
-  backoffDelayMs,
-  createVaultClient,
-  DEFAULT_RETRY_POLICY,
-  parseRetryAfterMs,
-  type VaultClient,
-  type VaultClientOptions,
-} from '../../../functions/vault/client.js';
+import { createVaultClient, type VaultClient } from '../../../functions/vault/client.js';
 import {
   VaultError,
   VaultHttpError,
   VaultNetworkError,
   VaultTimeoutError,
 } from '../../../functions/vault/errors.js';
+import {
+  backoffDelayMs,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfterMs,
+} from '../../../functions/vault/retry-timing.js';
+import type { VaultClientOptions } from '../../../functions/vault/transport.js';
 import {
   type Reply,
   type ScriptedVault,
