@@ -5,6 +5,7 @@
  */
 
 import * as z from 'zod/mini';
+import type { RenewalRequest } from '../renewal/run-context.js';
 import '../config/zod-locale.js';
 
 export const ACCEPTED_EVENTS = [
@@ -22,11 +23,9 @@ export class InvalidEventError extends Error {
   }
 }
 
-export interface RenewEvent {
+/** What the event asks of the run, and what triggered it. */
+export interface RenewEvent extends RenewalRequest {
   readonly trigger: 'schedule' | 'manual';
-  readonly targets?: readonly string[];
-  readonly dryRun: boolean;
-  readonly forceRelogin: boolean;
 }
 
 const scheduledEvent = z.looseObject({

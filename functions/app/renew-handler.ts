@@ -9,11 +9,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { RenewerConfig } from '../config/types.js';
-import type { Notifier } from '../core/notifier-port.js';
-import type { SecretsStore } from '../core/store-port.js';
-import type { VaultPort } from '../core/vault-port.js';
 import type { RunReport } from '../renewal/report.js';
 import { runRenewal } from '../renewal/run.js';
+import type { RenewalDeps } from '../renewal/run-context.js';
 import { parseRenewEvent } from './renew-event.js';
 import { recordRunMetrics } from './run-metrics.js';
 
@@ -22,14 +20,11 @@ export const DEADLINE_MARGIN_MS = 5_000;
 /** Time kept back to log the summary, flush metrics and return after publishing. */
 export const RETURN_MARGIN_MS = 1_000;
 
-export interface RenewHandlerDeps {
+/** The run's dependencies (the clock defaults to Date.now), the config and the metrics. */
+export interface RenewHandlerDeps extends Omit<RenewalDeps, 'now' | 'logger'> {
   readonly config: RenewerConfig;
-  readonly vault: VaultPort;
-  readonly store: SecretsStore;
-  readonly notifier: Notifier;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly requestToken: (...parts: string[]) => string;
   readonly now?: () => number;
 }
 
@@ -65,19 +60,10 @@ export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
     });
     const { report, publishFailures } = await runRenewal(
       deps.config,
+      { ...deps, now },
       {
-        vault: deps.vault,
-        store: deps.store,
-        notifier: deps.notifier,
-        logger: deps.logger,
-        now,
-        requestToken: deps.requestToken,
-      },
-      {
+        ...request,
         runId,
-        ...(request.targets === undefined ? {} : { targets: request.targets }),
-        dryRun: request.dryRun,
-        forceRelogin: request.forceRelogin,
         deadlineAtMs: startedMs + remainingMs - DEADLINE_MARGIN_MS,
         publishDeadlineAtMs: startedMs + remainingMs - RETURN_MARGIN_MS,
       },

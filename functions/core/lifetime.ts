@@ -4,7 +4,7 @@
  * later feature share.
  */
 
-import type { TokenInfo } from './vault-port.js';
+import { type TokenInfo, VaultFailureKind } from './vault-port.js';
 
 /** Slack for a late scheduled invocation and the time a run takes. */
 export const HORIZON_MARGIN_SECONDS = 60;
@@ -26,4 +26,25 @@ export function horizonSeconds(scheduleIntervalSeconds: number): number {
  */
 export function isRootToken(info: TokenInfo): boolean {
   return info.policies.includes('root');
+}
+
+/** Whether a token still lives, as far as the answers of this run tell. */
+export type TokenLiveness = 'alive' | 'dead' | 'unknown';
+
+/**
+ * The one 403 rule. Vault before 1.17 (PR #25953) and OpenBao answer a dead
+ * token with the same plain `permission denied` as a policy denial on a live
+ * one (vault-facts §2). After such a 403, a call the default policy always
+ * grants (lookup-self, capabilities-self) tells them apart: if it answers, the
+ * token is alive and its policy lacks the capability; if it is refused too
+ * (403 or `invalid token`), the token is dead; any other failure (Vault
+ * unreachable) leaves it unknown. `probeFailure` is that call's failure kind,
+ * or undefined when it answered.
+ */
+export function livenessAfterDenial(probeFailure: VaultFailureKind | undefined): TokenLiveness {
+  if (probeFailure === undefined) return 'alive';
+  return probeFailure === VaultFailureKind.PermissionDenied ||
+    probeFailure === VaultFailureKind.InvalidToken
+    ? 'dead'
+    : 'unknown';
 }

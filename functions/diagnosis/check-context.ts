@@ -5,11 +5,12 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import type { TokenLiveness } from '../core/lifetime.js';
 import { horizonSeconds, isRootToken } from '../core/lifetime.js';
 import type { TokenInfo } from '../core/vault-port.js';
 import type { FixContext } from './fixes.js';
 import { deriveMaxTtl, type MaxTtlDerivation } from './max-ttl.js';
-import type { RoleObservation, TargetObservations, TokenLiveness } from './observations.js';
+import type { RoleObservation, TargetObservations } from './observations.js';
 
 export interface CheckContext {
   readonly target: TargetConfig;

@@ -5,6 +5,7 @@
  * secret_id or credential, and it is never logged or returned as such.
  */
 
+import type { TokenLiveness } from '../core/lifetime.js';
 import type {
   AppRoleRoleSettings,
   MountTuning,
@@ -41,13 +42,6 @@ export interface StoredLease {
   /** Accessor of the token that issued the lease, when the renewer recorded it. */
   readonly tokenAccessor?: string;
 }
-
-/**
- * Whether the stored token is alive. lookup-self alone cannot tell a dead
- * token from a policy denial on OpenBao and Vault < 1.17 (both a plain 403);
- * `sys/capabilities-self` answering settles it (vault-facts §2).
- */
-export type TokenLiveness = 'alive' | 'dead' | 'unknown';
 
 /** An AppRole role read: which one, and what Vault said (`null`: the role does not exist). */
 export interface RoleObservation {

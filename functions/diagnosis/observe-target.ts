@@ -11,7 +11,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { isRootToken } from '../core/lifetime.js';
+import { isRootToken, livenessAfterDenial, type TokenLiveness } from '../core/lifetime.js';
 import {
   type AppRoleDocument,
   parseAppRoleDocument,
@@ -38,7 +38,6 @@ import type {
   RoleObservation,
   StoredDocument,
   TargetObservations,
-  TokenLiveness,
 } from './observations.js';
 
 /** The Vault adapter diagnose needs: the renewal port plus the inspection reads. */
@@ -164,10 +163,8 @@ export async function observeTarget(
     liveness =
       capabilities.status === 'ok'
         ? 'alive'
-        : capabilities.status === 'failed' &&
-            (capabilities.kind === VaultFailureKind.PermissionDenied ||
-              capabilities.kind === VaultFailureKind.InvalidToken)
-          ? 'dead'
+        : capabilities.status === 'failed'
+          ? livenessAfterDenial(capabilities.kind)
           : 'unknown';
   } else {
     liveness =

@@ -1,15 +1,18 @@
 /**
- * The leases of one target: renew each with the token kept alive, or issue a
- * new one (and store it) when the planner says so.
+ * One lease of a target: observe it (renew, or look it up in a dry run) with
+ * the token kept alive, let the planner decide, act (keep, report, or issue a
+ * new one and store it). Returns its report and problems; shares no state.
  */
 
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
-import { Severity } from '../core/notifier-port.js';
-import { ProblemCode } from '../core/problems.js';
-import { parseLeaseDocument, renderLeaseDocument } from '../core/secret-documents.js';
+import type { Problem } from '../core/problems.js';
+import {
+  type LeaseDocument,
+  parseLeaseDocument,
+  renderLeaseDocument,
+} from '../core/secret-documents.js';
 import type { SecretLookup } from '../core/secret-reads.js';
-import { VaultFailureKind, type VaultPort } from '../core/vault-port.js';
-import { describeAnswer } from '../core/wording.js';
+import { type IssuedLease, VaultFailureKind } from '../core/vault-port.js';
 import {
   decideLease,
   LeaseAction,
@@ -17,244 +20,192 @@ import {
   type LeaseObservation,
   leaseNeedsReissueWithoutRenewing,
 } from './planner.js';
-import { LeaseOutcome, TokenOutcome } from './report.js';
-import { readFailureProblem, reissueProblem } from './target-problems.js';
+import { LeaseOutcome, type LeaseReport } from './report.js';
 import {
   type ActiveToken,
   failureKind,
   isoAfter,
   type RunContext,
-  type TargetState,
-} from './target-state.js';
+  type StepResult,
+  storeSecret,
+} from './run-context.js';
+import {
+  leaseNotIssuedProblem,
+  leaseReissuedProblem,
+  leaseReissueRefusedProblem,
+  leaseRenewFailedProblem,
+  leaseSecretUnreadable,
+  leaseWriteFailedProblem,
+  reissueProblem,
+  secretMalformed,
+} from './target-problems.js';
 
-export class LeaseStep {
-  public constructor(
-    private readonly target: TargetConfig,
-    private readonly secrets: SecretLookup,
-    private readonly context: RunContext,
-    private readonly state: TargetState,
-  ) {}
+export interface LeaseStepResult extends StepResult {
+  readonly report: LeaseReport;
+}
 
-  public async run(active: ActiveToken | undefined): Promise<void> {
-    if (active === undefined) {
-      return;
+function failedLease(lease: LeaseConfig, reason: string, problem: Problem): LeaseStepResult {
+  return {
+    report: { name: lease.name, outcome: LeaseOutcome.Failed, reason },
+    problems: [problem],
+    writes: 0,
+  };
+}
+
+/** The reports of leases not touched this run, and why. */
+export function skippedLeases(leases: readonly LeaseConfig[], reason: string): LeaseReport[] {
+  return leases.map((lease) => ({ name: lease.name, outcome: LeaseOutcome.Skipped, reason }));
+}
+
+async function observeLease(
+  target: TargetConfig,
+  lease: LeaseConfig,
+  leaseId: string | undefined,
+  active: ActiveToken,
+  context: RunContext,
+): Promise<{ observation: LeaseObservation; error?: unknown }> {
+  const { deps, request, signal } = context;
+  if (leaseId === undefined) return { observation: { kind: 'absent' } };
+  try {
+    if (request.dryRun) {
+      const info = await deps.vault.lookupLease(target.vault, active.token, leaseId, { signal });
+      return {
+        observation: { kind: 'looked-up', renewable: info.renewable, ttlSeconds: info.ttlSeconds },
+      };
     }
-    const tokenReplaced =
-      this.state.tokenOutcome.outcome === TokenOutcome.Relogged ||
-      this.state.tokenOutcome.outcome === TokenOutcome.WouldRelogin;
-    for (const lease of this.target.leases) {
-      await this.handleLease(lease, active, tokenReplaced);
-    }
+    const renewal = await deps.vault.renewLease(
+      target.vault,
+      active.token,
+      leaseId,
+      lease.incrementSeconds,
+      { signal },
+    );
+    return { observation: { kind: 'renewed', renewal } };
+  } catch (error) {
+    return {
+      observation: { kind: 'failed', failure: failureKind(error) ?? VaultFailureKind.Unavailable },
+      error,
+    };
+  }
+}
+
+export async function leaseStep(
+  target: TargetConfig,
+  lease: LeaseConfig,
+  secrets: SecretLookup,
+  context: RunContext,
+  active: ActiveToken,
+  tokenReplaced: boolean,
+): Promise<LeaseStepResult> {
+  const read = secrets.get(lease.secretId);
+  if (!read?.ok) {
+    return failedLease(lease, 'secret-unreadable', leaseSecretUnreadable(lease, read));
+  }
+  let document: LeaseDocument;
+  try {
+    document = parseLeaseDocument(read.secret.value);
+  } catch (error) {
+    return failedLease(
+      lease,
+      'secret-malformed',
+      secretMalformed(`lease secret "${lease.name}"`, error, lease.name),
+    );
   }
 
-  private async handleLease(
-    lease: LeaseConfig,
-    active: ActiveToken,
-    tokenReplaced: boolean,
-  ): Promise<void> {
-    const read = this.secrets.get(lease.secretId);
-    const unreadable = readFailureProblem(read, `lease secret "${lease.name}"`, lease.name);
-    if (unreadable !== undefined || !read?.ok) {
-      this.state.failLease(
-        lease,
-        'secret-unreadable',
-        unreadable ?? {
-          code: ProblemCode.SecretUnreadable,
-          severity: Severity.Error,
-          summary: 'The lease secret could not be read.',
-          lease: lease.name,
-        },
-      );
-      return;
-    }
-    let document: ReturnType<typeof parseLeaseDocument>;
-    try {
-      document = parseLeaseDocument(read.secret.value);
-    } catch (error) {
-      this.state.failLease(lease, 'secret-malformed', {
-        code: ProblemCode.SecretMalformed,
-        severity: Severity.Error,
-        summary: `The lease secret "${lease.name}" cannot be used: ${(error as Error).message}. It was left unchanged.`,
-        lease: lease.name,
-      });
-      return;
-    }
+  const leaseContext = {
+    scheduleIntervalSeconds: context.scheduleIntervalSeconds,
+    tokenReplaced,
+    ownerIsStale:
+      document.tokenAccessor !== undefined &&
+      active.accessor !== undefined &&
+      document.tokenAccessor !== active.accessor,
+  };
+  let decision = leaseNeedsReissueWithoutRenewing(leaseContext);
+  let error: unknown;
+  if (decision === undefined) {
+    const observed = await observeLease(target, lease, document.leaseId, active, context);
+    error = observed.error;
+    decision = decideLease(observed.observation, leaseContext);
+  }
+  const now = context.deps.now();
+  const ttl = decision.ttlSeconds;
+  const expiry = ttl === undefined ? {} : { ttlSeconds: ttl, expiresAt: isoAfter(now, ttl) };
 
-    const leaseContext = {
-      scheduleIntervalSeconds: this.context.scheduleIntervalSeconds,
-      tokenReplaced,
-      ownerIsStale:
-        document.tokenAccessor !== undefined &&
-        active.accessor !== undefined &&
-        document.tokenAccessor !== active.accessor,
+  if (decision.action === LeaseAction.Keep) {
+    const outcome = context.request.dryRun ? LeaseOutcome.WouldRenew : LeaseOutcome.Renewed;
+    return {
+      report: { name: lease.name, outcome, reason: decision.reason, ...expiry },
+      problems: [],
+      writes: 0,
     };
-    let decision: LeaseDecision | undefined = leaseNeedsReissueWithoutRenewing(leaseContext);
-    let error: unknown;
-    if (decision === undefined) {
-      const observed = await this.observeLease(lease, document.leaseId, active);
-      error = observed.error;
-      decision = decideLease(observed.observation, leaseContext);
-    }
-    const now = this.context.now();
-    const ttl = decision.ttlSeconds;
-    const expiry = ttl === undefined ? {} : { ttlSeconds: ttl, expiresAt: isoAfter(now, ttl) };
-
-    if (decision.action === LeaseAction.Keep) {
-      this.state.leaseReports.push({
-        name: lease.name,
-        outcome: this.context.dryRun ? LeaseOutcome.WouldRenew : LeaseOutcome.Renewed,
-        reason: decision.reason,
-        ...expiry,
-      });
-      return;
-    }
-    if (decision.action === LeaseAction.Report) {
-      this.state.failLease(lease, decision.reason, {
-        code: ProblemCode.LeaseRenewFailed,
-        severity: Severity.Error,
-        summary: `Lease "${lease.name}" could not be renewed and was left as it is.`,
-        lease: lease.name,
-        answer: describeAnswer(error),
-      });
-      return;
-    }
-    const why = reissueProblem(lease, decision, error);
-    if (why !== undefined) {
-      this.state.problems.push(why);
-    }
-    if (this.context.dryRun) {
-      this.state.leaseReports.push({
+  }
+  if (decision.action === LeaseAction.Report) {
+    return failedLease(lease, decision.reason, leaseRenewFailedProblem(lease, error));
+  }
+  const why = reissueProblem(lease, decision, error);
+  const announced = why === undefined ? [] : [why];
+  if (context.request.dryRun) {
+    return {
+      report: {
         name: lease.name,
         outcome: LeaseOutcome.WouldReissue,
         reason: decision.reason,
         ...expiry,
-      });
-      return;
-    }
-    await this.reissue(lease, document.raw, active, decision);
+      },
+      problems: announced,
+      writes: 0,
+    };
   }
+  const reissued = await reissue(target, lease, document.raw, active, decision, context);
+  return { ...reissued, problems: [...announced, ...reissued.problems] };
+}
 
-  private async observeLease(
-    lease: LeaseConfig,
-    leaseId: string | undefined,
-    active: ActiveToken,
-  ): Promise<{ observation: LeaseObservation; error?: unknown }> {
-    const { vault, signal } = this.context;
-    const endpoint = this.target.vault;
-    if (leaseId === undefined) {
-      return { observation: { kind: 'absent' } };
-    }
-    try {
-      if (this.context.dryRun) {
-        const info = await vault.lookupLease(endpoint, active.token, leaseId, { signal });
-        return {
-          observation: {
-            kind: 'looked-up',
-            renewable: info.renewable,
-            ttlSeconds: info.ttlSeconds,
-          },
-        };
-      }
-      const renewal = await vault.renewLease(
-        endpoint,
-        active.token,
-        leaseId,
-        lease.incrementSeconds,
-        {
-          signal,
-        },
-      );
-      return { observation: { kind: 'renewed', renewal } };
-    } catch (error) {
-      return {
-        observation: {
-          kind: 'failed',
-          failure: failureKind(error) ?? VaultFailureKind.Unavailable,
-        },
-        error,
-      };
-    }
+async function reissue(
+  target: TargetConfig,
+  lease: LeaseConfig,
+  previous: Readonly<Record<string, unknown>>,
+  active: ActiveToken,
+  decision: LeaseDecision,
+  context: RunContext,
+): Promise<LeaseStepResult> {
+  const { deps, signal } = context;
+  let issued: IssuedLease;
+  try {
+    issued = await deps.vault.issueLease(target.vault, active.token, lease.reissuePath, {
+      signal,
+    });
+  } catch (error) {
+    return failedLease(lease, decision.reason, leaseReissueRefusedProblem(lease, decision, error));
   }
-
-  private async reissue(
-    lease: LeaseConfig,
-    previous: Readonly<Record<string, unknown>>,
-    active: ActiveToken,
-    decision: LeaseDecision,
-  ): Promise<void> {
-    const { vault, store, signal } = this.context;
-    let issued: Awaited<ReturnType<VaultPort['issueLease']>>;
-    try {
-      issued = await vault.issueLease(this.target.vault, active.token, lease.reissuePath, {
-        signal,
-      });
-    } catch (error) {
-      this.state.failLease(lease, decision.reason, {
-        code: ProblemCode.LeaseReissueFailed,
-        severity: Severity.Error,
-        summary: `Lease "${lease.name}" needed a new issue (${decision.reason}) but ${lease.reissuePath} refused it; the stored lease was left unchanged.`,
-        lease: lease.name,
-        answer: describeAnswer(error),
-        facts: { path: lease.reissuePath },
-      });
-      return;
-    }
-    if (issued.leaseId === '') {
-      // KV and static-role paths answer with data but no lease: storing it
-      // would look like a lease the renewer can never renew.
-      this.state.failLease(lease, decision.reason, {
-        code: ProblemCode.LeaseReissueFailed,
-        severity: Severity.Error,
-        summary: `${lease.reissuePath} answered without a lease (not a dynamic-secrets path?); lease "${lease.name}" was left unchanged.`,
-        lease: lease.name,
-        facts: { path: lease.reissuePath },
-      });
-      return;
-    }
-    const now = this.context.now();
-    const value = renderLeaseDocument(previous, {
-      leaseId: issued.leaseId,
-      ttlSeconds: issued.ttlSeconds,
-      renewable: issued.renewable,
-      data: issued.data,
-      path: lease.reissuePath,
-      tokenAccessor: active.accessor ?? '',
-      issuedAt: new Date(now).toISOString(),
-      expiresAt: isoAfter(now, issued.ttlSeconds),
-    });
-    try {
-      await store.write(
-        {
-          secretId: lease.secretId,
-          value,
-          clientRequestToken: this.context.requestToken(lease.secretId, value),
-        },
-        { signal },
-      );
-      this.state.writes += 1;
-    } catch (error) {
-      this.state.failLease(lease, decision.reason, {
-        code: ProblemCode.SecretWriteFailed,
-        severity: Severity.Error,
-        summary: `A new lease "${lease.name}" was issued but could not be stored in Secrets Manager; the stored lease was left unchanged.`,
-        lease: lease.name,
-        answer: describeAnswer(error),
-      });
-      return;
-    }
-    this.state.problems.push({
-      code: ProblemCode.LeaseReissued,
-      severity: Severity.Info,
-      summary: `Issued a new lease "${lease.name}" from ${lease.reissuePath} (${decision.reason}) and stored it.`,
-      lease: lease.name,
-      secondsUntilExpiry: issued.ttlSeconds,
-    });
-    this.state.leaseReports.push({
+  if (issued.leaseId === '') {
+    // Storing it would look like a lease the renewer can never renew.
+    return failedLease(lease, decision.reason, leaseNotIssuedProblem(lease));
+  }
+  const now = deps.now();
+  const value = renderLeaseDocument(previous, {
+    leaseId: issued.leaseId,
+    ttlSeconds: issued.ttlSeconds,
+    renewable: issued.renewable,
+    data: issued.data,
+    path: lease.reissuePath,
+    tokenAccessor: active.accessor ?? '',
+    issuedAt: new Date(now).toISOString(),
+    expiresAt: isoAfter(now, issued.ttlSeconds),
+  });
+  try {
+    await storeSecret(context, lease.secretId, value);
+  } catch (error) {
+    return failedLease(lease, decision.reason, leaseWriteFailedProblem(lease, error));
+  }
+  return {
+    report: {
       name: lease.name,
       outcome: LeaseOutcome.Reissued,
       reason: decision.reason,
       ttlSeconds: issued.ttlSeconds,
       expiresAt: isoAfter(now, issued.ttlSeconds),
-    });
-  }
+    },
+    problems: [leaseReissuedProblem(lease, decision, issued.ttlSeconds)],
+    writes: 1,
+  };
 }

@@ -4,6 +4,7 @@
  * never a token, accessor, secret_id, password or lease id.
  */
 
+import { Severity } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
 
 export const TokenOutcome = {
@@ -80,4 +81,25 @@ export interface RunReport {
   };
   readonly notifications: { readonly published: number; readonly failed: number };
   readonly targets: readonly TargetReport[];
+}
+
+/** A target's report from what its steps returned: failed when any problem is an ERROR or worse. */
+export function assembleTargetReport(parts: Omit<TargetReport, 'status'>): TargetReport {
+  const failed = parts.problems.some(
+    (p) => p.severity === Severity.Error || p.severity === Severity.Critical,
+  );
+  const status = failed
+    ? TargetStatus.Failed
+    : parts.writes > 0
+      ? TargetStatus.Changed
+      : TargetStatus.Ok;
+  return {
+    target: parts.target,
+    status,
+    token: parts.token,
+    leases: parts.leases,
+    problems: parts.problems,
+    writes: parts.writes,
+    durationMs: parts.durationMs,
+  };
 }

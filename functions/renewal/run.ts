@@ -10,12 +10,10 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
-import { type Notifier, Severity } from '../core/notifier-port.js';
+import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, runSignal, selectTargets } from '../core/run-scope.js';
 import { SecretReads } from '../core/secret-reads.js';
-import type { SecretsStore } from '../core/store-port.js';
-import type { VaultPort } from '../core/vault-port.js';
 import { describeAnswer } from '../core/wording.js';
 import { composeMessage } from './notification.js';
 import {
@@ -25,7 +23,8 @@ import {
   TargetStatus,
   TokenOutcome,
 } from './report.js';
-import { type RunContext, runTarget } from './run-target.js';
+import type { RenewalDeps, RunContext, RunLogger, RunRequest } from './run-context.js';
+import { runTarget } from './run-target.js';
 
 /** BatchGetSecretValue calls in flight (AWS allows 100 such calls per second per Region). */
 export const READ_CONCURRENCY = 4;
@@ -33,39 +32,6 @@ export const READ_CONCURRENCY = 4;
 const PUBLISH_TIMEOUT_MS = 10_000;
 /** Messages published at once. */
 const PUBLISH_CONCURRENCY = 8;
-
-/** The narrow logger the run needs (Powertools Logger satisfies it). */
-export interface RunLogger {
-  debug(message: string, ...fields: Record<string, unknown>[]): void;
-  info(message: string, ...fields: Record<string, unknown>[]): void;
-  warn(message: string, ...fields: Record<string, unknown>[]): void;
-  error(message: string, ...fields: Record<string, unknown>[]): void;
-}
-
-export interface RenewalDeps {
-  readonly vault: VaultPort;
-  readonly store: SecretsStore;
-  readonly notifier: Notifier;
-  readonly logger: RunLogger;
-  readonly now: () => number;
-  readonly requestToken: (...parts: string[]) => string;
-}
-
-export interface RunRequest {
-  readonly runId: string;
-  /** Names of the targets to process; all when absent. Unknown names are rejected by the caller. */
-  readonly targets?: readonly string[];
-  readonly dryRun: boolean;
-  readonly forceRelogin: boolean;
-  /** Epoch ms after which no Vault or Secrets Manager call may still be running. */
-  readonly deadlineAtMs: number;
-  /**
-   * Epoch ms by which publishing must be over too (Lambda's own end, less
-   * time to return): messages about a slow run still go out after
-   * `deadlineAtMs`, but never outlive the invocation.
-   */
-  readonly publishDeadlineAtMs: number;
-}
 
 export interface RunResult {
   readonly report: RunReport;
@@ -120,14 +86,10 @@ export async function runRenewal(
   const signal = runSignal(request.deadlineAtMs, startedMs);
 
   const context: RunContext = {
-    vault: deps.vault,
-    store: deps.store,
-    now: deps.now,
+    deps,
+    request,
     scheduleIntervalSeconds: config.scheduleIntervalSeconds,
-    dryRun: request.dryRun,
-    forceRelogin: request.forceRelogin,
     signal,
-    requestToken: deps.requestToken,
   };
 
   let published = 0;

@@ -1,14 +1,15 @@
 /**
- * The words of a target's problems: what happened, as a {@link Problem}, from
- * the planner's decision and what Vault or AWS answered. Pure; the run decides
- * when to say it, `notification.ts` and `explain.ts` how to tell a human.
+ * The words of every problem of a target's renewal, in one place: what
+ * happened, as a {@link Problem}, from the planner's decision and what Vault
+ * or AWS answered. Pure; the steps only choose which one to say,
+ * `notification.ts` and `core/explain.ts` how to tell a human.
  */
 
 import type { LeaseConfig } from '../config/types.js';
 import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import type { SecretReadResult } from '../core/store-port.js';
-import type { TokenInfo } from '../core/vault-port.js';
+import { isVaultFailure, type TokenInfo, VaultFailureKind } from '../core/vault-port.js';
 import { describeAnswer } from '../core/wording.js';
 import { type LeaseDecision, LeaseReason, type TokenDecision, TokenReason } from './planner.js';
 
@@ -162,5 +163,241 @@ export function renewDeniedKeptProblem(
     ...(error === undefined ? {} : { answer: describeAnswer(error) }),
     ...(decision.ttlSeconds === undefined ? {} : { secondsUntilExpiry: decision.ttlSeconds }),
     ...(info === undefined ? {} : { facts: { policies: info.policies.join(',') } }),
+  };
+}
+
+export function tokenSecretUnreadable(read: SecretReadResult | undefined): Problem {
+  return (
+    readFailureProblem(read, 'token secret') ?? {
+      code: ProblemCode.SecretUnreadable,
+      severity: Severity.Error,
+      summary: 'The token secret could not be read.',
+    }
+  );
+}
+
+export function secretMalformed(what: string, error: unknown, lease?: string): Problem {
+  return {
+    code: ProblemCode.SecretMalformed,
+    severity: Severity.Error,
+    summary: `The ${what} cannot be used: ${(error as Error).message}. It was left unchanged.`,
+    ...(lease === undefined ? {} : { lease }),
+  };
+}
+
+/** A broken AppRole secret, found before the re-login that would need it. */
+export function approleSecretUnusable(
+  read: SecretReadResult | undefined,
+  parseError?: unknown,
+): Problem | undefined {
+  if (parseError !== undefined) {
+    return {
+      code: ProblemCode.ApproleSecretUnusable,
+      severity: Severity.Warning,
+      summary: `The AppRole secret cannot be used (${(parseError as Error).message}); the next re-login will fail.`,
+    };
+  }
+  const unreadable = readFailureProblem(read, 'AppRole secret');
+  return unreadable === undefined
+    ? undefined
+    : {
+        ...unreadable,
+        code: ProblemCode.ApproleSecretUnusable,
+        severity: Severity.Warning,
+        summary: 'The AppRole secret could not be read; the next re-login will fail.',
+      };
+}
+
+export function unexpectedErrorProblem(error: unknown): Problem {
+  return {
+    code: ProblemCode.UnexpectedError,
+    severity: Severity.Error,
+    summary: 'The renewer hit an unexpected error while processing this target.',
+    answer: describeAnswer(error),
+  };
+}
+
+export function tokenTtlBelowHorizonProblem(
+  ttlSeconds: number,
+  scheduleIntervalSeconds: number,
+): Problem {
+  return {
+    code: ProblemCode.TokenTtlBelowHorizon,
+    severity: ttlSeconds <= scheduleIntervalSeconds ? Severity.Critical : Severity.Warning,
+    summary: `The token was renewed but only for ${ttlSeconds}s, less than two schedule intervals (${scheduleIntervalSeconds}s each): one missed run lets it expire.`,
+    secondsUntilExpiry: ttlSeconds,
+    facts: { intervalSeconds: String(scheduleIntervalSeconds) },
+  };
+}
+
+/** Why a re-login could not finish; the stored token is left as it was in every case. */
+export const ReloginFailure = {
+  CredentialsUnreadable: 'credentials-unreadable',
+  CredentialsUnusable: 'credentials-unusable',
+  LoginRefused: 'login-refused',
+  NewTokenRejected: 'new-token-rejected',
+  WriteFailed: 'write-failed',
+} as const;
+export type ReloginFailure = (typeof ReloginFailure)[keyof typeof ReloginFailure];
+
+export function reloginFailedProblem(
+  failure: ReloginFailure,
+  decision: TokenDecision,
+  detail: { readonly error?: unknown; readonly read?: SecretReadResult },
+): Problem {
+  const critical =
+    decision.reason === TokenReason.Invalid || decision.reason === TokenReason.Absent;
+  const severity = critical ? Severity.Critical : Severity.Error;
+  const ttl = decision.ttlSeconds === undefined ? {} : { secondsUntilExpiry: decision.ttlSeconds };
+  const answer = detail.error === undefined ? {} : { answer: describeAnswer(detail.error) };
+  switch (failure) {
+    case ReloginFailure.CredentialsUnreadable:
+      return {
+        code: ProblemCode.ReloginFailed,
+        severity,
+        summary: 'Could not log in again: the AppRole secret could not be read.',
+        ...(detail.read === undefined || detail.read.ok
+          ? {}
+          : { answer: `${detail.read.failure.code}: ${detail.read.failure.message}` }),
+        ...ttl,
+      };
+    case ReloginFailure.CredentialsUnusable:
+      return {
+        code: ProblemCode.ReloginFailed,
+        severity,
+        summary: `Could not log in again: ${(detail.error as Error).message}.`,
+        ...ttl,
+      };
+    case ReloginFailure.LoginRefused: {
+      const kind = isVaultFailure(detail.error) ? detail.error.kind : undefined;
+      if (kind === VaultFailureKind.InvalidCredentials) {
+        return {
+          code: ProblemCode.ReloginBadCredentials,
+          severity,
+          summary:
+            'AppRole login was refused: the role_id or secret_id is wrong, expired or used up.',
+          ...answer,
+          ...ttl,
+        };
+      }
+      if (kind === VaultFailureKind.LockedOut) {
+        return {
+          code: ProblemCode.ReloginLockedOut,
+          severity,
+          summary:
+            'AppRole login was refused: the role is locked out after repeated failed logins.',
+          ...answer,
+          ...ttl,
+        };
+      }
+      return {
+        code: ProblemCode.ReloginFailed,
+        severity,
+        summary: 'AppRole login failed.',
+        ...answer,
+        ...ttl,
+      };
+    }
+    case ReloginFailure.NewTokenRejected:
+      return {
+        code: ProblemCode.NewTokenRejected,
+        severity,
+        summary:
+          'Logged in again, but the new token failed verification (lookup-self); the stored token was left unchanged.',
+        ...answer,
+        ...ttl,
+      };
+    case ReloginFailure.WriteFailed:
+      return {
+        code: ProblemCode.SecretWriteFailed,
+        severity,
+        summary:
+          'Logged in again, but the new token could not be stored in Secrets Manager; the stored token was left unchanged.',
+        ...answer,
+        ...ttl,
+      };
+  }
+}
+
+export function reloggedInProblem(decision: TokenDecision, ttlSeconds: number): Problem {
+  return {
+    code: ProblemCode.Relogin,
+    severity: Severity.Info,
+    summary: `Logged in again with AppRole (${RELOGIN_WHY[decision.reason] ?? decision.reason}); the new token is stored. The old token was not revoked.`,
+    secondsUntilExpiry: ttlSeconds,
+  };
+}
+
+export function leaseSecretUnreadable(
+  lease: LeaseConfig,
+  read: SecretReadResult | undefined,
+): Problem {
+  return (
+    readFailureProblem(read, `lease secret "${lease.name}"`, lease.name) ?? {
+      code: ProblemCode.SecretUnreadable,
+      severity: Severity.Error,
+      summary: 'The lease secret could not be read.',
+      lease: lease.name,
+    }
+  );
+}
+
+export function leaseRenewFailedProblem(lease: LeaseConfig, error: unknown): Problem {
+  return {
+    code: ProblemCode.LeaseRenewFailed,
+    severity: Severity.Error,
+    summary: `Lease "${lease.name}" could not be renewed and was left as it is.`,
+    lease: lease.name,
+    answer: describeAnswer(error),
+  };
+}
+
+export function leaseReissueRefusedProblem(
+  lease: LeaseConfig,
+  decision: LeaseDecision,
+  error: unknown,
+): Problem {
+  return {
+    code: ProblemCode.LeaseReissueFailed,
+    severity: Severity.Error,
+    summary: `Lease "${lease.name}" needed a new issue (${decision.reason}) but ${lease.reissuePath} refused it; the stored lease was left unchanged.`,
+    lease: lease.name,
+    answer: describeAnswer(error),
+    facts: { path: lease.reissuePath },
+  };
+}
+
+/** KV and static-role paths answer with data but no lease. */
+export function leaseNotIssuedProblem(lease: LeaseConfig): Problem {
+  return {
+    code: ProblemCode.LeaseReissueFailed,
+    severity: Severity.Error,
+    summary: `${lease.reissuePath} answered without a lease (not a dynamic-secrets path?); lease "${lease.name}" was left unchanged.`,
+    lease: lease.name,
+    facts: { path: lease.reissuePath },
+  };
+}
+
+export function leaseWriteFailedProblem(lease: LeaseConfig, error: unknown): Problem {
+  return {
+    code: ProblemCode.SecretWriteFailed,
+    severity: Severity.Error,
+    summary: `A new lease "${lease.name}" was issued but could not be stored in Secrets Manager; the stored lease was left unchanged.`,
+    lease: lease.name,
+    answer: describeAnswer(error),
+  };
+}
+
+export function leaseReissuedProblem(
+  lease: LeaseConfig,
+  decision: LeaseDecision,
+  ttlSeconds: number,
+): Problem {
+  return {
+    code: ProblemCode.LeaseReissued,
+    severity: Severity.Info,
+    summary: `Issued a new lease "${lease.name}" from ${lease.reissuePath} (${decision.reason}) and stored it.`,
+    lease: lease.name,
+    secondsUntilExpiry: ttlSeconds,
   };
 }

@@ -1,0 +1,111 @@
+/**
+ * Acting on a decision to log in again: AppRole login with the stored
+ * credentials, verify the new token (lookup-self), store it. A good token is
+ * never replaced by one that failed any of these; the old token is never
+ * revoked (its consumers and leases still depend on it).
+ */
+
+import type { TargetConfig } from '../config/types.js';
+import {
+  parseAppRoleDocument,
+  renderTokenDocument,
+  type TokenDocument,
+} from '../core/secret-documents.js';
+import type { SecretLookup } from '../core/secret-reads.js';
+import type { LoginResult, TokenInfo } from '../core/vault-port.js';
+import type { TokenDecision } from './planner.js';
+import { type TargetReport, TokenOutcome } from './report.js';
+import {
+  type ActiveToken,
+  isoAfter,
+  type RunContext,
+  type StepResult,
+  storeSecret,
+} from './run-context.js';
+import { ReloginFailure, reloggedInProblem, reloginFailedProblem } from './target-problems.js';
+
+export type ReloginResult =
+  | (StepResult & {
+      readonly ok: true;
+      readonly active: ActiveToken;
+      readonly token: TargetReport['token'];
+    })
+  | (StepResult & { readonly ok: false });
+
+export async function relogin(
+  target: TargetConfig,
+  document: TokenDocument,
+  decision: TokenDecision,
+  secrets: SecretLookup,
+  context: RunContext,
+): Promise<ReloginResult> {
+  const { deps, signal } = context;
+  const failed = (failure: ReloginFailure, detail: Parameters<typeof reloginFailedProblem>[2]) =>
+    ({
+      ok: false,
+      problems: [reloginFailedProblem(failure, decision, detail)],
+      writes: 0,
+    }) as const;
+
+  const read = secrets.get(target.approle.secretId);
+  if (!read?.ok) {
+    return failed(ReloginFailure.CredentialsUnreadable, read === undefined ? {} : { read });
+  }
+  let credentials: ReturnType<typeof parseAppRoleDocument>;
+  try {
+    credentials = parseAppRoleDocument(read.secret.value);
+  } catch (error) {
+    return failed(ReloginFailure.CredentialsUnusable, { error });
+  }
+
+  let login: LoginResult;
+  try {
+    login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, credentials, {
+      signal,
+    });
+  } catch (error) {
+    return failed(ReloginFailure.LoginRefused, { error });
+  }
+
+  // Verify before storing: a token that cannot even look itself up must
+  // never replace the stored one.
+  let verified: TokenInfo;
+  try {
+    verified = await deps.vault.lookupSelf(target.vault, login.token, { signal });
+    if (verified.ttlSeconds <= 0 && verified.expireTime !== null) {
+      throw new Error('the new token has no TTL left');
+    }
+  } catch (error) {
+    return failed(ReloginFailure.NewTokenRejected, { error });
+  }
+
+  const now = deps.now();
+  const value = renderTokenDocument(document.raw, {
+    token: login.token,
+    accessor: verified.accessor,
+    renewable: login.renewable,
+    policies: verified.policies,
+    tokenType: verified.type,
+    issuedAt: new Date(now).toISOString(),
+    expiresAt: verified.expireTime,
+    ttlSeconds: verified.ttlSeconds,
+  });
+  try {
+    await storeSecret(context, target.tokenSecretId, value);
+  } catch (error) {
+    return failed(ReloginFailure.WriteFailed, { error });
+  }
+
+  return {
+    ok: true,
+    active: { token: login.token, accessor: verified.accessor },
+    token: {
+      outcome: TokenOutcome.Relogged,
+      reason: decision.reason,
+      ttlSeconds: verified.ttlSeconds,
+      expiresAt: isoAfter(now, verified.ttlSeconds),
+    },
+    problems: [reloggedInProblem(decision, verified.ttlSeconds)],
+    writes: 1,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * What one renewal run works with, in one shape each: the dependencies
+ * (ports, clock, idempotency keys), what was asked (the run request), and the
+ * context every step of a target reads (never copies) from them.
+ */
+
+import type { Notifier } from '../core/notifier-port.js';
+import type { Problem } from '../core/problems.js';
+import type { SecretsStore } from '../core/store-port.js';
+import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/vault-port.js';
+
+/** The narrow logger the run needs (Powertools Logger satisfies it). */
+export interface RunLogger {
+  debug(message: string, ...fields: Record<string, unknown>[]): void;
+  info(message: string, ...fields: Record<string, unknown>[]): void;
+  warn(message: string, ...fields: Record<string, unknown>[]): void;
+  error(message: string, ...fields: Record<string, unknown>[]): void;
+}
+
+export interface RenewalDeps {
+  readonly vault: VaultPort;
+  readonly store: SecretsStore;
+  readonly notifier: Notifier;
+  readonly logger: RunLogger;
+  readonly now: () => number;
+  /**
+   * Builds the idempotency key of a write from the secret and the exact value
+   * written (one-way: SHA-256): a retried write of the same value cannot make a
+   * second version, and a different value never collides with an earlier key
+   * (which AWS would refuse).
+   */
+  readonly requestToken: (...parts: string[]) => string;
+}
+
+/** What an event asks of a run (the handler parses it). */
+export interface RenewalRequest {
+  /** Names of the targets to process; all when absent. Unknown names are rejected by the caller. */
+  readonly targets?: readonly string[];
+  readonly dryRun: boolean;
+  readonly forceRelogin: boolean;
+}
+
+/** The request as the run takes it: what was asked, plus the run's id and deadlines. */
+export interface RunRequest extends RenewalRequest {
+  readonly runId: string;
+  /** Epoch ms after which no Vault or Secrets Manager call may still be running. */
+  readonly deadlineAtMs: number;
+  /**
+   * Epoch ms by which publishing must be over too (Lambda's own end, less
+   * time to return): messages about a slow run still go out after
+   * `deadlineAtMs`, but never outlive the invocation.
+   */
+  readonly publishDeadlineAtMs: number;
+}
+
+export interface RunContext {
+  readonly deps: RenewalDeps;
+  readonly request: RunRequest;
+  readonly scheduleIntervalSeconds: number;
+  /** Aborts every call at the run's deadline. */
+  readonly signal: AbortSignal;
+}
+
+/** The token the target's leases are renewed and issued with. */
+export interface ActiveToken {
+  readonly token: string;
+  readonly accessor: string | undefined;
+}
+
+/** What a step found and did: it returns this, and shares no state with the other steps. */
+export interface StepResult {
+  readonly problems: readonly Problem[];
+  /** Secrets Manager versions written. */
+  readonly writes: number;
+}
+
+export function failureKind(error: unknown): VaultFailureKind | undefined {
+  return isVaultFailure(error) ? error.kind : undefined;
+}
+
+export function isoAfter(nowMs: number, seconds: number): string {
+  return new Date(nowMs + seconds * 1000).toISOString();
+}
+
+/** Stores `value` as a new version of `secretId`, idempotent for that exact value. */
+export async function storeSecret(
+  context: RunContext,
+  secretId: string,
+  value: string,
+): Promise<void> {
+  const { deps, signal } = context;
+  await deps.store.write(
+    { secretId, value, clientRequestToken: deps.requestToken(secretId, value) },
+    { signal },
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * The token of one target: observe it (renew-self, or lookup-self in a dry
+ * run), let the planner decide, act on the decision (keep, report, or log in
+ * again through relogin.ts). Returns what it found and did; the lease steps
+ * get the token to use from the result.
+ */
+
+import type { TargetConfig } from '../config/types.js';
+import { livenessAfterDenial } from '../core/lifetime.js';
+import type { TokenDocument } from '../core/secret-documents.js';
+import type { SecretLookup } from '../core/secret-reads.js';
+import { type TokenInfo, VaultFailureKind } from '../core/vault-port.js';
+import { decideToken, TokenAction, type TokenObservation, TokenReason } from './planner.js';
+import { relogin } from './relogin.js';
+import { type TargetReport, TokenOutcome } from './report.js';
+import {
+  type ActiveToken,
+  failureKind,
+  isoAfter,
+  type RunContext,
+  type StepResult,
+} from './run-context.js';
+import {
+  reloginProblem,
+  renewDeniedKeptProblem,
+  tokenReportProblem,
+  tokenTtlBelowHorizonProblem,
+} from './target-problems.js';
+
+export interface TokenStepResult extends StepResult {
+  readonly token: TargetReport['token'];
+  /** The token the leases are renewed and issued with; absent when none can be. */
+  readonly active?: ActiveToken;
+  /** Why the leases are not touched, when there is no token to use for them. */
+  readonly leasesSkipped?: string;
+  /** The leases' token was (or would be) replaced: leases die with the token that made them. */
+  readonly replaced: boolean;
+}
+
+interface ObservedToken {
+  readonly observation: TokenObservation;
+  readonly error?: unknown;
+  readonly info?: TokenInfo;
+}
+
+/** What Vault says about the stored token this run. */
+async function observeToken(
+  target: TargetConfig,
+  document: TokenDocument,
+  context: RunContext,
+): Promise<ObservedToken> {
+  const { deps, request, signal } = context;
+  if (request.forceRelogin) return { observation: { kind: 'skipped' } };
+  const token = document.token;
+  if (token === undefined) return { observation: { kind: 'absent' } };
+  const failed = (error: unknown): ObservedToken => ({
+    observation: { kind: 'failed', failure: failureKind(error) ?? VaultFailureKind.Unavailable },
+    error,
+  });
+  const lookup = async (): Promise<{ info: TokenInfo } | { error: unknown }> => {
+    try {
+      return { info: await deps.vault.lookupSelf(target.vault, token, { signal }) };
+    } catch (error) {
+      return { error };
+    }
+  };
+
+  if (request.dryRun) {
+    const looked = await lookup();
+    if ('info' in looked) {
+      return { observation: { kind: 'looked-up', info: looked.info }, info: looked.info };
+    }
+    // lookup-self is in the default policy: refused, the token is dead.
+    if (livenessAfterDenial(failureKind(looked.error)) === 'dead') {
+      return {
+        observation: { kind: 'failed', failure: VaultFailureKind.InvalidToken },
+        error: looked.error,
+      };
+    }
+    return failed(looked.error);
+  }
+
+  try {
+    const renewal = await deps.vault.renewSelf(target.vault, token, target.incrementSeconds, {
+      signal,
+    });
+    return { observation: { kind: 'renewed', renewal } };
+  } catch (error) {
+    const kind = failureKind(error);
+    if (kind !== VaultFailureKind.PermissionDenied && kind !== VaultFailureKind.NotRenewable) {
+      return failed(error);
+    }
+    // A dead token or a policy denial (the 403 rule); lookup-self tells, and
+    // also reveals a root token.
+    const looked = await lookup();
+    if ('info' in looked) {
+      return {
+        observation: { kind: 'failed', failure: kind, lookup: looked.info },
+        error,
+        info: looked.info,
+      };
+    }
+    if (
+      kind === VaultFailureKind.PermissionDenied &&
+      livenessAfterDenial(failureKind(looked.error)) === 'dead'
+    ) {
+      return { observation: { kind: 'failed', failure: VaultFailureKind.InvalidToken }, error };
+    }
+    return failed(error);
+  }
+}
+
+export async function tokenStep(
+  target: TargetConfig,
+  document: TokenDocument,
+  secrets: SecretLookup,
+  context: RunContext,
+): Promise<TokenStepResult> {
+  const { request, scheduleIntervalSeconds } = context;
+  const { observation, error, info } = await observeToken(target, document, context);
+  const decision = decideToken(observation, {
+    scheduleIntervalSeconds,
+    forceRelogin: request.forceRelogin,
+  });
+
+  const now = context.deps.now();
+  const current: ActiveToken | undefined =
+    document.token === undefined
+      ? undefined
+      : {
+          token: document.token,
+          accessor:
+            observation.kind === 'renewed'
+              ? observation.renewal.accessor
+              : (info?.accessor ?? document.accessor),
+        };
+  const ttl = decision.ttlSeconds;
+  const expiry = ttl === undefined ? {} : { ttlSeconds: ttl, expiresAt: isoAfter(now, ttl) };
+  const kept = (token: TargetReport['token'], problems: StepResult['problems']) => ({
+    token,
+    problems,
+    writes: 0,
+    ...(current === undefined ? {} : { active: current }),
+    replaced: false,
+  });
+
+  if (decision.action === TokenAction.Keep) {
+    if (decision.reason === TokenReason.RenewDenied) {
+      return kept({ outcome: TokenOutcome.Untouched, reason: decision.reason, ...expiry }, [
+        renewDeniedKeptProblem(decision, error, info),
+      ]);
+    }
+    const outcome = request.dryRun ? TokenOutcome.WouldRenew : TokenOutcome.Renewed;
+    const shortLived =
+      decision.reason === TokenReason.TtlBelowHorizon && ttl !== undefined
+        ? [tokenTtlBelowHorizonProblem(ttl, scheduleIntervalSeconds)]
+        : [];
+    return kept({ outcome, reason: decision.reason, ...expiry }, shortLived);
+  }
+
+  if (decision.action === TokenAction.Report) {
+    return {
+      token: { outcome: TokenOutcome.Failed, reason: decision.reason },
+      problems: [tokenReportProblem(decision, error)],
+      writes: 0,
+      leasesSkipped: decision.reason === TokenReason.Root ? 'root token' : 'Vault unreachable',
+      replaced: false,
+    };
+  }
+
+  // Log in again.
+  const why = reloginProblem(decision, error, info);
+  const announced = why === undefined ? [] : [why];
+  if (request.dryRun) {
+    return {
+      ...kept(
+        { outcome: TokenOutcome.WouldRelogin, reason: decision.reason, ...expiry },
+        announced,
+      ),
+      replaced: true,
+    };
+  }
+  const login = await relogin(target, document, decision, secrets, context);
+  if (login.ok) {
+    return {
+      token: login.token,
+      problems: [...announced, ...login.problems],
+      writes: login.writes,
+      active: login.active,
+      replaced: true,
+    };
+  }
+  // After a failed login the old token is only used when it was seen alive
+  // this run: not when it is dead or absent, nor when an operator's forced
+  // re-login skipped looking at it.
+  const stillValid =
+    decision.reason !== TokenReason.Invalid &&
+    decision.reason !== TokenReason.Absent &&
+    decision.reason !== TokenReason.Requested;
+  const failedToken = { outcome: TokenOutcome.Failed, reason: decision.reason, ...expiry };
+  const problems = [...announced, ...login.problems];
+  if (!stillValid) {
+    return {
+      token: failedToken,
+      problems,
+      writes: 0,
+      leasesSkipped: 'no valid token',
+      replaced: false,
+    };
+  }
+  return { ...kept(failedToken, problems), replaced: false };
+}
