@@ -13,7 +13,7 @@ import { CreateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { horizonSeconds } from '../../functions/core/lifetime.js';
-import { DEFAULT_ROLE_SETTINGS, loadRoleSettings } from '../../scripts/vault-bootstrap.js';
+import { DEFAULT_ROLE_SETTINGS, loadRoleSettings } from '../../scripts/bootstrap/role-settings.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
 import {
@@ -27,7 +27,7 @@ import {
 import { stackEnv } from '../support/stack-env.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const SCRIPT = join(REPO_ROOT, 'scripts/vault-bootstrap.ts');
+const SCRIPT = join(REPO_ROOT, 'scripts/bootstrap/main.ts');
 
 /** One-minute schedule in configWith(): horizon 180 s. */
 const INTERVAL_SECONDS = 60;

@@ -1,0 +1,161 @@
+/**
+ * Creating, writing and tagging Secrets Manager secrets, for the set-up tools
+ * (`npm run vault:bootstrap`). The Lambda functions never import this module:
+ * they only put new versions of secrets that already exist
+ * (secrets-manager-store.ts), and their IAM grants neither CreateSecret nor
+ * TagResource. Errors are born redacted, like the other `aws/` adapters'.
+ */
+
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { type AwsFailure, describeAwsFailure, SecretStoreError } from './errors.js';
+
+/** AWS's code for a secret that does not exist (or is scheduled for deletion). */
+const NOT_FOUND = 'ResourceNotFoundException';
+
+/** Tags on every secret this creates, so whoever browses the account knows whose it is. */
+const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'vault-renewer' } as const;
+const TARGET_TAG_KEY = 'vault-renewer-target';
+
+/** What a secret holds now, as far as creating or updating it is concerned. */
+export interface ProvisionedSecret {
+  readonly exists: boolean;
+  /** The SecretString, when there is one. A secret: never log it. */
+  readonly text?: string;
+}
+
+export interface ProvisioningWrite {
+  readonly secretId: string;
+  readonly value: string;
+  /** From {@link SecretProvisioning.read}: an existing secret gets a new version, a missing one is created. */
+  readonly exists: boolean;
+  /** Same parts, same version id: a retried run does not add a version (client-request-token.ts). */
+  readonly clientRequestToken: string;
+  /** The target the secret belongs to, tagged on a secret this creates. */
+  readonly target: string;
+  /** Description of a secret this creates. */
+  readonly description: string;
+  /** KMS key of a secret this creates; Secrets Manager's default (aws/secretsmanager) when absent. */
+  readonly kmsKeyId?: string;
+}
+
+export interface SecretTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface SecretProvisioning {
+  /** Never throws for a missing secret: `{ exists: false }`. */
+  read(secretId: string): Promise<ProvisionedSecret>;
+  write(request: ProvisioningWrite): Promise<'created' | 'updated'>;
+  /** TagResource, which is idempotent: tagging a tagged secret again changes nothing. */
+  tag(secretId: string, tag: SecretTag): Promise<void>;
+}
+
+/**
+ * A Secrets Manager call of the set-up tools failed, or was refused before it
+ * was sent. The value being written is never part of it.
+ */
+export class SecretProvisioningError extends SecretStoreError {
+  override name = 'SecretProvisioningError';
+  readonly secretId: string;
+  /** AWS's error code; absent when the request was refused before it was sent. */
+  readonly code: string | undefined;
+  readonly httpStatusCode: number | undefined;
+
+  constructor(secretId: string, message: string, failure?: AwsFailure, options?: ErrorOptions) {
+    super(
+      failure === undefined ? message : `${message}: ${failure.code}: ${failure.message}`,
+      options,
+    );
+    this.secretId = secretId;
+    this.code = failure?.code;
+    this.httpStatusCode = failure?.httpStatusCode;
+  }
+}
+
+export function createSecretProvisioning(options: {
+  readonly client: SecretsManagerClient;
+}): SecretProvisioning {
+  const { client } = options;
+  return {
+    async read(secretId) {
+      try {
+        const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+        return answer.SecretString === undefined
+          ? { exists: true }
+          : { exists: true, text: answer.SecretString };
+      } catch (error) {
+        const failure = describeAwsFailure(error);
+        if (failure.code === NOT_FOUND) return { exists: false };
+        throw new SecretProvisioningError(secretId, `cannot read secret ${secretId}`, failure, {
+          cause: error,
+        });
+      }
+    },
+
+    async write(request) {
+      const { secretId } = request;
+      if (!request.exists && secretId.startsWith('arn:')) {
+        // CreateSecret takes a name; the ARN (and its random suffix) is AWS's to choose.
+        throw new SecretProvisioningError(
+          secretId,
+          `secret ${secretId} does not exist, and a secret cannot be created by ARN: create it, or name it in the config instead`,
+        );
+      }
+      try {
+        if (request.exists) {
+          await client.send(
+            new PutSecretValueCommand({
+              SecretId: secretId,
+              SecretString: request.value,
+              ClientRequestToken: request.clientRequestToken,
+            }),
+          );
+          return 'updated';
+        }
+        await client.send(
+          new CreateSecretCommand({
+            Name: secretId,
+            SecretString: request.value,
+            ClientRequestToken: request.clientRequestToken,
+            Description: request.description,
+            ...(request.kmsKeyId === undefined ? {} : { KmsKeyId: request.kmsKeyId }),
+            Tags: [MANAGED_BY_TAG, { Key: TARGET_TAG_KEY, Value: request.target }],
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        throw new SecretProvisioningError(
+          secretId,
+          `cannot write secret ${secretId}`,
+          describeAwsFailure(error, [request.value]),
+          { cause: error },
+        );
+      }
+    },
+
+    async tag(secretId, tag) {
+      try {
+        await client.send(
+          new TagResourceCommand({
+            SecretId: secretId,
+            Tags: [{ Key: tag.key, Value: tag.value }],
+          }),
+        );
+      } catch (error) {
+        throw new SecretProvisioningError(
+          secretId,
+          `cannot tag secret ${secretId}`,
+          describeAwsFailure(error),
+          { cause: error },
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The bootstrap's steps in Secrets Manager, through the provisioning adapter
+ * (functions/aws/secret-provisioning.ts): the target's documents as the
+ * renewer reads them, written under deterministic request tokens so that a
+ * retried run adds no secret version, and tagged when IAM grants by tag.
+ */
+
+import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import type {
+  ProvisionedSecret,
+  SecretProvisioning,
+  SecretTag,
+} from '../../functions/aws/secret-provisioning.js';
+import { renderTokenDocument } from '../../functions/core/secret-documents.js';
+import type { TokenInfo } from '../../functions/core/vault-port.js';
+import type { TargetPlan } from './target-plan.js';
+
+/** Where the target's secrets go; `kmsKeyId` applies to secrets this creates. */
+export interface SecretsSide {
+  readonly secrets: SecretProvisioning;
+  readonly plan: TargetPlan;
+  readonly kmsKeyId: string | undefined;
+  readonly log: (line: string) => void;
+}
+
+export interface StoredDocument {
+  readonly secret: ProvisionedSecret;
+  /** The SecretString as a JSON object; undefined when absent or not one (it is then replaced). */
+  readonly document: Record<string, unknown> | undefined;
+}
+
+export async function readDocument(side: SecretsSide, secretId: string): Promise<StoredDocument> {
+  const secret = await side.secrets.read(secretId);
+  return { secret, document: parseJsonObject(secret.text) };
+}
+
+/** The AppRole credentials: role_id and secret_id, keys we do not own kept. */
+export async function storeCredentials(
+  side: SecretsSide,
+  stored: StoredDocument,
+  credentials: {
+    readonly roleBase: string;
+    readonly roleId: string;
+    readonly secretId: string;
+    readonly secretIdAccessor: string;
+  },
+): Promise<void> {
+  const { plan } = side;
+  const document = JSON.stringify({
+    ...(stored.document ?? {}),
+    role_id: credentials.roleId,
+    secret_id: credentials.secretId,
+    secret_id_accessor: credentials.secretIdAccessor,
+    mount: plan.mount,
+    role: plan.roleName,
+    managed_by: 'vault-renewer',
+  });
+  const outcome = await write(side, plan.approleSecretId, stored.secret, document, {
+    description: `vault-renewer: AppRole credentials of ${plan.name} (${credentials.roleBase})`,
+    version: credentials.secretIdAccessor,
+  });
+  side.log(`secret ${plan.approleSecretId}: ${outcome} (role_id, secret_id)`);
+}
+
+/** The login's token, in the document the renewer reads and rewrites. */
+export async function storeToken(
+  side: SecretsSide,
+  stored: StoredDocument,
+  token: string,
+  info: TokenInfo,
+  nowMs: number,
+): Promise<void> {
+  const { plan } = side;
+  const document = renderTokenDocument(stored.document ?? {}, {
+    token,
+    accessor: info.accessor,
+    renewable: info.renewable === true,
+    policies: info.policies,
+    tokenType: info.type,
+    issuedAt: info.issueTime ?? new Date(nowMs).toISOString(),
+    expiresAt: info.expireTime,
+    ttlSeconds: info.ttlSeconds,
+  });
+  const outcome = await write(side, plan.tokenSecretId, stored.secret, document, {
+    description: `vault-renewer: Vault token of ${plan.name}, kept alive by the renewer`,
+    version: info.accessor,
+  });
+  side.log(`secret ${plan.tokenSecretId}: ${outcome} (the AppRole login's token)`);
+}
+
+/** Lease secrets: created empty, the renewer issues the leases on its next run. */
+export async function createLeaseSecrets(side: SecretsSide): Promise<void> {
+  const { plan, log } = side;
+  for (const lease of plan.leases) {
+    const existing = await side.secrets.read(lease.secretId);
+    if (existing.exists) {
+      log(`secret ${lease.secretId}: exists, left alone (lease ${lease.name})`);
+      continue;
+    }
+    await write(side, lease.secretId, existing, '{}', {
+      description: `vault-renewer: lease ${lease.name} of ${plan.name} (${lease.reissuePath})`,
+      version: 'empty',
+    });
+    log(
+      `secret ${lease.secretId}: created as {} (the renewer issues lease ${lease.name} on its next run)`,
+    );
+  }
+}
+
+/**
+ * With `secretAccess.tag` in the config, IAM grants the functions only the
+ * secrets that carry it: tag each of the target's secrets (TagResource is
+ * idempotent), including ones that existed before.
+ */
+export async function tagForAccess(side: SecretsSide, tag: SecretTag): Promise<void> {
+  const { plan } = side;
+  const ids = [plan.approleSecretId, plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
+  for (const id of ids) {
+    await side.secrets.tag(id, tag);
+    side.log(
+      `secret ${id}: tagged ${tag.key}=${tag.value} (the functions' IAM grants access only with it)`,
+    );
+  }
+}
+
+/** `version` names what is written (an accessor, "empty"): same version, same request token. */
+function write(
+  side: SecretsSide,
+  secretId: string,
+  existing: ProvisionedSecret,
+  value: string,
+  about: { readonly description: string; readonly version: string },
+): Promise<'created' | 'updated'> {
+  return side.secrets.write({
+    secretId,
+    value,
+    exists: existing.exists,
+    clientRequestToken: deterministicRequestToken('vault-bootstrap', secretId, about.version),
+    target: side.plan.name,
+    description: about.description,
+    ...(side.kmsKeyId === undefined ? {} : { kmsKeyId: side.kmsKeyId }),
+  });
+}
+
+function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Which target the bootstrap sets up and where its pieces live: from its entry
+ * in the config when it has one (the config stays the one source of truth, so
+ * flags that disagree with it are refused), otherwise from the command line
+ * with defaults; and the entry to paste into the config afterwards.
+ */
+
+import type { RenewerConfig, TargetConfig } from '../../functions/config/types.js';
+import type { VaultEndpoint } from '../../functions/core/vault-port.js';
+import { BootstrapError } from './errors.js';
+import { nonEmpty } from './operator-input.js';
+
+const DEFAULT_APPROLE_MOUNT = 'approle';
+
+export interface TargetPlan {
+  readonly name: string;
+  readonly inConfig: boolean;
+  readonly endpoint: VaultEndpoint;
+  readonly tokenSecretId: string;
+  readonly approleSecretId: string;
+  readonly mount: string;
+  readonly roleName: string;
+  readonly leases: readonly { name: string; secretId: string; reissuePath: string }[];
+}
+
+export interface TargetOverrides {
+  readonly vaultAddr?: string;
+  readonly namespace?: string;
+  readonly role?: string;
+  readonly mount?: string;
+  readonly tokenSecret?: string;
+  readonly approleSecret?: string;
+  readonly leases?: readonly string[];
+}
+
+/** The one value all targets share, if they do. */
+function shared<T>(config: RenewerConfig, pick: (t: TargetConfig) => T): T | undefined {
+  const values = new Set(config.targets.map(pick));
+  return values.size === 1 ? [...values][0] : undefined;
+}
+
+export function planTarget(
+  name: string,
+  config: RenewerConfig,
+  overrides: TargetOverrides,
+  env: Readonly<Record<string, string | undefined>>,
+): TargetPlan {
+  const configured = config.targets.find((t) => t.name === name);
+  const address =
+    overrides.vaultAddr ??
+    configured?.vault.address ??
+    shared(config, (t) => t.vault.address) ??
+    nonEmpty(env.VAULT_ADDR);
+  if (address === undefined) {
+    throw new BootstrapError('no Vault address: pass --vault-addr or set VAULT_ADDR');
+  }
+  const namespace =
+    overrides.namespace ??
+    configured?.vault.namespace ??
+    shared(config, (t) => t.vault.namespace) ??
+    nonEmpty(env.VAULT_NAMESPACE);
+  const endpoint = namespace === undefined ? { address } : { address, namespace };
+
+  if (configured !== undefined) {
+    const conflicts = (
+      [
+        ['--role', overrides.role, configured.approle.roleName],
+        ['--mount', overrides.mount, configured.approle.mount],
+        ['--token-secret', overrides.tokenSecret, configured.tokenSecretId],
+        ['--approle-secret', overrides.approleSecret, configured.approle.secretId],
+      ] as const
+    ).filter(([, given, has]) => given !== undefined && has !== undefined && given !== has);
+    if (conflicts.length > 0 || (overrides.leases?.length ?? 0) > 0) {
+      throw new BootstrapError(
+        `target ${name} is in the config: its secrets, mount, role and leases come from there (${[
+          ...conflicts.map(([flag]) => flag),
+          ...((overrides.leases?.length ?? 0) > 0 ? ['--lease'] : []),
+        ].join(', ')} disagree or do not apply); edit the config instead`,
+      );
+    }
+    return {
+      name,
+      inConfig: true,
+      endpoint,
+      tokenSecretId: configured.tokenSecretId,
+      approleSecretId: configured.approle.secretId,
+      mount: configured.approle.mount,
+      roleName: configured.approle.roleName ?? overrides.role ?? name,
+      leases: configured.leases.map((l) => ({
+        name: l.name,
+        secretId: l.secretId,
+        reissuePath: l.reissuePath,
+      })),
+    };
+  }
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) {
+    throw new BootstrapError(
+      `target name ${JSON.stringify(name)}: must be 1-64 characters of a-z, 0-9, ".", "_", "-"`,
+    );
+  }
+  const leases = (overrides.leases ?? []).map((spec) => {
+    const match = /^([a-z0-9][a-z0-9._-]{0,63})=([^/\s][^\s]*)$/.exec(spec);
+    if (match === null) {
+      throw new BootstrapError(
+        `--lease ${JSON.stringify(spec)}: must be <name>=<reissuePath>, e.g. db=database/creds/app`,
+      );
+    }
+    const [, leaseName = '', reissuePath = ''] = match;
+    return { name: leaseName, secretId: `vault/${name}/${leaseName}`, reissuePath };
+  });
+  return {
+    name,
+    inConfig: false,
+    endpoint,
+    tokenSecretId: overrides.tokenSecret ?? `vault/${name}/token`,
+    approleSecretId: overrides.approleSecret ?? `vault/${name}/approle`,
+    mount: trimSlashes(
+      overrides.mount ?? shared(config, (t) => t.approle.mount) ?? DEFAULT_APPROLE_MOUNT,
+    ),
+    roleName: overrides.role ?? name,
+    leases,
+  };
+}
+
+/** The target's entry for `targets:` in the config file. */
+export function configEntry(plan: TargetPlan): Record<string, unknown> {
+  return {
+    name: plan.name,
+    tokenSecret: plan.tokenSecretId,
+    approle: { secret: plan.approleSecretId, mount: plan.mount, role: plan.roleName },
+    ...(plan.leases.length === 0
+      ? {}
+      : {
+          leases: plan.leases.map((l) => ({
+            name: l.name,
+            secret: l.secretId,
+            reissuePath: l.reissuePath,
+          })),
+        }),
+  };
+}
+
+function trimSlashes(value: string): string {
+  return value.replace(/^\/+/, '').replace(/\/+$/, '');
+}
