@@ -25,7 +25,7 @@ const store = createSecretsManagerStore({ client: aws.secretsManager });
 export const handler = createDiagnoseHandler({
   config,
   vault,
-  store: { readMany: store.readMany },
+  store: { readBatch: store.readBatch },
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
   logger: createLogger(environment.serviceName, 'diagnose'),
 });

@@ -24,7 +24,7 @@ export interface DiagnoseHandlerDeps {
   readonly config: RenewerConfig;
   readonly vault: DiagnoseVault;
   /** Read only: diagnose never writes a secret. */
-  readonly store: Pick<SecretsStore, 'readMany'>;
+  readonly store: Pick<SecretsStore, 'readBatch'>;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly now?: () => number;

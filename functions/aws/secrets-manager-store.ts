@@ -5,19 +5,14 @@ import {
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
-import pLimit from 'p-limit';
-import type {
-  SecretReadFailure,
-  SecretReadResult,
-  SecretsStore,
-  SecretWrite,
+import {
+  SECRET_IDS_PER_READ,
+  type SecretReadFailure,
+  type SecretReadResult,
+  type SecretsStore,
+  type SecretWrite,
 } from '../core/store-port.js';
 import { type AwsFailure, describeAwsFailure, SecretWriteError } from './errors.js';
-
-/** BatchGetSecretValue accepts at most 20 ids in `SecretIdList`; the SDK does not check it, the service does (aws-facts §1.2). */
-export const BATCH_GET_MAX_IDS = 20;
-/** Batches in flight at once; BatchGetSecretValue's quota is 100 calls/s per region (aws-facts §1.3). */
-export const DEFAULT_BATCH_CONCURRENCY = 4;
 
 /** Failure code for a secret that holds SecretBinary: the renewer only reads JSON in SecretString. */
 export const BINARY_SECRET_UNSUPPORTED = 'BinarySecretUnsupported';
@@ -26,19 +21,12 @@ const NOT_FOUND = 'ResourceNotFoundException';
 
 export interface SecretsManagerStoreOptions {
   readonly client: SecretsManagerClient;
-  /** Defaults to {@link DEFAULT_BATCH_CONCURRENCY}. */
-  readonly batchConcurrency?: number;
 }
 
 type SendOptions = { abortSignal?: AbortSignal };
 
 export function createSecretsManagerStore(options: SecretsManagerStoreOptions): SecretsStore {
   const { client } = options;
-  const batchConcurrency = options.batchConcurrency ?? DEFAULT_BATCH_CONCURRENCY;
-  if (!Number.isInteger(batchConcurrency) || batchConcurrency < 1) {
-    throw new RangeError(`batchConcurrency must be an integer >= 1, got ${batchConcurrency}`);
-  }
-
   async function readBatch(
     ids: readonly string[],
     sendOptions: SendOptions,
@@ -103,18 +91,17 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
   }
 
   return {
-    async readMany(secretIds, readOptions) {
+    async readBatch(secretIds, readOptions) {
       const uniqueIds = [...new Set(secretIds)];
-      const sendOptions = toSendOptions(readOptions?.signal);
-      const limit = pLimit(batchConcurrency);
-      const batches = await Promise.all(
-        chunk(uniqueIds, BATCH_GET_MAX_IDS).map((ids) => limit(() => readBatch(ids, sendOptions))),
-      );
-      const byId = new Map<string, SecretReadResult>();
-      for (const batch of batches) {
-        for (const [secretId, result] of batch) byId.set(secretId, result);
+      if (uniqueIds.length === 0) return new Map();
+      if (uniqueIds.length > SECRET_IDS_PER_READ) {
+        // A caller's bug: AWS would refuse the whole call.
+        throw new RangeError(
+          `readBatch takes at most ${SECRET_IDS_PER_READ} secret ids (BatchGetSecretValue's limit), got ${uniqueIds.length}`,
+        );
       }
-      // Caller's order, whatever order the batches finished in.
+      const byId = await readBatch(uniqueIds, toSendOptions(readOptions?.signal));
+      // Caller's order, whatever order AWS answered in.
       const results = new Map<string, SecretReadResult>();
       for (const secretId of uniqueIds) {
         const result = byId.get(secretId);
@@ -205,12 +192,4 @@ function arnForms(id: string): string[] {
   if (match === null) return [];
   const [arn, partialArn, name] = match;
   return [arn, partialArn, name].filter((form) => form !== undefined);
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) {
-    chunks.push(items.slice(start, start + size));
-  }
-  return chunks;
 }

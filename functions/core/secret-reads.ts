@@ -3,14 +3,16 @@
  * the targets that need them (ids packed across target boundaries, so reads
  * stay at 1/20 per secret). Each call's result is dropped once the last
  * target using it is done, so a long run frees secrets as it goes instead of
- * keeping all of them until its end.
+ * keeping all of them until its end. This module is the one place that
+ * splits secret ids into reads.
  */
 
+import pLimit from 'p-limit';
 import type { TargetConfig } from '../config/types.js';
-import type { SecretReadResult } from './store-port.js';
+import { SECRET_IDS_PER_READ, type SecretReadResult } from './store-port.js';
 
-/** Secret ids one BatchGetSecretValue call takes. */
-export const SECRET_IDS_PER_READ = 20;
+/** BatchGetSecretValue calls in flight (AWS allows 100 such calls per second per Region). */
+export const READ_CONCURRENCY = 4;
 
 /** What a target's run needs: its secrets by id. */
 export interface SecretLookup {
@@ -88,4 +90,23 @@ export class SecretReads {
       if (this.users[index] === 0) this.reads[index] = undefined;
     }
   }
+}
+
+/**
+ * Every secret of `targets` before any target starts, `concurrency` reads in
+ * flight: for a run that looks at all of them at once (diagnose). The renew
+ * run streams instead ({@link SecretReads}).
+ */
+export async function readAllSecrets(
+  targets: readonly TargetConfig[],
+  read: (ids: readonly string[]) => Promise<ReadonlyMap<string, SecretReadResult>>,
+  concurrency: number,
+): Promise<ReadonlyMap<string, SecretReadResult>> {
+  const limit = pLimit(concurrency);
+  const reads = await Promise.all(chunkSecretIds(targets).map((ids) => limit(() => read(ids))));
+  const all = new Map<string, SecretReadResult>();
+  for (const results of reads) {
+    for (const [secretId, result] of results) all.set(secretId, result);
+  }
+  return all;
 }

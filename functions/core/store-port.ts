@@ -31,9 +31,20 @@ export interface SecretWrite {
   readonly clientRequestToken: string;
 }
 
+/**
+ * The most ids one {@link SecretsStore.readBatch} takes: BatchGetSecretValue
+ * accepts 20 in `SecretIdList`; the SDK does not check it, the service does
+ * (aws-facts §1.2). `secret-reads.ts` packs ids into reads of this size; no
+ * one else splits them.
+ */
+export const SECRET_IDS_PER_READ = 20;
+
 export interface SecretsStore {
-  /** Reads every id (20 per BatchGetSecretValue call); one result per id, never throws for a single bad id. */
-  readMany(
+  /**
+   * Reads up to {@link SECRET_IDS_PER_READ} ids in one BatchGetSecretValue
+   * call; one result per id, never throws for a single bad id.
+   */
+  readBatch(
     secretIds: readonly string[],
     options?: { readonly signal?: AbortSignal },
   ): Promise<ReadonlyMap<string, SecretReadResult>>;

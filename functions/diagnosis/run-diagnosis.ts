@@ -8,7 +8,7 @@
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { MIN_TARGET_BUDGET_MS, runSignal, selectTargets } from '../core/run-scope.js';
-import { secretIdsOf } from '../core/secret-reads.js';
+import { READ_CONCURRENCY, readAllSecrets } from '../core/secret-reads.js';
 import type { SecretsStore } from '../core/store-port.js';
 import type { VaultEndpoint, VaultHealth } from '../core/vault-port.js';
 import type { Observed } from './observations.js';
@@ -25,7 +25,7 @@ import { Verdict, verdictOf } from './verdict.js';
 export interface DiagnosisDeps {
   readonly vault: DiagnoseVault;
   /** Read only: diagnose never writes a secret. */
-  readonly store: Pick<SecretsStore, 'readMany'>;
+  readonly store: Pick<SecretsStore, 'readBatch'>;
   readonly now: () => number;
 }
 
@@ -75,9 +75,11 @@ export async function runDiagnosis(
   const startedMs = deps.now();
   const selected = selectTargets(config, request.targets);
   const signal = runSignal(request.deadlineAtMs, startedMs);
-  const secrets = await deps.store.readMany([...new Set(selected.flatMap(secretIdsOf))], {
-    signal,
-  });
+  const secrets = await readAllSecrets(
+    selected,
+    (ids) => deps.store.readBatch(ids, { signal }),
+    READ_CONCURRENCY,
+  );
 
   // One sys/health per Vault, however many targets it serves.
   const healthByEndpoint = new Map<string, Promise<Observed<VaultHealth>>>();

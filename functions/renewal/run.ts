@@ -13,7 +13,7 @@ import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, runSignal, selectTargets } from '../core/run-scope.js';
-import { SecretReads } from '../core/secret-reads.js';
+import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
 import { describeAnswer } from '../core/wording.js';
 import { composeMessage } from './notification.js';
 import {
@@ -26,8 +26,6 @@ import {
 import type { RenewalDeps, RunContext, RunLogger, RunRequest } from './run-context.js';
 import { runTarget } from './run-target.js';
 
-/** BatchGetSecretValue calls in flight (AWS allows 100 such calls per second per Region). */
-export const READ_CONCURRENCY = 4;
 /** Longest a single SNS publish may take. */
 const PUBLISH_TIMEOUT_MS = 10_000;
 /** Messages published at once. */
@@ -147,7 +145,7 @@ export async function runRenewal(
   const secrets = new SecretReads(selected, (ids) =>
     readLimit(async () => {
       const remainingMs = request.deadlineAtMs - deps.now();
-      return remainingMs < MIN_TARGET_BUDGET_MS ? undefined : deps.store.readMany(ids, { signal });
+      return remainingMs < MIN_TARGET_BUDGET_MS ? undefined : deps.store.readBatch(ids, { signal });
     }),
   );
   const reports = await Promise.all(

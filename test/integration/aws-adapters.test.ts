@@ -26,6 +26,11 @@ import { PublishError, SecretWriteError } from '../../functions/aws/errors.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import type { OutgoingMessage } from '../../functions/core/notifier-port.js';
+import {
+  READ_CONCURRENCY,
+  readAllSecrets,
+  secretIdsOf,
+} from '../../functions/core/secret-reads.js';
 import { stackEnv, uniqueName } from '../support/stack-env.js';
 
 /*
@@ -126,19 +131,36 @@ async function createSecret(
 }
 
 describe('SecretsManagerStore on moto', () => {
-  it('reads 45 secrets in 3 BatchGetSecretValue calls', async () => {
-    const prefix = uniqueName('read-many');
-    const names = Array.from({ length: 45 }, (_, i) => `${prefix}/secret-${i}`);
+  it('reads the 45 secrets of 15 targets in 3 BatchGetSecretValue calls of at most 20', async () => {
+    const prefix = uniqueName('read-all');
+    const targets = Array.from({ length: 15 }, (_, i) => ({
+      name: `t${i}`,
+      vault: { address: 'http://127.0.0.1:8200' },
+      tokenSecretId: `${prefix}/t${i}/token`,
+      approle: { secretId: `${prefix}/t${i}/approle`, mount: 'approle' },
+      incrementSeconds: 3600,
+      leases: [
+        {
+          name: 'db',
+          secretId: `${prefix}/t${i}/db`,
+          reissuePath: 'database/creds/x',
+          incrementSeconds: 3600,
+        },
+      ],
+      notify: { onRelogin: false, onReissue: false },
+    }));
+    const names = targets.flatMap(secretIdsOf);
     const limit = pLimit(8);
     await Promise.all(
       names.map((name) => limit(() => createSecret(name, { SecretString: `{"n":"${name}"}` }))),
     );
     const { client, callsOf } = countingSecretsManagerClient();
+    const store = createSecretsManagerStore({ client });
 
-    const results = await createSecretsManagerStore({ client }).readMany(names);
+    const results = await readAllSecrets(targets, (ids) => store.readBatch(ids), READ_CONCURRENCY);
 
     expect(callsOf('BatchGetSecretValueCommand')).toBe(3);
-    expect([...results.keys()]).toEqual(names);
+    expect([...results.keys()].sort()).toEqual([...names].sort());
     for (const name of names) {
       expect(results.get(name)).toMatchObject({
         ok: true,
@@ -155,7 +177,7 @@ describe('SecretsManagerStore on moto', () => {
     for (const name of present) await createSecret(name, { SecretString: 'x' });
     const store = createSecretsManagerStore({ client: secretsManager });
 
-    const results = await store.readMany([present[0] as string, missing, present[1] as string]);
+    const results = await store.readBatch([present[0] as string, missing, present[1] as string]);
 
     expect(results.get(present[0] as string)?.ok).toBe(true);
     expect(results.get(present[1] as string)?.ok).toBe(true);
@@ -171,7 +193,7 @@ describe('SecretsManagerStore on moto', () => {
     const partialArn = arn.slice(0, -'-AbC123'.length);
     const store = createSecretsManagerStore({ client: secretsManager });
 
-    const results = await store.readMany([name, arn, partialArn]);
+    const results = await store.readBatch([name, arn, partialArn]);
 
     for (const id of [name, arn, partialArn]) {
       expect(results.get(id)).toEqual({
@@ -185,7 +207,7 @@ describe('SecretsManagerStore on moto', () => {
     const name = uniqueName('binary');
     await createSecret(name, { SecretBinary: new Uint8Array([0xde, 0xad, 0xbe, 0xef]) });
 
-    const results = await createSecretsManagerStore({ client: secretsManager }).readMany([name]);
+    const results = await createSecretsManagerStore({ client: secretsManager }).readBatch([name]);
 
     expect(results.get(name)).toMatchObject({
       ok: false,

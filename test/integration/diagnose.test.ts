@@ -88,7 +88,7 @@ function diagnoseHarness(
   const handler = createDiagnoseHandler({
     config: parseConfig(JSON.stringify(config), { format: 'json' }),
     vault,
-    store: { readMany: store.readMany },
+    store: { readBatch: store.readBatch },
     notifier: createSnsNotifier({ client: sns, topicArn }),
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
   });

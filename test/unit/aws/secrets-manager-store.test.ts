@@ -6,6 +6,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { SecretWriteError } from '../../../functions/aws/errors.js';
 import { createSecretsManagerStore } from '../../../functions/aws/secrets-manager-store.js';
+import { SECRET_IDS_PER_READ } from '../../../functions/core/store-port.js';
 
 /*
  * The store runs against a real SecretsManagerClient whose wire is replaced by
@@ -65,46 +66,39 @@ function echoExisting(_command: string, input: Record<string, unknown>): Answer 
   };
 }
 
-describe('SecretsManagerStore.readMany', () => {
+describe('SecretsManagerStore.readBatch', () => {
   it('makes no call for no ids', async () => {
     const { client, calls } = clientAnswering(echoExisting);
 
-    const results = await createSecretsManagerStore({ client }).readMany([]);
+    const results = await createSecretsManagerStore({ client }).readBatch([]);
 
     expect(results.size).toBe(0);
     expect(calls).toEqual([]);
   });
 
-  it('dedups ids and asks for at most 20 per BatchGetSecretValue call', async () => {
+  it('dedups ids and reads them in one BatchGetSecretValue call, in the caller order', async () => {
     const { client, calls } = clientAnswering(echoExisting);
-    const ids = Array.from({ length: 41 }, (_, i) => `app-${i}`);
+    const ids = Array.from({ length: SECRET_IDS_PER_READ }, (_, i) => `app-${i}`);
 
-    const results = await createSecretsManagerStore({ client }).readMany([...ids, ...ids]);
+    const results = await createSecretsManagerStore({ client }).readBatch([...ids, ...ids]);
 
-    expect(calls.map((call) => (call.input.SecretIdList as string[]).length)).toEqual([20, 20, 1]);
+    expect(calls.map((call) => (call.input.SecretIdList as string[]).length)).toEqual([20]);
     expect(calls.every((call) => call.command === 'BatchGetSecretValueCommand')).toBe(true);
     expect([...results.keys()]).toEqual(ids);
-    expect(results.get('app-40')).toEqual({
+    expect(results.get('app-19')).toEqual({
       ok: true,
-      secret: { secretId: 'app-40', value: 'value of app-40', versionId: 'version-of-app-40' },
+      secret: { secretId: 'app-19', value: 'value of app-19', versionId: 'version-of-app-19' },
     });
   });
 
-  it('never has more batches in flight than batchConcurrency', async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const { client } = clientAnswering(async (command, input) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      inFlight -= 1;
-      return echoExisting(command, input);
-    });
-    const ids = Array.from({ length: 200 }, (_, i) => `app-${i}`);
+  it("refuses more ids than one call takes, before calling AWS (splitting is secret-reads.ts's job)", async () => {
+    const { client, calls } = clientAnswering(echoExisting);
+    const ids = Array.from({ length: SECRET_IDS_PER_READ + 1 }, (_, i) => `app-${i}`);
 
-    await createSecretsManagerStore({ client, batchConcurrency: 3 }).readMany(ids);
-
-    expect(maxInFlight).toBe(3);
+    await expect(createSecretsManagerStore({ client }).readBatch(ids)).rejects.toThrow(
+      "readBatch takes at most 20 secret ids (BatchGetSecretValue's limit), got 21",
+    );
+    expect(calls).toEqual([]);
   });
 
   it('maps each answer back to the id the caller used: name, full ARN or ARN without suffix', async () => {
@@ -114,7 +108,7 @@ describe('SecretsManagerStore.readMany', () => {
     }));
     const ids = ['by-name', `${ACCOUNT_ARN}:by-arn-AbC123`, `${ACCOUNT_ARN}:by-partial-arn`];
 
-    const results = await createSecretsManagerStore({ client }).readMany(ids);
+    const results = await createSecretsManagerStore({ client }).readBatch(ids);
 
     expect([...results.entries()].map(([id, result]) => [id, result.ok])).toEqual([
       [ids[0], true],
@@ -130,7 +124,7 @@ describe('SecretsManagerStore.readMany', () => {
     const { client } = clientAnswering(() => ({ SecretValues: [entry('shared')] }));
     const arn = `${ACCOUNT_ARN}:shared-AbC123`;
 
-    const results = await createSecretsManagerStore({ client }).readMany(['shared', arn]);
+    const results = await createSecretsManagerStore({ client }).readBatch(['shared', arn]);
 
     expect(results.get('shared')?.ok).toBe(true);
     expect(results.get(arn)?.ok).toBe(true);
@@ -139,7 +133,7 @@ describe('SecretsManagerStore.readMany', () => {
   it('keeps Errors[] as a failure of that id only', async () => {
     const { client } = clientAnswering(echoExisting);
 
-    const results = await createSecretsManagerStore({ client }).readMany(['app', 'missing-one']);
+    const results = await createSecretsManagerStore({ client }).readBatch(['app', 'missing-one']);
 
     expect(results.get('app')?.ok).toBe(true);
     expect(results.get('missing-one')).toEqual({
@@ -155,7 +149,7 @@ describe('SecretsManagerStore.readMany', () => {
   it('reports an id that came back neither as value nor as error as not found', async () => {
     const { client } = clientAnswering(() => ({ SecretValues: [entry('present')], Errors: [] }));
 
-    const results = await createSecretsManagerStore({ client }).readMany(['present', 'ghost']);
+    const results = await createSecretsManagerStore({ client }).readBatch(['present', 'ghost']);
 
     expect(results.get('ghost')).toMatchObject({
       ok: false,
@@ -169,7 +163,7 @@ describe('SecretsManagerStore.readMany', () => {
       SecretValues: [{ ...binaryOnly, SecretBinary: new Uint8Array([1, 2, 3]) }],
     }));
 
-    const results = await createSecretsManagerStore({ client }).readMany(['certificate']);
+    const results = await createSecretsManagerStore({ client }).readBatch(['certificate']);
 
     expect(results.get('certificate')).toMatchObject({
       ok: false,
@@ -177,27 +171,22 @@ describe('SecretsManagerStore.readMany', () => {
     });
   });
 
-  it('fails every id of a batch whose call failed, and only those', async () => {
-    const { client, calls } = clientAnswering((command, input) => {
-      const ids = (input as BatchGetSecretValueCommandInput).SecretIdList ?? [];
-      if (ids.includes('app-25')) {
-        throw Object.assign(new Error('Rate exceeded'), {
-          name: 'ThrottlingException',
-          $metadata: { httpStatusCode: 400 },
-        });
-      }
-      return echoExisting(command, input);
+  it('fails every id of a call that failed', async () => {
+    const { client, calls } = clientAnswering(() => {
+      throw Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      });
     });
-    const ids = Array.from({ length: 45 }, (_, i) => `app-${i}`);
+    const ids = ['app-1', 'app-2', 'app-3'];
 
-    const results = await createSecretsManagerStore({ client }).readMany(ids);
+    const results = await createSecretsManagerStore({ client }).readBatch(ids);
 
-    expect(calls).toHaveLength(3);
-    const failedIds = [...results].filter(([, result]) => !result.ok).map(([id]) => id);
-    expect(failedIds).toEqual(ids.slice(20, 40));
-    expect(results.get('app-20')).toEqual({
+    expect(calls).toHaveLength(1);
+    expect([...results].filter(([, result]) => !result.ok).map(([id]) => id)).toEqual(ids);
+    expect(results.get('app-2')).toEqual({
       ok: false,
-      failure: { secretId: 'app-20', code: 'ThrottlingException', message: 'Rate exceeded' },
+      failure: { secretId: 'app-2', code: 'ThrottlingException', message: 'Rate exceeded' },
     });
   });
 
@@ -208,7 +197,7 @@ describe('SecretsManagerStore.readMany', () => {
         : { SecretValues: [entry('second')] },
     );
 
-    const results = await createSecretsManagerStore({ client }).readMany(['first', 'second']);
+    const results = await createSecretsManagerStore({ client }).readBatch(['first', 'second']);
 
     expect(calls.map((call) => call.input.NextToken)).toEqual([undefined, 'page-2']);
     expect(results.get('second')?.ok).toBe(true);
@@ -225,7 +214,7 @@ describe('SecretsManagerStore.readMany', () => {
     const controller = new AbortController();
     controller.abort();
 
-    const results = await createSecretsManagerStore({ client }).readMany(['a', 'b'], {
+    const results = await createSecretsManagerStore({ client }).readBatch(['a', 'b'], {
       signal: controller.signal,
     });
 

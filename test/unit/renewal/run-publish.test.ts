@@ -25,7 +25,7 @@ const config: RenewerConfig = deepFreeze({
 
 /** Small in-memory ports: the store holds a healthy target, Vault is out of reach. */
 const store: SecretsStore = {
-  readMany: async (ids) =>
+  readBatch: async (ids) =>
     new Map(
       ids.map((id) => [
         id,

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../../functions/config/types.js';
 import { Severity } from '../../../functions/core/notifier-port.js';
 import { ProblemCode } from '../../../functions/core/problems.js';
-import { chunkSecretIds, SecretReads, secretIdsOf } from '../../../functions/core/secret-reads.js';
+import {
+  chunkSecretIds,
+  readAllSecrets,
+  SecretReads,
+  secretIdsOf,
+} from '../../../functions/core/secret-reads.js';
 import { shouldPublish } from '../../../functions/renewal/run.js';
 
 function target(
@@ -89,5 +94,34 @@ describe('shouldPublish', () => {
     const reissued = problem(ProblemCode.LeaseReissued, Severity.Info);
     expect([shouldPublish(relogin, quiet), shouldPublish(reissued, quiet)]).toEqual([false, false]);
     expect([shouldPublish(relogin, chatty), shouldPublish(reissued, chatty)]).toEqual([true, true]);
+  });
+});
+
+describe('readAllSecrets', () => {
+  it('reads every secret in calls of at most 20 ids, never more calls in flight than asked', async () => {
+    const targets = Array.from({ length: 30 }, (_, i) => target(`t${i}`, 1)); // 90 ids
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const sizes: number[] = [];
+    const all = await readAllSecrets(
+      targets,
+      async (ids) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        sizes.push(ids.length);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= 1;
+        return new Map(
+          ids.map(
+            (id) =>
+              [id, { ok: true, secret: { secretId: id, value: '{}', versionId: 'v' } }] as const,
+          ),
+        );
+      },
+      3,
+    );
+    expect(sizes).toEqual([20, 20, 20, 20, 10]);
+    expect(maxInFlight).toBe(3);
+    expect([...all.keys()]).toEqual(targets.flatMap(secretIdsOf));
   });
 });
