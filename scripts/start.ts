@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { parseMessageDocument } from '../functions/renewal/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
 import { type AlertSubscriber, Fleet } from '../tools/local-stack/fleet.js';
+import { PostgresSetupError } from '../tools/local-stack/postgres.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import { startStack } from '../tools/local-stack/stack.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
@@ -152,5 +153,12 @@ const event: unknown = values.event === undefined ? SCHEDULED_EVENT : JSON.parse
 if (process.env.VAULT_ADDR) {
   await runExternal(event);
 } else {
-  await runLocal(event);
+  await runLocal(event).catch(exitOnSetupError);
+}
+
+/** A missing prerequisite (PostgreSQL binaries, a user to run them as): its message, no stack. */
+function exitOnSetupError(error: unknown): void {
+  if (!(error instanceof PostgresSetupError)) throw error;
+  console.error(`npm start: ${error.message}`);
+  process.exitCode = 1;
 }

