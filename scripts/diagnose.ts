@@ -6,26 +6,48 @@
  * and AWS APIs, runs the real Lambda entry point (`functions/diagnose.ts`) once,
  * prints the check tables, then stops the stack.
  *
- * External: with VAULT_ADDR and RENEWER_CONFIG (the YAML) set (and AWS
+ * External (`--external`): with RENEWER_CONFIG (the YAML) set (and AWS
  * credentials/endpoints as the SDK reads them), runs the same entry point
- * against those services instead. ALERT_TOPIC_ARN is needed only with
- * `"notify": true`.
+ * against those services instead; each target's Vault is the address in the
+ * config. ALERT_TOPIC_ARN is needed only with `"notify": true`.
  *
- *   npm run diagnose [-- --event '{"targets": ["billing-api"], "login": true}'] [--json]
+ *   npm run diagnose [-- --event '{"targets": ["billing-api"], "login": true}'] [--json] [--external]
  */
 
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseDiagnoseEvent } from '../functions/app/diagnose-event.js';
 import type { DiagnoseResult } from '../functions/app/diagnose-handler.js';
 import { parseDiagnosisSummary } from '../functions/diagnosis/summary-message.js';
 import { type AlertSubscriber, Fleet, workloadPolicy } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import { startStack } from '../tools/local-stack/stack.js';
+import {
+  parseEventOption,
+  parseOptions,
+  requireEnv,
+  runCommand,
+  SetupError,
+  vaultAddresses,
+  vaultAddrNote,
+} from './lib/command.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
 import { writeResolvedConfig } from './lib/resolved-config.js';
 
 const HOUR = 3600;
+const COMMAND = 'npm run diagnose';
+/** The targets seedFleet creates: an event may name any of them. */
+const DEMO_TARGETS = [
+  'billing-api',
+  'orders-worker',
+  'ledger-sync',
+  'legacy-cron',
+  'reporting',
+  'audit-shipper',
+  'batch-importer',
+  'vault-admin',
+  'payroll',
+];
 const LOG_FILE = join(REPO_ROOT, '.stack', 'last-diagnose.log');
 /** Lets functions/diagnose.ts start when no topic is needed (no `"notify": true`); never published to. */
 const UNUSED_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:vault-renewer-diagnose-unused';
@@ -133,6 +155,8 @@ function printResult(result: DiagnoseResult, asJson: boolean): void {
 }
 
 async function runLocal(event: unknown, asJson: boolean): Promise<void> {
+  // A wrong event fails now, not after the stack started.
+  parseDiagnoseEvent(event, DEMO_TARGETS);
   const started = Date.now();
   say('Starting the local stack (OpenBao, moto, PostgreSQL)...');
   const stack = await startStack();
@@ -171,31 +195,33 @@ async function runLocal(event: unknown, asJson: boolean): Promise<void> {
 }
 
 async function runExternal(event: unknown, asJson: boolean): Promise<void> {
-  if (!process.env.RENEWER_CONFIG) {
-    throw new Error(
-      'VAULT_ADDR is set, so npm run diagnose runs against it, but RENEWER_CONFIG is not set',
-    );
-  }
+  requireEnv(COMMAND, ['RENEWER_CONFIG']);
   const notify = (event as { notify?: unknown } | null)?.notify === true;
   if (!process.env.ALERT_TOPIC_ARN) {
-    if (notify) throw new Error('"notify": true needs ALERT_TOPIC_ARN');
+    if (notify) throw new SetupError('"notify": true needs ALERT_TOPIC_ARN');
     process.env.ALERT_TOPIC_ARN = UNUSED_TOPIC_ARN;
   }
   const resolvedFile = join(REPO_ROOT, '.stack', 'external-diagnose-targets.resolved.json');
-  writeResolvedConfig(process.env.RENEWER_CONFIG, resolvedFile);
+  const config = writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
+  parseDiagnoseEvent(
+    event,
+    config.targets.map((t) => t.name),
+  );
   process.env.RENEWER_CONFIG_FILE = resolvedFile;
-  say(`Running functions/diagnose.ts once against ${process.env.VAULT_ADDR}...\n`);
+  say(`Running functions/diagnose.ts once; Vault: ${vaultAddresses(config)}...\n`);
   const result = await invoke(event, 5 * 60_000);
   printResult(result, asJson);
   say(`\nStructured logs of the run: ${LOG_FILE}`);
 }
 
-const { values } = parseArgs({
-  options: { event: { type: 'string' }, json: { type: 'boolean', default: false } },
+await runCommand(COMMAND, async () => {
+  const options = parseOptions({
+    event: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    external: { type: 'boolean', default: false },
+  });
+  const note = vaultAddrNote(COMMAND, options.external);
+  if (note !== undefined) say(note);
+  const event = parseEventOption(options.event, {});
+  await (options.external ? runExternal(event, options.json) : runLocal(event, options.json));
 });
-const event: unknown = values.event === undefined ? {} : JSON.parse(values.event);
-if (process.env.VAULT_ADDR) {
-  await runExternal(event, values.json);
-} else {
-  await runLocal(event, values.json);
-}

@@ -6,20 +6,30 @@
  * point (`functions/renew.ts`) once with a scheduled event, prints the report
  * as a table and the SNS messages a subscriber received, then stops the stack.
  *
- * External: with VAULT_ADDR, RENEWER_CONFIG (the YAML) and ALERT_TOPIC_ARN set (and
- * AWS credentials/endpoints as the SDK reads them), runs the same entry point
- * once against those services instead. `--event '<json>'` sends a console-style
- * event instead of the scheduled one, e.g. `--event '{"dryRun": true}'`.
+ * External (`--external`): with RENEWER_CONFIG (the YAML) and ALERT_TOPIC_ARN set
+ * (and AWS credentials/endpoints as the SDK reads them), runs the same entry
+ * point once against those services instead; each target's Vault is the
+ * address in the config. `--event '<json>'` sends a console-style event instead
+ * of the scheduled one, e.g. `--event '{"dryRun": true}'`.
+ *
+ *   npm start [-- --event '<json>'] [--external]
  */
 
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseRenewEvent } from '../functions/app/renew-event.js';
 import { parseMessageDocument } from '../functions/renewal/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
 import { type AlertSubscriber, Fleet } from '../tools/local-stack/fleet.js';
-import { PostgresSetupError } from '../tools/local-stack/postgres.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import { startStack } from '../tools/local-stack/stack.js';
+import {
+  parseEventOption,
+  parseOptions,
+  requireEnv,
+  runCommand,
+  vaultAddresses,
+  vaultAddrNote,
+} from './lib/command.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
 import { renderRunReport } from './lib/report-table.js';
@@ -38,6 +48,17 @@ const SCHEDULED_EVENT = {
 };
 
 const HOUR = 3600;
+const COMMAND = 'npm start';
+/** The targets seedFleet creates, in its order: an event may name any of them. */
+const DEMO_TARGETS = [
+  'billing-api',
+  'orders-worker',
+  'ledger-sync',
+  'legacy-cron',
+  'reporting',
+  'audit-shipper',
+  'batch-importer',
+] as const;
 const LOG_FILE = join(REPO_ROOT, '.stack', 'last-run.log');
 
 /** Runs functions/renew.ts once; its JSON logs go to LOG_FILE, not the terminal. */
@@ -52,18 +73,20 @@ function invoke(event: unknown, timeoutMs: number): Promise<RunReport> {
 async function seedFleet(fleet: Fleet) {
   const db = { name: 'db', defaultTtl: HOUR, maxTtl: 24 * HOUR };
   const healthy = { tokenTtl: HOUR, tokenMaxTtl: 24 * HOUR };
+  const [billingApi, ordersWorker, ledgerSync, legacyCron, reportingName, auditShipper, batch] =
+    DEMO_TARGETS;
   const [billing, orders, ledger, legacy, reporting, audit, importer] = await Promise.all([
-    fleet.target('billing-api', healthy, { leases: [db] }),
-    fleet.target('orders-worker', healthy, { leases: [db, { ...db, name: 'db-report' }] }),
-    fleet.target('ledger-sync', { tokenTtl: 60, tokenMaxTtl: 150 }, { leases: [db] }),
-    fleet.target('legacy-cron', { tokenTtl: 2, tokenMaxTtl: 2 }, { leases: [db] }),
-    fleet.target('reporting', healthy),
-    fleet.target('audit-shipper', {
+    fleet.target(billingApi, healthy, { leases: [db] }),
+    fleet.target(ordersWorker, healthy, { leases: [db, { ...db, name: 'db-report' }] }),
+    fleet.target(ledgerSync, { tokenTtl: 60, tokenMaxTtl: 150 }, { leases: [db] }),
+    fleet.target(legacyCron, { tokenTtl: 2, tokenMaxTtl: 2 }, { leases: [db] }),
+    fleet.target(reportingName, healthy),
+    fleet.target(auditShipper, {
       ...healthy,
       noDefaultPolicy: true,
       policy: 'path "auth/token/lookup-self" { capabilities = ["read"] }',
     }),
-    fleet.target('batch-importer', { ...healthy, secretIdNumUses: 1 }),
+    fleet.target(batch, { ...healthy, secretIdNumUses: 1 }),
   ]);
   // orders-worker: one database lease was revoked behind the renewer's back.
   await fleet.vault('POST', 'sys/leases/revoke', { lease_id: orders.leases[1]?.leaseId });
@@ -105,6 +128,8 @@ function printMessages(alerts: readonly { subject: string; body: string }[]): vo
 }
 
 async function runLocal(event: unknown): Promise<void> {
+  // A wrong event fails now, not after the stack started.
+  parseRenewEvent(event, DEMO_TARGETS);
   const started = Date.now();
   console.log('Starting the local stack (OpenBao, moto, PostgreSQL)...');
   const stack = await startStack();
@@ -133,32 +158,27 @@ async function runLocal(event: unknown): Promise<void> {
 }
 
 async function runExternal(event: unknown): Promise<void> {
-  const missing = ['RENEWER_CONFIG', 'ALERT_TOPIC_ARN'].filter((name) => !process.env[name]);
-  if (missing.length > 0) {
-    throw new Error(
-      `VAULT_ADDR is set, so npm start runs against it, but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set`,
-    );
-  }
+  requireEnv(COMMAND, ['RENEWER_CONFIG', 'ALERT_TOPIC_ARN']);
   const resolvedFile = join(REPO_ROOT, '.stack', 'external-targets.resolved.json');
-  writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
+  const config = writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
+  parseRenewEvent(
+    event,
+    config.targets.map((t) => t.name),
+  );
   process.env.RENEWER_CONFIG_FILE = resolvedFile;
-  console.log(`Running functions/renew.ts once against ${process.env.VAULT_ADDR}...\n`);
+  console.log(`Running functions/renew.ts once; Vault: ${vaultAddresses(config)}...\n`);
   const report = await invoke(event, 5 * 60_000);
   console.log(renderRunReport(report));
   console.log(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
 }
 
-const { values } = parseArgs({ options: { event: { type: 'string' } } });
-const event: unknown = values.event === undefined ? SCHEDULED_EVENT : JSON.parse(values.event);
-if (process.env.VAULT_ADDR) {
-  await runExternal(event);
-} else {
-  await runLocal(event).catch(exitOnSetupError);
-}
-
-/** A missing prerequisite (PostgreSQL binaries, a user to run them as): its message, no stack. */
-function exitOnSetupError(error: unknown): void {
-  if (!(error instanceof PostgresSetupError)) throw error;
-  console.error(`npm start: ${error.message}`);
-  process.exitCode = 1;
-}
+await runCommand(COMMAND, async () => {
+  const options = parseOptions({
+    event: { type: 'string' },
+    external: { type: 'boolean', default: false },
+  });
+  const note = vaultAddrNote(COMMAND, options.external);
+  if (note !== undefined) console.error(note);
+  const event = parseEventOption(options.event, SCHEDULED_EVENT);
+  await (options.external ? runExternal(event) : runLocal(event));
+});

@@ -1,0 +1,97 @@
+/**
+ * What `npm start` and `npm run diagnose` share as commands: their options,
+ * the console-style event, the explicit switch to real services, and one line
+ * on stderr (never a stack trace) for each mistake a person can make: exit 2
+ * for a wrong command line or event, 1 for a missing prerequisite or a bad
+ * config. Anything else is a bug and keeps its stack trace.
+ */
+
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { InvalidDiagnoseEventError } from '../../functions/app/diagnose-event.js';
+import { InvalidEventError } from '../../functions/app/renew-event.js';
+import { ConfigError } from '../../functions/config/errors.js';
+import type { RenewerConfig } from '../../functions/config/types.js';
+import { PostgresSetupError } from '../../tools/local-stack/postgres.js';
+
+/** The command line or the event is wrong: exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Something the run needs is not set up (a variable, a file): exit 1. */
+export class SetupError extends Error {
+  override readonly name = 'SetupError';
+}
+
+const USAGE_ERRORS = [UsageError, InvalidEventError, InvalidDiagnoseEventError];
+const SETUP_ERRORS = [SetupError, ConfigError, PostgresSetupError];
+
+export function parseOptions<const Options extends NonNullable<ParseArgsConfig['options']>>(
+  options: Options,
+) {
+  try {
+    return parseArgs({ options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** `--event '<json>'`, or `fallback` when the option is absent. */
+export function parseEventOption(text: string | undefined, fallback: unknown): unknown {
+  if (text === undefined) return fallback;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(
+      `--event is not valid JSON (${(error as Error).message}); e.g. --event '{"dryRun": true}'`,
+    );
+  }
+}
+
+/** Runs `main`; a mistake of the person running it ends in one line and an exit code. */
+export async function runCommand(command: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    const exitCode = USAGE_ERRORS.some((kind) => error instanceof kind)
+      ? 2
+      : SETUP_ERRORS.some((kind) => error instanceof kind)
+        ? 1
+        : undefined;
+    if (exitCode === undefined) throw error;
+    process.stderr.write(`${command}: ${(error as Error).message}\n`);
+    process.exitCode = exitCode;
+  }
+}
+
+/**
+ * The renewer reaches Vault at each target's configured address, never at
+ * VAULT_ADDR: say so when VAULT_ADDR is set, since other Vault tools use it.
+ */
+export function vaultAddrNote(command: string, external: boolean): string | undefined {
+  const vaultAddr = process.env.VAULT_ADDR;
+  if (vaultAddr === undefined || vaultAddr === '') return undefined;
+  return external
+    ? `Note: VAULT_ADDR (${vaultAddr}) is not used: each target's Vault address comes from RENEWER_CONFIG.`
+    : `Note: VAULT_ADDR is set, but ${command} runs the local demo on its own stack; add --external to run against the services of RENEWER_CONFIG.`;
+}
+
+/** `https://vault-a:8200 (12 targets), https://vault-b:8200 (1 target)` */
+export function vaultAddresses(config: RenewerConfig): string {
+  const counts = new Map<string, number>();
+  for (const target of config.targets) {
+    const where = `${target.vault.address}${target.vault.namespace === undefined ? '' : ` namespace ${target.vault.namespace}`}`;
+    counts.set(where, (counts.get(where) ?? 0) + 1);
+  }
+  return [...counts].map(([where, n]) => `${where} (${n} target${n === 1 ? '' : 's'})`).join(', ');
+}
+
+/** Variables the external mode needs, all named at once when missing. */
+export function requireEnv(command: string, names: readonly string[]): void {
+  const missing = names.filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new SetupError(
+      `${command} --external runs against real services and needs ${missing.join(' and ')} (see docs/operations.md)`,
+    );
+  }
+}

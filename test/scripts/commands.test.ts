@@ -1,0 +1,99 @@
+/**
+ * `npm start` and `npm run diagnose` as a person types them: a wrong option,
+ * event or setup ends in one line on stderr and an exit code (2 for the
+ * command line, 1 for the machine), never a stack trace; `--json` output
+ * pipes into a JSON reader.
+ */
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const REPO_ROOT = join(import.meta.dirname, '../..');
+const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? REPO_ROOT,
+        NODE_NO_WARNINGS: '1',
+        npm_config_update_notifier: 'false',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const start = (args: readonly string[], env?: Record<string, string>) =>
+  run(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], env);
+
+describe('npm start', () => {
+  it.each([
+    [['--event', '{bad'], 2, 'npm start: --event is not valid JSON'],
+    [
+      ['--event', '{"bogus": 1}'],
+      2,
+      'npm start: Unrecognised event (event: Unrecognized key: "bogus")',
+    ],
+    [['--event', '{"targets": ["nobody"]}'], 2, 'npm start: Unknown target(s): "nobody"'],
+    [['--nope'], 2, "npm start: Unknown option '--nope'"],
+    [
+      ['--external'],
+      1,
+      'npm start: npm start --external runs against real services and needs RENEWER_CONFIG and ALERT_TOPIC_ARN',
+    ],
+  ] as const)('%j ends with exit %i and one line: %s', async (args, code, line) => {
+    const result = await start(args);
+    expect(result.code).toBe(code);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(line)]);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('says what to install when PG_BIN points nowhere, before anything runs', async () => {
+    const result = await start([], { PG_BIN: '/nowhere' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'npm start: PG_BIN=/nowhere does not contain initdb and postgres',
+    );
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+  }, 60_000);
+
+  it('says VAULT_ADDR is not the switch: the demo runs on its own stack unless --external', async () => {
+    const result = await start(['--event', '{bad'], { VAULT_ADDR: 'https://vault.example:8200' });
+    expect(result.stderr).toContain('add --external to run against the services of RENEWER_CONFIG');
+  });
+});
+
+describe('npm run diagnose', () => {
+  it('prints only the JSON document on stdout with --json, so `npm run --silent ... | jq` works', async () => {
+    const result = await run('npm', ['run', '--silent', 'diagnose', '--', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const document = JSON.parse(result.stdout) as { schema: string; summary: { targets: number } };
+    expect(document.schema).toBe('vault-renewer/diagnosis/v1');
+    expect(document.summary.targets).toBe(9);
+  }, 120_000);
+});
