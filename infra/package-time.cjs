@@ -25,6 +25,17 @@ const SERVICE_DIR = resolve(__dirname, '..');
 const DEFAULT_CONFIG = 'config/targets.yaml';
 const RESOLVED_CONFIG = 'config/targets.resolved.json';
 
+/** Problems a person fixes (config, params, the shipped config): named, never a stack trace. */
+class PackageTimeError extends Error {
+  name = 'PackageTimeError';
+}
+const PERSON_FIXES = new Set([
+  'PackageTimeError',
+  'PackageParamsError',
+  'ConfigError',
+  'SecretScopeError',
+]);
+
 /** The config and the TypeScript modules, loaded once per osls process. */
 let loaded;
 
@@ -48,15 +59,27 @@ function assertShippedConfigMatches(config, configPath) {
   try {
     shipped = JSON.parse(readFileSync(resolvedPath, 'utf8'));
   } catch (error) {
-    throw new Error(
+    throw new PackageTimeError(
       `${RESOLVED_CONFIG} is missing or unreadable (${error.code ?? error.message}): run \`npm run package\`, which writes it from ${configPath} before packaging`,
     );
   }
   if (JSON.stringify(shipped) !== JSON.stringify(config)) {
-    throw new Error(
+    throw new PackageTimeError(
       `${RESOLVED_CONFIG} was not written from ${configPath}: the IAM statements would not match the targets the function reads. Run \`npm run package\` (with the same RENEWER_CONFIG), which writes it first`,
     );
   }
+}
+
+/**
+ * osls resolves each `${file(...)}` reference on its own and reports every
+ * failure with its stack, so one bad param came out a dozen times in 150
+ * lines. A problem a person fixes is printed once, alone, and ends the
+ * command; anything else (a bug) goes to osls with its stack.
+ */
+function failOnce(error) {
+  if (!PERSON_FIXES.has(error?.name)) throw error;
+  process.stderr.write(`\nError:\n${error.message}\n`);
+  process.exit(1);
 }
 
 module.exports = async ({ resolveVariable }) => {
@@ -64,10 +87,14 @@ module.exports = async ({ resolveVariable }) => {
   // throws an error that asks osls to call again later, which it does.
   const params = {};
   loaded ??= load();
-  const { values, config } = await loaded;
+  const { values, config } = await loaded.catch(failOnce);
   for (const name of values.PARAM_NAMES) {
     const value = await resolveVariable(`param:${name}`);
     params[name] = value === null || value === undefined ? '' : String(value);
   }
-  return values.packageTimeValues(config, params);
+  try {
+    return values.packageTimeValues(config, params);
+  } catch (error) {
+    return failOnce(error);
+  }
 };
