@@ -113,4 +113,31 @@ describe('osls invoke local -f renew', () => {
     expect(await fleet.versionCount(stuck.tokenSecret)).toBe(1);
     expect(eventsOf(await alerts.receive(1))).toEqual(['WARNING token-not-renewable stuck']);
   }, 120_000);
+
+  it('reports a bad event with its error class name as errorType (the bundle keeps class names)', async () => {
+    const resolved = join(REPO_ROOT, RESOLVED_CONFIG_FILE);
+    writeResolvedConfig(join(REPO_ROOT, 'config/targets.yaml'), resolved);
+
+    const { code, output } = await osls(
+      [
+        'invoke',
+        'local',
+        '-f',
+        'renew',
+        '--stage',
+        'test',
+        '--data',
+        '{"bogus": true}',
+        '--param',
+        'alertTopicArnEnv=arn:aws:sns:us-east-1:000000000000:unused',
+        '-e',
+        `RENEWER_CONFIG_FILE=${resolved}`,
+      ],
+      { ...process.env, ...stackEnv(), POWERTOOLS_LOG_LEVEL: 'WARN' },
+    );
+
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/"errorType": "InvalidEventError"/);
+    expect(output).toMatch(/"errorMessage": "Unrecognised event/);
+  }, 120_000);
 });
