@@ -27,27 +27,17 @@ import {
   requireEnv,
   runCommand,
   SetupError,
+  targetNames,
+  useExternalConfig,
   vaultAddresses,
   vaultAddrNote,
 } from './lib/command.js';
+import { DIAGNOSE_DEMO_TARGETS } from './lib/demo-targets.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
-import { writeResolvedConfig } from './lib/resolved-config.js';
 
 const HOUR = 3600;
 const COMMAND = 'npm run diagnose';
-/** The targets seedFleet creates: an event may name any of them. */
-const DEMO_TARGETS = [
-  'billing-api',
-  'orders-worker',
-  'ledger-sync',
-  'legacy-cron',
-  'reporting',
-  'audit-shipper',
-  'batch-importer',
-  'vault-admin',
-  'payroll',
-];
 const LOG_FILE = join(REPO_ROOT, '.stack', 'last-diagnose.log');
 /** Lets functions/diagnose.ts start when no topic is needed (no `"notify": true`); never published to. */
 const UNUSED_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:vault-renewer-diagnose-unused';
@@ -156,7 +146,7 @@ function printResult(result: DiagnoseResult, asJson: boolean): void {
 
 async function runLocal(event: unknown, asJson: boolean): Promise<void> {
   // A wrong event fails now, not after the stack started.
-  parseDiagnoseEvent(event, DEMO_TARGETS);
+  parseDiagnoseEvent(event, DIAGNOSE_DEMO_TARGETS);
   const started = Date.now();
   say('Starting the local stack (OpenBao, moto, PostgreSQL)...');
   const stack = await startStack();
@@ -201,13 +191,8 @@ async function runExternal(event: unknown, asJson: boolean): Promise<void> {
     if (notify) throw new SetupError('"notify": true needs ALERT_TOPIC_ARN');
     process.env.ALERT_TOPIC_ARN = UNUSED_TOPIC_ARN;
   }
-  const resolvedFile = join(REPO_ROOT, '.stack', 'external-diagnose-targets.resolved.json');
-  const config = writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
-  parseDiagnoseEvent(
-    event,
-    config.targets.map((t) => t.name),
-  );
-  process.env.RENEWER_CONFIG_FILE = resolvedFile;
+  const config = useExternalConfig('external-diagnose-targets.resolved.json');
+  parseDiagnoseEvent(event, targetNames(config));
   say(`Running functions/diagnose.ts once; Vault: ${vaultAddresses(config)}...\n`);
   const result = await invoke(event, 5 * 60_000);
   printResult(result, asJson);

@@ -27,13 +27,15 @@ import {
   parseOptions,
   requireEnv,
   runCommand,
+  targetNames,
+  useExternalConfig,
   vaultAddresses,
   vaultAddrNote,
 } from './lib/command.js';
+import { DEMO_TARGETS } from './lib/demo-targets.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
 import { renderRunReport } from './lib/report-table.js';
-import { writeResolvedConfig } from './lib/resolved-config.js';
 
 const SCHEDULED_EVENT = {
   version: '0',
@@ -49,16 +51,6 @@ const SCHEDULED_EVENT = {
 
 const HOUR = 3600;
 const COMMAND = 'npm start';
-/** The targets seedFleet creates, in its order: an event may name any of them. */
-const DEMO_TARGETS = [
-  'billing-api',
-  'orders-worker',
-  'ledger-sync',
-  'legacy-cron',
-  'reporting',
-  'audit-shipper',
-  'batch-importer',
-] as const;
 const LOG_FILE = join(REPO_ROOT, '.stack', 'last-run.log');
 
 /** Runs functions/renew.ts once; its JSON logs go to LOG_FILE, not the terminal. */
@@ -159,13 +151,8 @@ async function runLocal(event: unknown): Promise<void> {
 
 async function runExternal(event: unknown): Promise<void> {
   requireEnv(COMMAND, ['RENEWER_CONFIG', 'ALERT_TOPIC_ARN']);
-  const resolvedFile = join(REPO_ROOT, '.stack', 'external-targets.resolved.json');
-  const config = writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
-  parseRenewEvent(
-    event,
-    config.targets.map((t) => t.name),
-  );
-  process.env.RENEWER_CONFIG_FILE = resolvedFile;
+  const config = useExternalConfig('external-targets.resolved.json');
+  parseRenewEvent(event, targetNames(config));
   console.log(`Running functions/renew.ts once; Vault: ${vaultAddresses(config)}...\n`);
   const report = await invoke(event, 5 * 60_000);
   console.log(renderRunReport(report));

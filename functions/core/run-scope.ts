@@ -23,3 +23,22 @@ export function runSignal(deadlineAtMs: number, nowMs: number): AbortSignal {
   setMaxListeners(0, signal);
   return signal;
 }
+
+export interface RunStart {
+  readonly startedMs: number;
+  readonly selected: readonly TargetConfig[];
+  readonly signal: AbortSignal;
+}
+
+/** The start of a run: when it began, its targets, and the signal that ends its calls at the deadline. */
+export function startRun(
+  config: RenewerConfig,
+  request: { readonly targets?: readonly string[]; readonly deadlineAtMs: number },
+  nowMs: number,
+): RunStart {
+  return {
+    startedMs: nowMs,
+    selected: selectTargets(config, request.targets),
+    signal: runSignal(request.deadlineAtMs, nowMs),
+  };
+}

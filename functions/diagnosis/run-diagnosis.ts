@@ -7,7 +7,7 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
-import { MIN_TARGET_BUDGET_MS, runSignal, selectTargets } from '../core/run-scope.js';
+import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, readAllSecrets } from '../core/secret-reads.js';
 import type { SecretsStore } from '../core/store-port.js';
 import type { VaultEndpoint, VaultHealth } from '../core/vault-port.js';
@@ -72,9 +72,7 @@ export async function runDiagnosis(
   deps: DiagnosisDeps,
   request: DiagnosisRequest,
 ): Promise<DiagnosisReport> {
-  const startedMs = deps.now();
-  const selected = selectTargets(config, request.targets);
-  const signal = runSignal(request.deadlineAtMs, startedMs);
+  const { startedMs, selected, signal } = startRun(config, request, deps.now());
   const secrets = await readAllSecrets(
     selected,
     (ids) => deps.store.readBatch(ids, { signal }),

@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
-import { MIN_TARGET_BUDGET_MS, runSignal, selectTargets } from '../core/run-scope.js';
+import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
 import { describeAnswer } from '../core/wording.js';
 import { composeMessage } from './notification.js';
@@ -79,9 +79,7 @@ export async function runRenewal(
   deps: RenewalDeps,
   request: RunRequest,
 ): Promise<RunResult> {
-  const startedMs = deps.now();
-  const selected = selectTargets(config, request.targets);
-  const signal = runSignal(request.deadlineAtMs, startedMs);
+  const { startedMs, selected, signal } = startRun(config, request, deps.now());
 
   const context: RunContext = {
     deps,

@@ -8,7 +8,7 @@
 import type { VaultEndpoint } from '../core/vault-port.js';
 import { trimSlashes } from './address.js';
 import { errorsOf, recordOf } from './decode.js';
-import { createTransport, type VaultClientOptions } from './transport.js';
+import { authenticated, createTransport, type VaultClientOptions } from './transport.js';
 
 /** `LIST` goes out as `GET ?list=true`, the form Vault documents for clients without the verb. */
 export type AdminMethod = 'GET' | 'LIST' | 'POST' | 'PUT' | 'DELETE';
@@ -34,6 +34,11 @@ export interface VaultAdmin {
   close(): Promise<void>;
 }
 
+/** A 404 without errors: Vault found nothing at the path (a wrong path answers with words). */
+function nothingThere(status: number, body: unknown): boolean {
+  return status === 404 && errorsOf(body).length === 0;
+}
+
 /** An administrator's view of one Vault, authenticated by `token` (never stored). */
 export function createVaultAdmin(
   endpoint: VaultEndpoint,
@@ -45,21 +50,13 @@ export function createVaultAdmin(
     async call(method, path, body, callOptions = {}) {
       const answer = await call(
         endpoint,
-        {
-          method: method === 'LIST' ? 'GET' : method,
-          path: trimSlashes(path),
+        authenticated(method === 'LIST' ? 'GET' : method, trimSlashes(path), token, {
           ...(method === 'LIST' ? { query: 'list=true' } : {}),
-          token,
           ...(body === undefined ? {} : { body }),
-          secrets: [token, ...(callOptions.secrets ?? [])],
+          ...(callOptions.secrets === undefined ? {} : { secrets: callOptions.secrets }),
           ...(callOptions.spends === true ? { spends: true } : {}),
-          ...(callOptions.missingOk === true
-            ? {
-                acceptAnswer: (status: number, answerBody: unknown) =>
-                  status === 404 && errorsOf(answerBody).length === 0,
-              }
-            : {}),
-        },
+          ...(callOptions.missingOk === true ? { acceptAnswer: nothingThere } : {}),
+        }),
         callOptions.signal === undefined ? undefined : { signal: callOptions.signal },
       );
       if (answer.status === 204 || answer.status === 404) return undefined;

@@ -22,7 +22,7 @@ import {
   stringList,
   unexpected,
 } from './decode.js';
-import type { VaultCall } from './transport.js';
+import { authenticated, type VaultCall } from './transport.js';
 
 export function inspectionEndpoints(
   call: VaultCall,
@@ -34,13 +34,9 @@ export function inspectionEndpoints(
     async capabilitiesSelf(endpoint, token, paths, callOptions) {
       const answer = await call(
         endpoint,
-        {
-          method: 'POST',
-          path: 'sys/capabilities-self',
-          token,
+        authenticated('POST', 'sys/capabilities-self', token, {
           body: { paths: [...paths] },
-          secrets: [token],
-        },
+        }),
         callOptions,
       );
       const body = recordOf(answer.body) ?? {};
@@ -89,15 +85,11 @@ export function inspectionEndpoints(
     async readAppRoleRole(endpoint, token, mount, role, callOptions) {
       const answer = await call(
         endpoint,
-        {
-          method: 'GET',
-          path: `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`,
-          token,
-          secrets: [token],
+        authenticated('GET', `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`, token, {
           // A read that finds nothing is 404 with `{"errors":[]}` (vault-facts §1.1); a 404
           // with words (`no handler for route`) is a wrong path and stays an error.
           acceptAnswer: (status, body) => status === 404 && errorsOf(body).length === 0,
-        },
+        }),
         callOptions,
       );
       if (answer.status === 404) return undefined;
@@ -122,12 +114,7 @@ export function inspectionEndpoints(
       // sys/mounts/auth/<mount>/tune needs `read` only; sys/auth/<mount>/tune needs sudo.
       const answer = await call(
         endpoint,
-        {
-          method: 'GET',
-          path: `sys/mounts/auth/${trimSlashes(mount)}/tune`,
-          token,
-          secrets: [token],
-        },
+        authenticated('GET', `sys/mounts/auth/${trimSlashes(mount)}/tune`, token),
         callOptions,
       );
       const body = recordOf(answer.body) ?? {};
@@ -142,13 +129,15 @@ export function inspectionEndpoints(
     async lookupSecretId(endpoint, token, mount, role, secretId, callOptions) {
       const answer = await call(
         endpoint,
-        {
-          method: 'POST',
-          path: `auth/${trimSlashes(mount)}/role/${roleSegment(role)}/secret-id/lookup`,
+        authenticated(
+          'POST',
+          `auth/${trimSlashes(mount)}/role/${roleSegment(role)}/secret-id/lookup`,
           token,
-          body: { secret_id: secretId },
-          secrets: [token, secretId],
-        },
+          {
+            body: { secret_id: secretId },
+            secrets: [secretId],
+          },
+        ),
         callOptions,
       );
       // An unknown secret_id (wrong, used up, expired and tidied) is a 204 without a body.

@@ -13,7 +13,7 @@ import {
   unexpected,
   wholeSeconds,
 } from './decode.js';
-import type { VaultCall } from './transport.js';
+import { authenticated, type VaultCall } from './transport.js';
 
 export function leaseEndpoints(
   call: VaultCall,
@@ -22,16 +22,12 @@ export function leaseEndpoints(
     async renewLease(endpoint, token, leaseId, incrementSeconds, callOptions) {
       const answer = await call(
         endpoint,
-        {
-          method: 'POST',
-          path: 'sys/leases/renew',
-          token,
+        authenticated('POST', 'sys/leases/renew', token, {
           body: {
             lease_id: leaseId,
             increment: wholeSeconds(incrementSeconds, 'incrementSeconds'),
           },
-          secrets: [token],
-        },
+        }),
         callOptions,
       );
       const body = recordOf(answer.body) ?? {};
@@ -50,13 +46,9 @@ export function leaseEndpoints(
       // under `data` only.
       const answer = await call(
         endpoint,
-        {
-          method: 'POST',
-          path: 'sys/leases/lookup',
-          token,
+        authenticated('POST', 'sys/leases/lookup', token, {
           body: { lease_id: leaseId },
-          secrets: [token],
-        },
+        }),
         callOptions,
       );
       const data = dataOf(answer);

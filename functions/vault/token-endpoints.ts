@@ -18,7 +18,7 @@ import {
   unexpected,
   wholeSeconds,
 } from './decode.js';
-import type { VaultCall } from './transport.js';
+import { authenticated, type VaultCall } from './transport.js';
 
 export function tokenEndpoints(
   call: VaultCall,
@@ -30,13 +30,9 @@ export function tokenEndpoints(
     async renewSelf(endpoint, token, incrementSeconds, callOptions) {
       const answer = await call(
         endpoint,
-        {
-          method: 'POST',
-          path: 'auth/token/renew-self',
-          token,
+        authenticated('POST', 'auth/token/renew-self', token, {
           body: { increment: wholeSeconds(incrementSeconds, 'incrementSeconds') },
-          secrets: [token],
-        },
+        }),
         callOptions,
       );
       const { auth, warnings } = authEnvelope(answer);
@@ -54,7 +50,7 @@ export function tokenEndpoints(
       // GET: the default policy grants only `read` on auth/token/lookup-self.
       const answer = await call(
         endpoint,
-        { method: 'GET', path: 'auth/token/lookup-self', token, secrets: [token] },
+        authenticated('GET', 'auth/token/lookup-self', token),
         callOptions,
       );
       const data = dataOf(answer);
@@ -111,11 +107,7 @@ export function tokenEndpoints(
     },
 
     async revokeSelf(endpoint, token, callOptions) {
-      await call(
-        endpoint,
-        { method: 'POST', path: 'auth/token/revoke-self', token, secrets: [token] },
-        callOptions,
-      );
+      await call(endpoint, authenticated('POST', 'auth/token/revoke-self', token), callOptions);
     },
   };
 }

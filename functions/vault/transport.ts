@@ -253,3 +253,16 @@ async function sendOnce(
     text,
   };
 }
+
+/**
+ * A request made with `token`, the form most endpoints take: the token (and
+ * any other `secrets` given) is kept out of every error.
+ */
+export function authenticated(
+  method: VaultRequest['method'],
+  path: string,
+  token: string,
+  fields: Omit<Partial<VaultRequest>, 'method' | 'path' | 'token'> = {},
+): VaultRequest {
+  return { method, path, token, ...fields, secrets: [token, ...(fields.secrets ?? [])] };
+}

@@ -6,12 +6,15 @@
  * config. Anything else is a bug and keeps its stack trace.
  */
 
+import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidDiagnoseEventError } from '../../functions/app/diagnose-event.js';
 import { InvalidEventError } from '../../functions/app/renew-event.js';
 import { ConfigError } from '../../functions/config/errors.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
 import { PostgresSetupError } from '../../tools/local-stack/postgres.js';
+import { REPO_ROOT } from '../../tools/local-stack/python-env.js';
+import { writeResolvedConfig } from './resolved-config.js';
 
 /** The command line or the event is wrong: exit 2. */
 export class UsageError extends Error {
@@ -94,4 +97,19 @@ export function requireEnv(command: string, names: readonly string[]): void {
       `${command} --external runs against real services and needs ${missing.join(' and ')} (see docs/operations.md)`,
     );
   }
+}
+
+/**
+ * RENEWER_CONFIG, validated and resolved as the function reads it, written
+ * to `.stack/<fileName>` and named by RENEWER_CONFIG_FILE for the entry point.
+ */
+export function useExternalConfig(fileName: string): RenewerConfig {
+  const resolvedFile = join(REPO_ROOT, '.stack', fileName);
+  const config = writeResolvedConfig(process.env.RENEWER_CONFIG ?? '', resolvedFile);
+  process.env.RENEWER_CONFIG_FILE = resolvedFile;
+  return config;
+}
+
+export function targetNames(config: RenewerConfig): string[] {
+  return config.targets.map((target) => target.name);
 }
