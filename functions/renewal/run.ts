@@ -25,6 +25,7 @@ import {
 } from './report.js';
 import type { RenewalDeps, RunContext, RunLogger, RunRequest } from './run-context.js';
 import { runTarget } from './run-target.js';
+import { deadlineSkippedProblem } from './target-problems.js';
 
 /** Longest a single SNS publish may take. */
 const PUBLISH_TIMEOUT_MS = 10_000;
@@ -125,11 +126,7 @@ export async function runRenewal(
   };
 
   const deadlineSkip = (target: TargetConfig, remainingMs: number): TargetReport =>
-    skippedReport(target, {
-      code: ProblemCode.DeadlineSkipped,
-      severity: Severity.Error,
-      summary: `Not processed: only ${Math.max(0, remainingMs)}ms were left before the invocation deadline.`,
-    });
+    skippedReport(target, deadlineSkippedProblem(remainingMs));
   const finish = (target: TargetConfig, report: TargetReport): TargetReport => {
     logTarget(deps.logger, report);
     publish(target, report.problems);

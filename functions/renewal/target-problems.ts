@@ -401,3 +401,11 @@ export function leaseReissuedProblem(
     secondsUntilExpiry: ttlSeconds,
   };
 }
+
+export function deadlineSkippedProblem(remainingMs: number): Problem {
+  return {
+    code: ProblemCode.DeadlineSkipped,
+    severity: Severity.Error,
+    summary: `Not processed: only ${Math.max(0, remainingMs)}ms were left before the invocation deadline.`,
+  };
+}
