@@ -72,9 +72,9 @@ export function explain(
       };
     case ProblemCode.TokenTtlBelowHorizon:
       return {
-        title: 'token TTL shorter than two runs',
-        likelyCause: `Vault grants the token less than two schedule intervals (${intervalSeconds}s each), so one missed run lets it expire. Logging in again would not help: a new token gets the same TTL.`,
-        fix: `Raise the role's TTL or period above ${2 * intervalSeconds}s (vault write ${role} token_ttl=${4 * intervalSeconds}s), or run the schedule more often.`,
+        title: 'token dies before the renewer can act again',
+        likelyCause: `Vault grants the token less than two schedule intervals (${intervalSeconds}s each), even renewed with the increment right away: the role's token_ttl, token_max_ttl or period, or the mount's max TTL, is too short. Logging in again would not help: a new token gets the same.`,
+        fix: `Raise the role's limits above ${2 * intervalSeconds}s, e.g. vault write ${role} token_ttl=${4 * intervalSeconds}s token_max_ttl=${48 * intervalSeconds}s (check the mount: vault read sys/mounts/auth/${target.approle.mount}/tune), or run the schedule more often (schedule.intervalMinutes).`,
       };
     case ProblemCode.Relogin:
       return {
@@ -123,6 +123,12 @@ export function explain(
         likelyCause:
           'The lease expired, was revoked, or died with the token that created it (leases are revoked with their token).',
         fix: 'Consumers using the old credentials must re-read the secret. Keep the token renewing (see the token messages of this run).',
+      };
+    case ProblemCode.LeaseTtlBelowHorizon:
+      return {
+        title: `lease ${problem.lease ?? ''} dies before the renewer can act again`.trim(),
+        likelyCause: `Vault grants the lease less than two schedule intervals (${intervalSeconds}s each), even renewed with the increment right away: the secrets engine role's default_ttl/max_ttl, the mount's max TTL, or the lease's configured increment is too short.`,
+        fix: `Raise the role's max_ttl above ${2 * intervalSeconds}s, e.g. vault write ${lease?.reissuePath.replace('/creds/', '/roles/') ?? '<mount>/roles/<role>'} max_ttl=${48 * intervalSeconds}s, and the lease's incrementSeconds in the config; or run the schedule more often (schedule.intervalMinutes).`,
       };
     case ProblemCode.LeaseRenewDenied:
       return {

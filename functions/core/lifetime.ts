@@ -19,6 +19,22 @@ export function horizonSeconds(scheduleIntervalSeconds: number): number {
   return 2 * scheduleIntervalSeconds + HORIZON_MARGIN_SECONDS;
 }
 
+/** How soon a credential dies, against the renewer's own rhythm. */
+export const Lifetime = {
+  /** Outlives the horizon: the next runs keep it alive. */
+  Enough: 'enough',
+  /** Dies after the next run but inside the horizon: one missed run and it is gone. */
+  InsideHorizon: 'inside-horizon',
+  /** Dies before the next scheduled run can act. */
+  BeforeNextRun: 'before-next-run',
+} as const;
+export type Lifetime = (typeof Lifetime)[keyof typeof Lifetime];
+
+export function lifetimeOf(ttlSeconds: number, scheduleIntervalSeconds: number): Lifetime {
+  if (ttlSeconds > horizonSeconds(scheduleIntervalSeconds)) return Lifetime.Enough;
+  return ttlSeconds > scheduleIntervalSeconds ? Lifetime.InsideHorizon : Lifetime.BeforeNextRun;
+}
+
 /**
  * A root token is one with the `root` policy; the initial root token also has
  * no lease entry (renew-self answers `invalid lease ID`), a created root token

@@ -26,6 +26,7 @@ export const ProblemCode = {
   LeaseReissueFailed: 'lease-reissue-failed',
   LeaseRenewFailed: 'lease-renew-failed',
   LeaseOrphaned: 'lease-orphaned',
+  LeaseTtlBelowHorizon: 'lease-ttl-below-horizon',
   // Vault itself
   VaultUnreachable: 'vault-unreachable',
   // Secrets Manager

@@ -5,6 +5,7 @@
  */
 
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
+import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Problem } from '../core/problems.js';
 import {
   type LeaseDocument,
@@ -35,6 +36,7 @@ import {
   leaseReissueRefusedProblem,
   leaseRenewFailedProblem,
   leaseSecretUnreadable,
+  leaseTtlBelowHorizonProblem,
   leaseWriteFailedProblem,
   reissueProblem,
   secretMalformed,
@@ -135,7 +137,8 @@ export async function leaseStep(
     const outcome = context.request.dryRun ? LeaseOutcome.WouldRenew : LeaseOutcome.Renewed;
     return {
       report: { name: lease.name, outcome, reason: decision.reason, ...expiry },
-      problems: [],
+      // A dry run saw the TTL before any renewal: it cannot tell what one would grant.
+      problems: context.request.dryRun ? [] : shortLived(lease, ttl, context),
       writes: 0,
     };
   }
@@ -181,16 +184,17 @@ async function reissue(
     // Storing it would look like a lease the renewer can never renew.
     return failedLease(lease, decision.reason, leaseNotIssuedProblem(lease));
   }
+  const ttlSeconds = await extendFreshLease(target, lease, issued, active, context);
   const now = deps.now();
   const value = renderLeaseDocument(previous, {
     leaseId: issued.leaseId,
-    ttlSeconds: issued.ttlSeconds,
+    ttlSeconds,
     renewable: issued.renewable,
     data: issued.data,
     path: lease.reissuePath,
     tokenAccessor: active.accessor ?? '',
     issuedAt: new Date(now).toISOString(),
-    expiresAt: isoAfter(now, issued.ttlSeconds),
+    expiresAt: isoAfter(now, ttlSeconds),
   });
   try {
     await storeSecret(context, lease.secretId, value);
@@ -202,10 +206,57 @@ async function reissue(
       name: lease.name,
       outcome: LeaseOutcome.Reissued,
       reason: decision.reason,
-      ttlSeconds: issued.ttlSeconds,
-      expiresAt: isoAfter(now, issued.ttlSeconds),
+      ttlSeconds,
+      expiresAt: isoAfter(now, ttlSeconds),
     },
-    problems: [leaseReissuedProblem(lease, decision, issued.ttlSeconds)],
+    problems: [
+      leaseReissuedProblem(lease, decision, ttlSeconds),
+      ...shortLived(lease, ttlSeconds, context, true),
+    ],
     writes: 1,
   };
+}
+
+/** The lease dies before the renewer can act again: say when, why and the fix. */
+function shortLived(
+  lease: LeaseConfig,
+  ttlSeconds: number | undefined,
+  context: RunContext,
+  fresh = false,
+): Problem[] {
+  if (ttlSeconds === undefined) return [];
+  return lifetimeOf(ttlSeconds, context.scheduleIntervalSeconds) === Lifetime.Enough
+    ? []
+    : [leaseTtlBelowHorizonProblem(lease, ttlSeconds, context.scheduleIntervalSeconds, fresh)];
+}
+
+/**
+ * A database role may issue leases with a short default_ttl and a long
+ * max_ttl: one renewal with the lease's increment extends a fresh lease right
+ * away when it would not outlive the horizon. When that fails the lease keeps
+ * the TTL it was issued with, and the run reports it below the horizon.
+ */
+async function extendFreshLease(
+  target: TargetConfig,
+  lease: LeaseConfig,
+  issued: IssuedLease,
+  active: ActiveToken,
+  context: RunContext,
+): Promise<number> {
+  if (!issued.renewable) return issued.ttlSeconds;
+  if (lifetimeOf(issued.ttlSeconds, context.scheduleIntervalSeconds) === Lifetime.Enough) {
+    return issued.ttlSeconds;
+  }
+  try {
+    const renewed = await context.deps.vault.renewLease(
+      target.vault,
+      active.token,
+      issued.leaseId,
+      lease.incrementSeconds,
+      { signal: context.signal },
+    );
+    return renewed.ttlSeconds;
+  } catch {
+    return issued.ttlSeconds;
+  }
 }

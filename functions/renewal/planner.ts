@@ -82,7 +82,7 @@ export function decideToken(observation: TokenObservation, policy: TokenPolicy):
     return { action: TokenAction.Relogin, reason: TokenReason.Absent };
   }
   if (observation.kind === 'looked-up') {
-    return decideFromLookup(observation.info);
+    return decideFromLookup(observation.info, policy.scheduleIntervalSeconds);
   }
   if (observation.kind === 'failed') {
     return decideFromFailure(observation, policy.scheduleIntervalSeconds);
@@ -112,12 +112,28 @@ export function decideToken(observation: TokenObservation, policy: TokenPolicy):
   };
 }
 
-function decideFromLookup(info: TokenInfo): TokenDecision {
+/**
+ * A token that cannot be extended (a batch token; one whose policy denies
+ * renew-self) is kept while it outlives the horizon and replaced by a login
+ * only once it would not: logging in on every run would spend a secret_id
+ * use, write a secret version and re-issue every lease each time.
+ */
+function keptWhileItLasts(
+  reason: TokenReason,
+  ttlSeconds: number,
+  scheduleIntervalSeconds: number,
+): TokenDecision {
+  const action =
+    ttlSeconds > horizonSeconds(scheduleIntervalSeconds) ? TokenAction.Keep : TokenAction.Relogin;
+  return { action, reason, ttlSeconds };
+}
+
+function decideFromLookup(info: TokenInfo, scheduleIntervalSeconds: number): TokenDecision {
   if (isRootToken(info)) {
     return { action: TokenAction.Report, reason: TokenReason.Root };
   }
   if (info.type === 'batch') {
-    return { action: TokenAction.Relogin, reason: TokenReason.Batch, ttlSeconds: info.ttlSeconds };
+    return keptWhileItLasts(TokenReason.Batch, info.ttlSeconds, scheduleIntervalSeconds);
   }
   if (info.renewable === false) {
     return {
@@ -147,17 +163,15 @@ function decideFromFailure(
     case VaultFailureKind.NotRenewable:
       return { action: TokenAction.Relogin, reason: TokenReason.NotRenewable, ...ttl };
     case VaultFailureKind.BatchToken:
-      return { action: TokenAction.Relogin, reason: TokenReason.Batch, ...ttl };
+      return lookup === undefined
+        ? { action: TokenAction.Relogin, reason: TokenReason.Batch }
+        : keptWhileItLasts(TokenReason.Batch, lookup.ttlSeconds, scheduleIntervalSeconds);
     case VaultFailureKind.PermissionDenied:
-      // A valid token whose policy lacks renew-self (vault#22575). It cannot
-      // be extended, so it is used while it outlives the horizon, and replaced
-      // by a login only once it does not: logging in on every run would spend
-      // a secret_id use and re-issue every lease each time. Either way the
-      // missing capability is reported.
-      if (lookup !== undefined && lookup.ttlSeconds > horizonSeconds(scheduleIntervalSeconds)) {
-        return { action: TokenAction.Keep, reason: TokenReason.RenewDenied, ...ttl };
-      }
-      return { action: TokenAction.Relogin, reason: TokenReason.RenewDenied, ...ttl };
+      // A valid token whose policy lacks renew-self (vault#22575): kept while
+      // it lasts, and the missing capability reported either way.
+      return lookup === undefined
+        ? { action: TokenAction.Relogin, reason: TokenReason.RenewDenied }
+        : keptWhileItLasts(TokenReason.RenewDenied, lookup.ttlSeconds, scheduleIntervalSeconds);
     default:
       if (TRANSIENT_VAULT_FAILURES.has(failure)) {
         // Logging in again would not help and burns secret_id uses.

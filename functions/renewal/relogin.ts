@@ -6,6 +6,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import {
   parseAppRoleDocument,
   renderTokenDocument,
@@ -79,6 +80,7 @@ export async function relogin(
     return failed(ReloginFailure.NewTokenRejected, { error });
   }
 
+  const ttlSeconds = await extendFreshToken(target, login, verified.ttlSeconds, context);
   const now = deps.now();
   const value = renderTokenDocument(document.raw, {
     token: login.token,
@@ -87,8 +89,8 @@ export async function relogin(
     policies: verified.policies,
     tokenType: verified.type,
     issuedAt: new Date(now).toISOString(),
-    expiresAt: verified.expireTime,
-    ttlSeconds: verified.ttlSeconds,
+    expiresAt: ttlSeconds === verified.ttlSeconds ? verified.expireTime : isoAfter(now, ttlSeconds),
+    ttlSeconds,
   });
   try {
     await storeSecret(context, target.tokenSecretId, value);
@@ -102,10 +104,41 @@ export async function relogin(
     token: {
       outcome: TokenOutcome.Relogged,
       reason: decision.reason,
-      ttlSeconds: verified.ttlSeconds,
-      expiresAt: isoAfter(now, verified.ttlSeconds),
+      ttlSeconds,
+      expiresAt: isoAfter(now, ttlSeconds),
     },
-    problems: [reloggedInProblem(decision, verified.ttlSeconds)],
+    problems: [reloggedInProblem(decision, ttlSeconds)],
     writes: 1,
   };
+}
+
+/**
+ * A role may issue tokens with a short token_ttl and a long token_max_ttl:
+ * one renew-self with the target's increment extends a fresh token up to the
+ * max (Vault counts the increment from now, vault-facts §3.1), so it is done
+ * right away when the fresh token would not outlive the horizon. The TTL
+ * granted is what is stored and reported; when renew-self fails the token
+ * keeps the TTL it was issued with, and the run reports it below the horizon.
+ */
+async function extendFreshToken(
+  target: TargetConfig,
+  login: LoginResult,
+  issuedTtlSeconds: number,
+  context: RunContext,
+): Promise<number> {
+  if (!login.renewable) return issuedTtlSeconds;
+  if (lifetimeOf(issuedTtlSeconds, context.scheduleIntervalSeconds) === Lifetime.Enough) {
+    return issuedTtlSeconds;
+  }
+  try {
+    const renewed = await context.deps.vault.renewSelf(
+      target.vault,
+      login.token,
+      target.incrementSeconds,
+      { signal: context.signal },
+    );
+    return renewed.ttlSeconds;
+  } catch {
+    return issuedTtlSeconds;
+  }
 }

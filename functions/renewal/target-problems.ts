@@ -6,6 +6,7 @@
  */
 
 import type { LeaseConfig } from '../config/types.js';
+import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import type { SecretReadResult } from '../core/store-port.js';
@@ -96,15 +97,8 @@ export function reloginProblem(
         ...answer,
         ...ttl,
       };
-    case TokenReason.Batch:
-      return {
-        code: ProblemCode.TokenBatch,
-        severity: Severity.Warning,
-        summary:
-          'The stored token is a batch token; batch tokens cannot be renewed. Logging in again.',
-        ...answer,
-        ...ttl,
-      };
+    // A batch token is replaced only once it would not outlive the horizon:
+    // for a role that issues batch tokens that is routine, not an alert.
     case TokenReason.RenewDenied:
       return {
         code: ProblemCode.TokenRenewDenied,
@@ -217,14 +211,49 @@ export function unexpectedErrorProblem(error: unknown): Problem {
   };
 }
 
+/** ERROR when it dies inside the horizon, CRITICAL when before the next run. */
+function lifetimeSeverity(ttlSeconds: number, scheduleIntervalSeconds: number): Severity {
+  return lifetimeOf(ttlSeconds, scheduleIntervalSeconds) === Lifetime.BeforeNextRun
+    ? Severity.Critical
+    : Severity.Error;
+}
+
+function whenItDies(ttlSeconds: number, scheduleIntervalSeconds: number): string {
+  return lifetimeOf(ttlSeconds, scheduleIntervalSeconds) === Lifetime.BeforeNextRun
+    ? `it dies in ${ttlSeconds}s, before the next run (every ${scheduleIntervalSeconds}s)`
+    : `it dies in ${ttlSeconds}s, less than two schedule intervals (${scheduleIntervalSeconds}s each) from now: one missed run and it is gone`;
+}
+
+/**
+ * The token the renewer keeps will not outlive the horizon, even renewed with
+ * the increment: `fresh` after a login, else after a plain renewal.
+ */
 export function tokenTtlBelowHorizonProblem(
   ttlSeconds: number,
   scheduleIntervalSeconds: number,
+  fresh = false,
 ): Problem {
   return {
     code: ProblemCode.TokenTtlBelowHorizon,
-    severity: ttlSeconds <= scheduleIntervalSeconds ? Severity.Critical : Severity.Warning,
-    summary: `The token was renewed but only for ${ttlSeconds}s, less than two schedule intervals (${scheduleIntervalSeconds}s each): one missed run lets it expire.`,
+    severity: lifetimeSeverity(ttlSeconds, scheduleIntervalSeconds),
+    summary: `The ${fresh ? 'new token' : 'token'} was ${fresh ? 'issued and extended' : 'renewed'}, but ${whenItDies(ttlSeconds, scheduleIntervalSeconds)}.`,
+    secondsUntilExpiry: ttlSeconds,
+    facts: { intervalSeconds: String(scheduleIntervalSeconds) },
+  };
+}
+
+/** The same for a lease, renewed or freshly issued and extended. */
+export function leaseTtlBelowHorizonProblem(
+  lease: LeaseConfig,
+  ttlSeconds: number,
+  scheduleIntervalSeconds: number,
+  fresh = false,
+): Problem {
+  return {
+    code: ProblemCode.LeaseTtlBelowHorizon,
+    severity: lifetimeSeverity(ttlSeconds, scheduleIntervalSeconds),
+    summary: `Lease "${lease.name}" was ${fresh ? 'issued and extended' : 'renewed'}, but ${whenItDies(ttlSeconds, scheduleIntervalSeconds)}.`,
+    lease: lease.name,
     secondsUntilExpiry: ttlSeconds,
     facts: { intervalSeconds: String(scheduleIntervalSeconds) },
   };

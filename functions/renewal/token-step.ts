@@ -6,7 +6,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { livenessAfterDenial } from '../core/lifetime.js';
+import { Lifetime, lifetimeOf, livenessAfterDenial } from '../core/lifetime.js';
 import type { TokenDocument } from '../core/secret-documents.js';
 import type { SecretLookup } from '../core/secret-reads.js';
 import { type TokenInfo, VaultFailureKind } from '../core/vault-port.js';
@@ -87,11 +87,16 @@ async function observeToken(
     return { observation: { kind: 'renewed', renewal } };
   } catch (error) {
     const kind = failureKind(error);
-    if (kind !== VaultFailureKind.PermissionDenied && kind !== VaultFailureKind.NotRenewable) {
+    if (
+      kind !== VaultFailureKind.PermissionDenied &&
+      kind !== VaultFailureKind.NotRenewable &&
+      kind !== VaultFailureKind.BatchToken
+    ) {
       return failed(error);
     }
     // A dead token or a policy denial (the 403 rule); lookup-self tells, and
-    // also reveals a root token.
+    // also reveals a root token, and how long a token that cannot be renewed
+    // still lasts.
     const looked = await lookup();
     if ('info' in looked) {
       return {
@@ -145,6 +150,10 @@ export async function tokenStep(
   });
 
   if (decision.action === TokenAction.Keep) {
+    if (decision.reason === TokenReason.Batch) {
+      // A batch token that outlives the horizon: a supported setup, nothing to say.
+      return kept({ outcome: TokenOutcome.Untouched, reason: decision.reason, ...expiry }, []);
+    }
     if (decision.reason === TokenReason.RenewDenied) {
       return kept({ outcome: TokenOutcome.Untouched, reason: decision.reason, ...expiry }, [
         renewDeniedKeptProblem(decision, error, info),
@@ -182,9 +191,14 @@ export async function tokenStep(
   }
   const login = await relogin(target, document, decision, secrets, context);
   if (login.ok) {
+    const freshTtl = login.token.ttlSeconds;
+    const shortLived =
+      freshTtl !== undefined && lifetimeOf(freshTtl, scheduleIntervalSeconds) !== Lifetime.Enough
+        ? [tokenTtlBelowHorizonProblem(freshTtl, scheduleIntervalSeconds, true)]
+        : [];
     return {
       token: login.token,
-      problems: [...announced, ...login.problems],
+      problems: [...announced, ...login.problems, ...shortLived],
       writes: login.writes,
       active: login.active,
       replaced: true,

@@ -157,7 +157,7 @@ describe('renew handler on the local stack', () => {
     );
   });
 
-  it('logs in again when the stored token is a batch token (3: batch)', async () => {
+  it('keeps a stored batch token while it outlives the horizon, and says nothing (3: batch)', async () => {
     const { fleet, alerts } = scenario;
     const created = (await fleet.vault('POST', 'auth/token/create', {
       policies: ['default'],
@@ -171,14 +171,13 @@ describe('renew handler on the local stack', () => {
 
     const report = await harness.invoke(SCHEDULED_EVENT);
 
-    expect(targetReport(report, 'batchy').token).toMatchObject({
-      outcome: 'relogged-in',
-      reason: 'batch',
+    expect(targetReport(report, 'batchy')).toMatchObject({
+      status: 'ok',
+      writes: 0,
+      token: { outcome: 'untouched', reason: 'batch' },
     });
-    const stored = await fleet.secretJson(target.tokenSecret);
-    const fresh = await lookupSelf(fleet, String(stored.token));
-    expect(fresh.ok && fresh.data.type).toBe('service');
-    expect(eventsOf(await alerts.receive(1))).toEqual(['WARNING token-batch batchy']);
+    expect((await fleet.secretJson(target.tokenSecret)).token).toBe(created.auth.client_token);
+    expect(await alerts.receive(0, 1_000)).toEqual([]);
   });
 
   it('keeps a token that may not renew itself while it outlives the horizon, and says which stanza to add (4: policy)', async () => {
@@ -227,10 +226,15 @@ describe('renew handler on the local stack', () => {
     const stored = await fleet.secretJson(target.tokenSecret);
     expect(stored.token).not.toBe(target.token);
     expect((await lookupSelf(fleet, String(stored.token))).ok).toBe(true);
-    expect(eventsOf(await alerts.receive(1))).toEqual(['ERROR token-renew-denied denied-soon']);
+    // The new token cannot be extended either (its policy denies renew-self): it
+    // dies inside the horizon, and the run says so.
+    expect(eventsOf(await alerts.receive(2))).toEqual([
+      'ERROR token-renew-denied denied-soon',
+      'ERROR token-ttl-below-horizon denied-soon',
+    ]);
   });
 
-  it('logs in again on every run for a role that issues batch tokens, writing a new version each time (3: batch role)', async () => {
+  it('keeps the tokens of a batch-token role while they outlive the horizon: no login, no version, no alert (3: batch role)', async () => {
     const { fleet, alerts } = scenario;
     const target = await fleet.target('batch-role', { ...healthyRole, tokenType: 'batch' });
     const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
@@ -238,27 +242,45 @@ describe('renew handler on the local stack', () => {
     const first = await harness.invoke(SCHEDULED_EVENT);
     const second = await harness.invoke(SCHEDULED_EVENT);
 
-    // Batch tokens have no accessor: the writes must still not collide.
     for (const report of [first, second]) {
       expect(targetReport(report, 'batch-role')).toMatchObject({
-        writes: 1,
-        token: { outcome: 'relogged-in', reason: 'batch' },
+        status: 'ok',
+        writes: 0,
+        token: { outcome: 'untouched', reason: 'batch' },
       });
     }
-    expect(await fleet.versionCount(target.tokenSecret)).toBe(3);
-    const stored = await fleet.secretJson(target.tokenSecret);
-    expect((await lookupSelf(fleet, String(stored.token))).ok).toBe(true);
-    const messages = await alerts.receive(2);
-    expect(eventsOf(messages)).toEqual([
-      'WARNING token-batch batch-role',
-      'WARNING token-batch batch-role',
-    ]);
-    expect(messages[0]?.body).toContain(
-      `vault write auth/${fleet.approleMount}/role/batch-role token_type=service`,
-    );
+    expect(await fleet.versionCount(target.tokenSecret)).toBe(1);
+    expect((await fleet.secretJson(target.tokenSecret)).token).toBe(target.token);
+    expect(await alerts.receive(0, 1_000)).toEqual([]);
   });
 
-  it('logs in again before the max TTL once it is inside the horizon (5: max TTL)', async () => {
+  it('logs in again for a batch-token role once its token would not outlive the horizon, quietly (3: batch role)', async () => {
+    const { fleet, alerts } = scenario;
+    // Batch tokens of 3 minutes: exactly the horizon of a 1-minute schedule, so never beyond it.
+    const target = await fleet.target('batch-short', {
+      tokenTtl: 180,
+      tokenMaxTtl: HOUR,
+      tokenType: 'batch',
+    });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    const report = await harness.invoke(SCHEDULED_EVENT);
+
+    expect(targetReport(report, 'batch-short')).toMatchObject({
+      writes: 1,
+      token: { outcome: 'relogged-in', reason: 'batch' },
+    });
+    // Batch tokens have no accessor: the write key must still not collide with the seed's.
+    expect(await fleet.versionCount(target.tokenSecret)).toBe(2);
+    const stored = await fleet.secretJson(target.tokenSecret);
+    expect((await lookupSelf(fleet, String(stored.token))).ok).toBe(true);
+    // A fresh batch token cannot be extended: it dies inside the horizon, which is said.
+    expect(eventsOf(await alerts.receive(1))).toEqual([
+      'ERROR token-ttl-below-horizon batch-short',
+    ]);
+  });
+
+  it('logs in again before the max TTL once it is inside the horizon, and says a max TTL this short cannot outlive it (5: max TTL)', async () => {
     const { fleet, alerts } = scenario;
     const target = await fleet.target(
       'capped',
@@ -273,7 +295,7 @@ describe('renew handler on the local stack', () => {
 
     const result = targetReport(report, 'capped');
     expect(result).toMatchObject({
-      status: 'changed',
+      status: 'failed',
       writes: 2,
       token: { outcome: 'relogged-in', reason: 'max-ttl-inside-horizon' },
     });
@@ -281,16 +303,27 @@ describe('renew handler on the local stack', () => {
     const stored = await fleet.secretJson(target.tokenSecret);
     const fresh = await lookupSelf(fleet, String(stored.token));
     expect(fresh.ok).toBe(true);
+    // Issued for 60 s and renewed at once up to the role's max TTL (150 s).
+    const freshTtl = fresh.ok ? Number(fresh.data.ttl) : 0;
+    expect(freshTtl).toBeGreaterThan(100);
+    expect(freshTtl).toBeLessThanOrEqual(150);
     const lease = await fleet.secretJson(target.leases[0]?.secret ?? '');
     const data = lease.data as { username: string; password: string };
     expect(await canLogin(fleet.env.DATABASE_URL, data.username, data.password)).toBe(true);
-    const messages = await alerts.receive(1);
-    expect(eventsOf(messages)).toEqual(['INFO relogin capped']);
-    expect(messages[0]?.attributes).toMatchObject({
+    // 150 s is more than the next run (60 s) but less than the horizon (180 s): ERROR.
+    const messages = await alerts.receive(2);
+    expect(eventsOf(messages)).toEqual([
+      'ERROR token-ttl-below-horizon capped',
+      'INFO relogin capped',
+    ]);
+    const relogin = messages.find((m) => m.attributes.event === 'relogin');
+    expect(relogin?.attributes).toMatchObject({
       severity: 'INFO',
       target: 'capped',
       event: 'relogin',
     });
+    const short = messages.find((m) => m.attributes.event === 'token-ttl-below-horizon');
+    expect(short?.body).toContain(`vault write auth/${fleet.approleMount}/role/capped`);
   });
 
   it('logs in again after the token was revoked, and re-issues the leases that died with it (6: revoked)', async () => {
@@ -373,7 +406,11 @@ describe('renew handler on the local stack', () => {
     expect(await canLogin(fleet.env.DATABASE_URL, old?.username ?? '', old?.password ?? '')).toBe(
       true,
     );
-    expect(eventsOf(await alerts.receive(1))).toEqual(['INFO lease-reissued short-lease/db']);
+    // The role's max_ttl (120 s) is below the horizon: a new lease cannot outlive it either.
+    expect(eventsOf(await alerts.receive(2))).toEqual([
+      'ERROR lease-ttl-below-horizon short-lease/db',
+      'INFO lease-reissued short-lease/db',
+    ]);
   });
 
   it('reports a used-up secret_id as CRITICAL and leaves the stored token alone (8: secret_id)', async () => {

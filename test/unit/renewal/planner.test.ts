@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HORIZON_MARGIN_SECONDS, horizonSeconds } from '../../../functions/core/lifetime.js';
+import {
+  HORIZON_MARGIN_SECONDS,
+  horizonSeconds,
+  Lifetime,
+  lifetimeOf,
+} from '../../../functions/core/lifetime.js';
 import type { TokenInfo, TokenRenewal } from '../../../functions/core/vault-port.js';
 import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import {
@@ -8,7 +13,9 @@ import {
   decideToken,
   isCapped,
   type LeaseObservation,
+  TokenAction,
   type TokenObservation,
+  TokenReason,
 } from '../../../functions/renewal/planner.js';
 
 const INTERVAL = 900;
@@ -118,8 +125,28 @@ describe('decideToken', () => {
       'not-renewable',
     ],
     [
-      'logs in again for a batch token',
+      'logs in again for a batch token it could not look up',
       { kind: 'failed', failure: VaultFailureKind.BatchToken },
+      'relogin',
+      'batch',
+    ],
+    [
+      'keeps a batch token while it outlives the horizon (no churn)',
+      {
+        kind: 'failed',
+        failure: VaultFailureKind.BatchToken,
+        lookup: info({ type: 'batch', renewable: false, ttlSeconds: HORIZON + 1 }),
+      },
+      'keep',
+      'batch',
+    ],
+    [
+      'logs in again for a batch token that would not outlive the horizon',
+      {
+        kind: 'failed',
+        failure: VaultFailureKind.BatchToken,
+        lookup: info({ type: 'batch', renewable: false, ttlSeconds: HORIZON }),
+      },
       'relogin',
       'batch',
     ],
@@ -202,8 +229,14 @@ describe('decideToken', () => {
       'not-renewable',
     ],
     [
-      'dry run: would log in for a batch token',
+      'dry run: keeps a batch token that outlives the horizon',
       { kind: 'looked-up', info: info({ type: 'batch', renewable: false }) },
+      'keep',
+      'batch',
+    ],
+    [
+      'dry run: would log in for a batch token inside the horizon',
+      { kind: 'looked-up', info: info({ type: 'batch', renewable: false, ttlSeconds: 60 }) },
       'relogin',
       'batch',
     ],
@@ -419,6 +452,70 @@ describe('property: with a working login and Vault up, no managed token dies bet
           return decision.action === 'report';
         },
       ),
+    );
+  });
+});
+
+describe('property: no credential dies before the next run without an alert', () => {
+  /**
+   * A model of the token step over 30 runs: renew with the increment; on a
+   * capped renewal log in again and extend the fresh token with the increment
+   * (token-step.ts, relogin.ts); alert when Vault is down, when the planner
+   * keeps a token below the horizon, and when a fresh token still would not
+   * outlive it (lifetimeOf). A token that dies before a run starts must have
+   * been alerted about in an earlier or the same run.
+   */
+  it('holds for any role TTL, max TTL, increment, schedule, outages and lateness', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 60, max: 4 * 3600 }), // schedule interval
+        fc.integer({ min: 1, max: 48 * 3600 }), // role token_ttl
+        fc.integer({ min: 1, max: 96 * 3600 }), // role token_max_ttl
+        fc.integer({ min: 60, max: 48 * 3600 }), // increment
+        fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }), // Vault down on that run
+        fc.integer({ min: 0, max: 59 }), // lateness of every run
+        fc.integer({ min: 0, max: 20 * 24 * 3600 }), // what the stored token has left at the start
+        (interval, tokenTtl, tokenMaxTtl, increment, outages, late, storedLeft) => {
+          const maxTtl = Math.max(tokenTtl, tokenMaxTtl);
+          const login = (now: number) => {
+            const issued = Math.min(tokenTtl, maxTtl);
+            // relogin.ts: extended at once when it would not outlive the horizon.
+            const ttl =
+              lifetimeOf(issued, interval) === Lifetime.Enough
+                ? issued
+                : Math.min(increment, maxTtl);
+            return { maxAt: now + maxTtl, expiresAt: now + ttl, ttl };
+          };
+          // The stored token, from before the first run: alive at least until then, its
+          // max TTL somewhere ahead (the role may have changed since it was issued).
+          const first = interval + late + 1 + storedLeft;
+          let token = { maxAt: first + storedLeft, expiresAt: first, ttl: first };
+          let alerted = false;
+          for (let run = 1; run <= outages.length; run += 1) {
+            const now = run * interval + late;
+            if (now >= token.expiresAt) return alerted;
+            alerted = false;
+            if (outages[run - 1] === true) {
+              alerted = true; // vault-unreachable, ERROR
+              continue;
+            }
+            const ttl = Math.min(increment, token.maxAt - now);
+            const warnings = ttl < increment ? [capWarning(`${increment}s`, `${ttl}s`)] : [];
+            token = { ...token, expiresAt: now + ttl, ttl };
+            const decision = decideToken(
+              { kind: 'renewed', renewal: renewal(ttl, warnings) },
+              { scheduleIntervalSeconds: interval, forceRelogin: false },
+            );
+            if (decision.reason === TokenReason.TtlBelowHorizon) alerted = true;
+            if (decision.action === TokenAction.Relogin) {
+              token = login(now);
+              if (lifetimeOf(token.ttl, interval) !== Lifetime.Enough) alerted = true;
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });
