@@ -12,7 +12,11 @@
  * address in the config. `--event '<json>'` sends a console-style event instead
  * of the scheduled one, e.g. `--event '{"dryRun": true}'`.
  *
- *   npm start [-- --event '<json>'] [--external]
+ * `--json` prints exactly the run report on stdout (progress on stderr). Against
+ * real services the command exits 1 when any target failed; the local demo,
+ * whose failures are staged, exits 0.
+ *
+ *   npm start [-- --event '<json>'] [--external] [--json]
  */
 
 import { join } from 'node:path';
@@ -119,14 +123,41 @@ function printMessages(alerts: readonly { subject: string; body: string }[]): vo
   }
 }
 
-async function runLocal(event: unknown): Promise<void> {
+/**
+ * How the run is shown: the table and the messages for a person, or with
+ * `--json` exactly the run report (the handler's result) on stdout, progress on
+ * stderr and the function's logs in LOG_FILE.
+ */
+interface Output {
+  readonly json: boolean;
+  /** Progress lines: stdout for a person, stderr with --json. */
+  say(text: string): void;
+}
+
+function outputFor(json: boolean): Output {
+  return {
+    json,
+    say: (text) => (json ? process.stderr : process.stdout).write(`${text}\n`),
+  };
+}
+
+function showReport(report: RunReport, output: Output): void {
+  if (output.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    console.log(renderRunReport(report));
+  }
+}
+
+async function runLocal(event: unknown, output: Output): Promise<void> {
+  const { say } = output;
   // A wrong event fails now, not after the stack started.
   parseRenewEvent(event, DEMO_TARGETS);
   const started = Date.now();
-  console.log('Starting the local stack (OpenBao, moto, PostgreSQL)...');
+  say('Starting the local stack (OpenBao, moto, PostgreSQL)...');
   const stack = await startStack();
   try {
-    console.log(
+    say(
       `Stack up in ${Date.now() - started} ms. Seeding a fleet through the Vault and AWS APIs...`,
     );
     const fleet = new Fleet(stack.env, 'demo');
@@ -139,33 +170,39 @@ async function runLocal(event: unknown): Promise<void> {
       POWERTOOLS_SERVICE_NAME: 'vault-renewer',
       POWERTOOLS_METRICS_NAMESPACE: 'VaultRenewerLocal',
     });
-    console.log(`Running functions/renew.ts once (config: ${configFile})...\n`);
+    say(`Running functions/renew.ts once (config: ${configFile})...\n`);
     const report = await invoke(event, 60_000);
-    console.log(renderRunReport(report));
-    printMessages(await alerts.receive(report.notifications.published, 10_000));
-    console.log(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
+    showReport(report, output);
+    const messages = await alerts.receive(report.notifications.published, 10_000);
+    if (!output.json) printMessages(messages);
+    say(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
+    // The demo's failures are staged on purpose: it ends well when it ran.
   } finally {
     await stack.stop();
   }
 }
 
-async function runExternal(event: unknown): Promise<void> {
+async function runExternal(event: unknown, output: Output): Promise<void> {
   requireEnv(COMMAND, ['RENEWER_CONFIG', 'ALERT_TOPIC_ARN']);
   const config = useExternalConfig('external-targets.resolved.json');
   parseRenewEvent(event, targetNames(config));
-  console.log(`Running functions/renew.ts once; Vault: ${vaultAddresses(config)}...\n`);
+  output.say(`Running functions/renew.ts once; Vault: ${vaultAddresses(config)}...\n`);
   const report = await invoke(event, 5 * 60_000);
-  console.log(renderRunReport(report));
-  console.log(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
+  showReport(report, output);
+  output.say(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
+  // For scripts and CI: a real run that left a target failed is a failed command.
+  if (report.summary.failed > 0) process.exitCode = 1;
 }
 
 await runCommand(COMMAND, async () => {
   const options = parseOptions({
     event: { type: 'string' },
     external: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   });
   const note = vaultAddrNote(COMMAND, options.external);
   if (note !== undefined) console.error(note);
   const event = parseEventOption(options.event, SCHEDULED_EVENT);
-  await (options.external ? runExternal(event) : runLocal(event));
+  const output = outputFor(options.json);
+  await (options.external ? runExternal(event, output) : runLocal(event, output));
 });

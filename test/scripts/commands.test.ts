@@ -6,8 +6,13 @@
  */
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { configWith, createScenario, healthyRole } from '../support/scenario.js';
+import { stackEnv } from '../support/stack-env.js';
 
 const REPO_ROOT = join(import.meta.dirname, '../..');
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
@@ -86,6 +91,53 @@ describe('npm start', () => {
     const result = await start(['--event', '{bad'], { VAULT_ADDR: 'https://vault.example:8200' });
     expect(result.stderr).toContain('add --external to run against the services of RENEWER_CONFIG');
   });
+});
+
+describe('npm start -- --json', () => {
+  it('prints exactly the run report on stdout, and the demo (failures staged on purpose) exits 0', async () => {
+    const result = await run('npm', ['start', '--silent', '--', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      summary: { targets: number; failed: number };
+      targets: { target: string }[];
+    };
+    expect(report.summary.targets).toBe(7);
+    expect(report.summary.failed).toBeGreaterThan(0);
+    expect(report.targets.map((t) => t.target)).toContain('billing-api');
+    // Progress went to stderr, the function's logs to the log file.
+    expect(result.stderr).toContain('Starting the local stack');
+    expect(result.stdout).not.toContain('"level"');
+  }, 120_000);
+});
+
+describe('npm start -- --external', () => {
+  it('exits 1 when a target of a real run failed, with the report as JSON', async () => {
+    // Prepare: a target on the test stack whose stored token is a root token (ERROR)
+    const env = stackEnv();
+    const { fleet, alerts } = await createScenario(env, 'cli');
+    const root = (await fleet.vault('POST', 'auth/token/create', { policies: ['root'] })) as {
+      auth: { client_token: string };
+    };
+    const target = await fleet.target('rooted', healthyRole, {
+      storedToken: root.auth.client_token,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'start-external-'));
+    const configFile = join(dir, 'targets.yaml');
+    writeFileSync(configFile, stringify(configWith(env, [fleet.targetConfig(target)])));
+
+    // Act
+    const result = await start(['--external', '--json'], {
+      ...env,
+      RENEWER_CONFIG: configFile,
+      ALERT_TOPIC_ARN: alerts.topicArn,
+    });
+
+    // Assess
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as { summary: { targets: number; failed: number } };
+    expect(report.summary).toMatchObject({ targets: 1, failed: 1 });
+  }, 60_000);
 });
 
 describe('npm run diagnose', () => {
