@@ -9,12 +9,12 @@
  *  1. `declared-prefixes`: the config's `secretAccess.prefixes`;
  *  2. `per-secret`: every secret's own ARN pattern, while the larger role's
  *     secret statements render to at most `PER_SECRET_BUDGET_CHARS`
- *     (about 40 secrets at typical name lengths): the tightest grant;
+ *     (about 45 secrets, 15 targets of the example layout): the tightest grant;
  *  3. `derived-prefixes`: the most specific folder prefixes of the names
  *     (`team/tokens/` from `team/tokens/app`) that keep every AppRole
  *     secret out of the writable ones and fit the budget.
  * When no prefixes can be derived, each secret stays listed until IAM's limit
- * itself is reached (about 40 targets laid out as the example config); past
+ * itself is reached (about 30 targets laid out as the example config); past
  * it the package fails and says how to declare prefixes.
  * Ids written as ARNs are always granted one by one.
  *
@@ -22,6 +22,7 @@
  * access only to secrets that carry it (attribute-based access control).
  */
 
+import { secretNameOf } from '../functions/config/secret-name.js';
 import type { RenewerConfig, SecretAccessConfig } from '../functions/config/types.js';
 import { AWS_LIMITS, iamPolicyChars } from './limits.js';
 
@@ -182,6 +183,9 @@ export function derivePrefixes(
 ): Derivation {
   const readWriteNames = ids.readWrite.filter((id) => !isArn(id));
   const readOnlyNames = ids.readOnly.filter((id) => !isArn(id));
+  // AppRole ids written as ARNs keep their own grant, but a derived writable
+  // prefix must not cover their names either (same account and region).
+  const readOnlyAll = ids.readOnly.map(secretNameOf);
   const topLevel = [...readWriteNames, ...readOnlyNames].find((name) => !name.includes('/'));
   if (topLevel !== undefined) {
     return { reason: `secret ${JSON.stringify(topLevel)} is not inside any folder (no "/")` };
@@ -196,7 +200,7 @@ export function derivePrefixes(
     const readOnly = [...new Set(readOnlyNames.map((n) => folderAt(n, depth) ?? ''))];
     // Derived prefixes are folders, so "under a writable prefix" is "one of its folders is one".
     const writable = new Set(readWrite);
-    const exposed = readOnlyNames.find((name) => folders(name).some((f) => writable.has(f)));
+    const exposed = readOnlyAll.find((name) => folders(name).some((f) => writable.has(f)));
     if (exposed !== undefined) {
       reason = `AppRole secret ${JSON.stringify(exposed)} shares its folder with token or lease secrets, so a writable prefix would cover it`;
       // Shallower folders only cover more: no shallower depth can separate them.

@@ -44,6 +44,7 @@
 
 import { z } from 'zod';
 import { describeType, formatPath, quote } from './issues.js';
+import { secretNameOf } from './secret-name.js';
 
 /** Vault's default system max TTL (768h); a longer increment is capped by Vault anyway. */
 export const MAX_INCREMENT_SECONDS = 2_764_800;
@@ -61,10 +62,12 @@ const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 chars>` (aws-facts "Secret ARN format"). */
 const SECRET_ARN_PATTERN =
   /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2,}(?:-[a-z]+)+-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
-/** Vault's `framework.GenericNameRegex`, which also keeps role names safe inside fix commands. */
+/** The start of a secret name (IAM grants `<prefix>*`); never an ARN. */
 const SECRET_PREFIX_PATTERN = /^(?!arn:)[A-Za-z0-9/_+=.@-]{1,256}$/;
+/** Tag keys and values as Secrets Manager takes them. */
 const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+@-]{1,128}$/u;
 const TAG_VALUE_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+@-]{0,256}$/u;
+/** Vault's `framework.GenericNameRegex`, which also keeps role names safe inside fix commands. */
 const ROLE_NAME_PATTERN = /^\w(?:[\w.-]{0,126}\w)?$/;
 const PATH_SEGMENT_PATTERN = /^[A-Za-z0-9._@+=:-]+$/;
 const MOUNT_SEGMENT_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -482,6 +485,17 @@ function checkSecretPrefixes(
       );
     }
   });
+  readWrite.forEach((prefix, i) => {
+    const readOnlyParent = readOnly.find((r) => prefix.startsWith(r) && prefix !== r);
+    if (readOnlyParent !== undefined) {
+      sink.addIssue(
+        issue(
+          [...at, 'readWrite', i],
+          `is inside the read-only prefix ${quote(readOnlyParent)}: AppRole secrets created under it later would be writable by the renew function`,
+        ),
+      );
+    }
+  });
   if (readWrite.length === 0 || readOnly.length === 0) return;
 
   const under = (id: unknown, list: readonly string[]) =>
@@ -510,8 +524,8 @@ function checkSecretPrefixes(
       );
     } else if (
       typeof approleSecret === 'string' &&
-      !approleSecret.startsWith('arn:') &&
-      readWrite.some((p) => approleSecret.startsWith(p))
+      // An ARN of this account and region falls under a prefix grant by its name too.
+      readWrite.some((p) => secretNameOf(approleSecret).startsWith(p))
     ) {
       sink.addIssue(
         issue(

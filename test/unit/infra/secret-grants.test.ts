@@ -80,7 +80,9 @@ describe('secretGrants: how the roles name the secrets', () => {
     expect(grants.readOnly).toEqual([prefixResource('teams/team-00/approle/')]);
   });
 
-  it('derives the most specific folder prefixes that fit when the list of ARNs does not', () => {
+  it('derives the most specific folder prefixes that fit when the list of ARNs does not', {
+    timeout: 30_000,
+  }, () => {
     const grants = secretGrants(config(generatedFleetConfig({ targets: 2_000, teams: 4 })));
     expect(grants.scope).toBe('derived-prefixes');
     expect(grants.prefixes).toEqual({
@@ -147,7 +149,9 @@ describe('secretGrants: how the roles name the secrets', () => {
     }
   });
 
-  it('never lets renew write an AppRole secret, nor diagnose write anything', () => {
+  it('never lets renew write an AppRole secret, nor diagnose write anything', {
+    timeout: 30_000,
+  }, () => {
     const grants = secretGrants(config(generatedFleetConfig({ targets: 10_000 })));
     const [readAppRole, readWrite] = renewSecretStatements(grants);
     expect(readAppRole?.Action).toBe('secretsmanager:GetSecretValue');
@@ -199,6 +203,33 @@ describe('secretAccess in the config', () => {
     ]);
   });
 
+  it('refuses an AppRole secret written as an ARN whose name a writable prefix covers', () => {
+    const file = generatedFleetConfig({ targets: 1, teams: 1, secretAccess: declared });
+    targetAt(file, 0).approle.secret =
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:teams/team-00/tokens/app-creds-AbCdEf';
+    expect(problems(file)).toEqual([
+      expect.stringMatching(
+        /^targets\[0\]\.approle\.secret: target "app-00000": ".*" is under a secretAccess\.prefixes\.readWrite prefix/,
+      ),
+    ]);
+  });
+
+  it('refuses a writable prefix inside a read-only one, where later AppRole secrets would land', () => {
+    const file = generatedFleetConfig({
+      targets: 1,
+      teams: 1,
+      secretAccess: {
+        prefixes: {
+          readWrite: ['teams/team-00/tokens/', 'teams/team-00/leases/', 'teams/team-00/approle/x'],
+          readOnly: ['teams/team-00/approle/'],
+        },
+      },
+    });
+    expect(problems(file)).toEqual([
+      'secretAccess.prefixes.readWrite[2]: is inside the read-only prefix "teams/team-00/approle/": AppRole secrets created under it later would be writable by the renew function',
+    ]);
+  });
+
   it('refuses empty prefix lists, ARNs as prefixes and reserved tag keys', () => {
     const file = generatedFleetConfig({
       targets: 1,
@@ -210,6 +241,7 @@ describe('secretAccess in the config', () => {
     });
     expect(problems(file)).toEqual(
       expect.arrayContaining([
+        'secretAccess.prefixes.readWrite: must list at least one prefix',
         expect.stringMatching(
           /^secretAccess\.prefixes\.readOnly\[0\]: must be the start of a secret name/,
         ),
