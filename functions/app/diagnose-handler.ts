@@ -13,12 +13,13 @@ import type { SecretsStore } from '../core/store-port.js';
 import { describeAnswer } from '../core/wording.js';
 import type { DiagnoseVault } from '../diagnosis/observe-target.js';
 import { renderDiagnosisLines } from '../diagnosis/render-text.js';
-import type { DiagnosisReport } from '../diagnosis/report.js';
+import type { DiagnosisReport, TargetDiagnosis } from '../diagnosis/report.js';
 import { runDiagnosis } from '../diagnosis/run-diagnosis.js';
 import { composeDiagnosisSummary } from '../diagnosis/summary-message.js';
 import { Verdict } from '../diagnosis/verdict.js';
 import { parseDiagnoseEvent } from './diagnose-event.js';
 import { DEADLINE_MARGIN_MS } from './renew-handler.js';
+import { fitResponse, MAX_RESPONSE_BYTES, type Omitted } from './response-size.js';
 
 export interface DiagnoseHandlerDeps {
   readonly config: RenewerConfig;
@@ -31,7 +32,7 @@ export interface DiagnoseHandlerDeps {
 }
 
 /** The report, plus the SNS summary's fate and the report as text lines for the console. */
-export interface DiagnoseResult extends DiagnosisReport {
+export interface DiagnoseResult extends DiagnosisReport, Omitted {
   readonly notification:
     | { readonly requested: false }
     | { readonly requested: true; readonly published: true }
@@ -94,6 +95,12 @@ export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandle
       }
     }
     deps.logger.info('diagnose finished', { summary: report.summary, notification });
-    return { ...report, notification, table: renderDiagnosisLines(report) };
+    // The text table repeats the targets: half of Lambda's response for each.
+    const fitted = fitResponse<TargetDiagnosis, DiagnosisReport>(
+      report,
+      (target) => target.verdict !== Verdict.Healthy,
+      MAX_RESPONSE_BYTES / 2,
+    );
+    return { ...fitted, notification, table: renderDiagnosisLines(fitted) };
   };
 }

@@ -9,10 +9,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { RenewerConfig } from '../config/types.js';
-import type { RunReport } from '../renewal/report.js';
+import { type RunReport, type TargetReport, TargetStatus } from '../renewal/report.js';
 import { runRenewal } from '../renewal/run.js';
 import type { RenewalDeps } from '../renewal/run-context.js';
 import { parseRenewEvent } from './renew-event.js';
+import { fitResponse, type Omitted } from './response-size.js';
 import { recordRunMetrics } from './run-metrics.js';
 
 /** Time kept back from Lambda's remaining time to publish, log and return. */
@@ -41,7 +42,7 @@ export class NotificationFailedError extends Error {
 export type RenewHandler = (
   event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
-) => Promise<RunReport>;
+) => Promise<RunReport & Omitted>;
 
 export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
   const now = deps.now ?? Date.now;
@@ -77,6 +78,6 @@ export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
     if (publishFailures > 0) {
       throw new NotificationFailedError(publishFailures);
     }
-    return report;
+    return fitResponse<TargetReport, RunReport>(report, (t) => t.status !== TargetStatus.Ok);
   };
 }
