@@ -123,7 +123,7 @@ const FIX = {
   trustPolicy: 'trust fewer principals in the role, or ask AWS to raise the quota to 4,096',
   managedPolicies: 'merge managed policies, or ask AWS to raise the quota to 20',
   resources:
-    'a per-target resource does not scale: apply it through the AWS API at run time instead (as rotation schedules are), or split the fleet into stacks by secret prefix',
+    'a per-target resource does not scale: apply it through the AWS API from the deploy step or a run instead of the template, or split the fleet into stacks by secret prefix',
   outputs: 'drop per-target outputs; the functions report per target',
   template:
     'a per-target resource or long list is in the template: move it to the shipped config or the AWS API, or split the fleet into stacks',

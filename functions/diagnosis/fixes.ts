@@ -1,7 +1,7 @@
 /**
  * The fix of each failed check, naming the target's real role, mount, secret
  * and paths. Where the renewer already words a fix for the same cause
- * (`renewal/explain.ts`), it is reused as is; the rest are causes only
+ * (`core/explain.ts`), it is reused as is; the rest are causes only
  * diagnose sees, or fixes the renewer words for after a run ("this run logged
  * in again"), which diagnose, changing nothing, must word for before one.
  */

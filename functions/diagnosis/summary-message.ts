@@ -15,6 +15,8 @@ import type { DiagnosisReport, TargetDiagnosis } from './report.js';
 import { Verdict } from './verdict.js';
 
 export const DIAGNOSIS_SUMMARY_SCHEMA = 'vault-renewer/diagnosis-summary/v1';
+/** The `event` attribute of the summary message (the runbook has a section for it). */
+export const DIAGNOSIS_EVENT = 'diagnosis';
 export const DIAGNOSIS_SUMMARY_MARKER = `--- machine-readable (${DIAGNOSIS_SUMMARY_SCHEMA}) ---`;
 /** SNS allows 256 KiB for body and attributes; the rest is headroom. */
 export const SUMMARY_MAX_BODY_BYTES = 200_000;
@@ -96,7 +98,7 @@ export function composeDiagnosisSummary(report: DiagnosisReport): OutgoingMessag
   const document = {
     schema: DIAGNOSIS_SUMMARY_SCHEMA,
     severity,
-    event: 'diagnosis',
+    event: DIAGNOSIS_EVENT,
     runId: report.runId,
     diagnosedAt: report.diagnosedAt,
     login: report.login,
@@ -111,7 +113,7 @@ export function composeDiagnosisSummary(report: DiagnosisReport): OutgoingMessag
     body: `${[...head, ...text].join('\n')}\n${DIAGNOSIS_SUMMARY_MARKER}\n${JSON.stringify(document, null, 2)}\n`,
     attributes: {
       severity,
-      event: 'diagnosis',
+      event: DIAGNOSIS_EVENT,
       schema: DIAGNOSIS_SUMMARY_SCHEMA,
     },
   };

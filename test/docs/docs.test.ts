@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProblemCode } from '../../functions/core/problems.js';
+import { DIAGNOSIS_EVENT } from '../../functions/diagnosis/summary-message.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const RUNBOOK = join(REPO_ROOT, 'docs', 'runbook.md');
@@ -192,6 +193,18 @@ describe('the runbook in docs/runbook.md', () => {
     const sections = new Set(headings(runbook));
     const missing = Object.values(ProblemCode).filter((code) => !sections.has(code));
     expect(missing).toEqual([]);
+  });
+
+  it('has no section for an event nothing publishes any more', () => {
+    const section = runbook.slice(
+      runbook.indexOf('## Renewer events'),
+      runbook.indexOf('## Alarms'),
+    );
+    const published = new Set<string>([...Object.values(ProblemCode), DIAGNOSIS_EVENT]);
+    const events = [...section.matchAll(/^### (.+)$/gm)].map((m) => m[1] ?? '');
+    expect(events.length).toBeGreaterThan(20);
+    expect(events.filter((event) => !published.has(event))).toEqual([]);
+    expect([...published].filter((event) => !events.includes(event))).toEqual([]);
   });
 
   it('has the section each alarm description of infra/alerts.yml points to', () => {
