@@ -7,6 +7,7 @@
 
 import type { RenewerConfig, TargetConfig } from '../../functions/config/types.js';
 import type { VaultEndpoint } from '../../functions/core/vault-port.js';
+import { trimSlashes } from '../../functions/vault/address.js';
 import { BootstrapError } from './errors.js';
 import { nonEmpty } from './operator-input.js';
 
@@ -138,8 +139,4 @@ export function configEntry(plan: TargetPlan): Record<string, unknown> {
           })),
         }),
   };
-}
-
-function trimSlashes(value: string): string {
-  return value.replace(/^\/+/, '').replace(/\/+$/, '');
 }

@@ -81,6 +81,7 @@ const VPC_ACCESS_POLICY = `arn:\${AWS::Partition}:iam::aws:policy/service-role/A
 let standard: Packaged;
 let changed: Packaged;
 let stale: PackageRun;
+let badParam: { code: number | null; output: string };
 let changedConfigFile: string;
 let workDir: string;
 
@@ -125,7 +126,19 @@ beforeAll(async () => {
     return { ...result, durationMs: performance.now() - started, serviceDir, outDir };
   };
 
-  [standard, changed, stale] = await Promise.all([
+  // A schedule param that disagrees with the config: refused by package-time values.
+  const badParamRun = () =>
+    run(copyService(workDir, 'bad-param'), 'npm', [
+      'run',
+      'package',
+      '--',
+      '--param',
+      'scheduleExpression=rate(10 minutes)',
+      '--package',
+      join(workDir, 'bad-param-out'),
+    ]);
+
+  [standard, changed, stale, badParam] = await Promise.all([
     npmRunPackage(workDir, 'standard', { stage: 'test' }),
     npmRunPackage(workDir, 'changed', {
       stage: 'prod',
@@ -141,6 +154,7 @@ beforeAll(async () => {
       ],
     }),
     staleRun(),
+    badParamRun(),
   ]);
 }, 240_000);
 
@@ -567,6 +581,13 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(stale.output.match(/was not written from/g)).toHaveLength(1);
     expect(stale.output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     expect(existsSync(join(stale.outDir, 'cloudformation-template-update-stack.json'))).toBe(false);
+  });
+
+  it('refuses a bad deploy param once, with the message alone, although osls resolves it a dozen times', () => {
+    expect(badParam.code).not.toBe(0);
+    const message = 'scheduleExpression: rate(10 minutes) runs every 600 s';
+    expect(badParam.output.split(message)).toHaveLength(2);
+    expect(badParam.output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   });
 
   // cfn-lint (maintained by AWS, offline, schema- and rule-based) comes with moto in the
