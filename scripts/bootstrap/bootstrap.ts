@@ -11,6 +11,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import type { SecretProvisioning } from '../../functions/aws/secret-provisioning.js';
 import { loadConfigFile } from '../../functions/config/load.js';
 import { createVaultAdmin } from '../../functions/vault/admin.js';
+import { adminEndpoints } from '../../functions/vault/admin-endpoints.js';
 import { createVaultClient } from '../../functions/vault/client.js';
 import { BootstrapError } from './errors.js';
 import { nonEmpty, readCaCert } from './operator-input.js';
@@ -93,30 +94,36 @@ export async function bootstrapTarget(
   const clientOptions = caCertPem === undefined ? {} : { caCertPem };
   const vault = createVaultClient(clientOptions);
   const admin = createVaultAdmin(plan.endpoint, adminToken, clientOptions);
+  const endpoints = adminEndpoints(admin);
   const side: SecretsSide = { secrets: deps.secrets, plan, kmsKeyId: options.kmsKeyId, log };
-  const roleBase = `auth/${plan.mount}/role/${plan.roleName}`;
+  const role = {
+    mount: plan.mount,
+    name: plan.roleName,
+    base: `auth/${plan.mount}/role/${plan.roleName}`,
+  };
+  const roleBase = role.base;
   log(
     `target ${plan.name}: Vault ${plan.endpoint.address}${plan.endpoint.namespace === undefined ? '' : ` namespace ${plan.endpoint.namespace}`}, role ${roleBase}`,
   );
 
   try {
-    await noteAdminToken(admin, log);
-    await ensureApproleMount(admin, plan.mount, options.enableApprole, log);
+    await noteAdminToken(endpoints, log);
+    await ensureApproleMount(endpoints, plan.mount, options.enableApprole, log);
 
     // 1. The policy.
     const policy = loadPolicy(
       options.policyFile,
       plan.leases.map((l) => l.reissuePath),
     );
-    await writePolicy(admin, policyName, policy, log);
+    await writePolicy(endpoints, policyName, policy, log);
 
     // 2. The role.
-    const roleId = await writeRole(admin, roleBase, settings, tokenPoliciesToAdd, log);
+    const roleId = await writeRole(endpoints, role, settings, tokenPoliciesToAdd, log);
 
     // 3. The secret_id: keep a valid stored one unless asked to rotate.
     const approleStored = await readDocument(side, plan.approleSecretId);
     const storedCreds = approleStored.document;
-    const stored = await storedSecretIdState(admin, roleBase, roleId, storedCreds, now());
+    const stored = await storedSecretIdState(endpoints, role, roleId, storedCreds, now());
     let secretId: string;
     let secretIdAccessor: string;
     let issuedSecretId = false;
@@ -125,7 +132,7 @@ export async function bootstrapTarget(
       secretIdAccessor = stored.accessor;
       log(`secret_id: the stored one is valid (${stored.reason}), kept`);
     } else {
-      ({ secretId, accessor: secretIdAccessor } = await issueSecretId(admin, roleBase, plan.name));
+      ({ secretId, accessor: secretIdAccessor } = await issueSecretId(endpoints, role, plan.name));
       issuedSecretId = true;
       log(
         `secret_id: issued a new one (${options.rotateSecretId ? 'rotation asked' : stored.reason})`,
@@ -144,10 +151,10 @@ export async function bootstrapTarget(
     if (mustLogin) {
       const { login, info } = await logInAndVerify(
         vault,
-        admin,
+        endpoints,
         {
           plan,
-          roleBase,
+          role,
           roleId,
           secretId,
           issuedAccessor: issuedSecretId ? secretIdAccessor : undefined,
@@ -171,7 +178,7 @@ export async function bootstrapTarget(
       }
       await storeToken(side, tokenStored, login.token, info, now());
       if (issuedSecretId && stored.accessor !== '' && stored.valid) {
-        await destroySecretId(admin, roleBase, stored.accessor, log, 'the replaced secret_id');
+        await destroySecretId(endpoints, role, stored.accessor, log, 'the replaced secret_id');
       }
     } else {
       log(`token: the stored one is healthy (${health.reason}), kept`);

@@ -2,48 +2,49 @@
  * The bootstrap's steps in Vault, each checked against what is there already
  * so that a second run changes nothing: the AppRole mount, the target's policy
  * and role, its secret_id, and the token that may be stored. VAULT_TOKEN (the
- * administrator's) does the writing through `admin`; it is never stored.
+ * administrator's) does the writing through the shared client's admin
+ * endpoints (functions/vault/admin-endpoints.ts); it is never stored.
  */
 
 import { isRootToken } from '../../functions/core/lifetime.js';
 import type { TokenInfo } from '../../functions/core/vault-port.js';
-import type { VaultAdmin } from '../../functions/vault/admin.js';
+import type { VaultAdminEndpoints } from '../../functions/vault/admin-endpoints.js';
 import type { VaultClient } from '../../functions/vault/client.js';
 import { VaultError, VaultHttpError } from '../../functions/vault/errors.js';
 import { BootstrapError, messageOf, RefusedTokenError } from './errors.js';
 import type { RoleSettings } from './role-settings.js';
 import type { TargetPlan } from './target-plan.js';
 
-/** Vault's way of saying "never" in secret_id lookups. */
-const NO_EXPIRY = '0001-01-01T00:00:00Z';
 /** A stored secret_id closer than this to its expiry is replaced. */
 const SECRET_ID_RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
 
 type Log = (line: string) => void;
 type Login = Awaited<ReturnType<VaultClient['appRoleLogin']>>;
 
-function dataOf(answer: Record<string, unknown> | undefined): Record<string, unknown> {
-  const data = answer?.data;
-  return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+/** The target's AppRole role: its mount, its name, and its path for messages. */
+export interface AppRoleRef {
+  readonly mount: string;
+  readonly name: string;
+  /** `auth/<mount>/role/<name>` */
+  readonly base: string;
 }
 
 /** Says so when VAULT_TOKEN is root, so the operator knows it was noticed and not kept. */
-export async function noteAdminToken(admin: VaultAdmin, log: Log): Promise<void> {
-  const adminInfo = dataOf(await admin.call('GET', 'auth/token/lookup-self'));
-  if (Array.isArray(adminInfo.policies) && adminInfo.policies.includes('root')) {
+export async function noteAdminToken(vault: VaultAdminEndpoints, log: Log): Promise<void> {
+  if ((await vault.ownPolicies()).includes('root')) {
     log('note: VAULT_TOKEN is a root token; it is used for setup only and never stored');
   }
 }
 
 export async function ensureApproleMount(
-  admin: VaultAdmin,
+  vault: VaultAdminEndpoints,
   mount: string,
   enable: boolean,
   log: Log,
 ): Promise<void> {
-  let mounts: Record<string, unknown>;
+  let mounts: Readonly<Record<string, string>>;
   try {
-    mounts = dataOf(await admin.call('GET', 'sys/auth'));
+    mounts = await vault.authMounts();
   } catch (error) {
     if (error instanceof VaultHttpError && error.status === 403) {
       log('note: VAULT_TOKEN may not list auth methods (sys/auth); assuming the mount exists');
@@ -51,10 +52,10 @@ export async function ensureApproleMount(
     }
     throw error;
   }
-  const entry = mounts[`${mount}/`] as { type?: unknown } | undefined;
-  if (entry !== undefined) {
-    if (entry.type !== 'approle') {
-      throw new BootstrapError(`auth/${mount} is a ${String(entry.type)} auth method, not approle`);
+  const type = mounts[`${mount}/`];
+  if (type !== undefined) {
+    if (type !== 'approle') {
+      throw new BootstrapError(`auth/${mount} is a ${type} auth method, not approle`);
     }
     return;
   }
@@ -63,21 +64,19 @@ export async function ensureApproleMount(
       `no auth method is mounted at auth/${mount}: enable it (vault auth enable -path=${mount} approle) or pass --enable-approle`,
     );
   }
-  await admin.call('POST', `sys/auth/${mount}`, { type: 'approle' });
+  await vault.enableAuth(mount, 'approle');
   log(`auth/${mount}: AppRole enabled`);
 }
 
 /** Writes the policy every run (PUT is idempotent); reads it first only to say what changed. */
 export async function writePolicy(
-  admin: VaultAdmin,
+  vault: VaultAdminEndpoints,
   policyName: string,
   policy: string,
   log: Log,
 ): Promise<void> {
-  const current = dataOf(
-    await admin.call('GET', `sys/policies/acl/${policyName}`, undefined, { missingOk: true }),
-  ).policy;
-  await admin.call('PUT', `sys/policies/acl/${policyName}`, { policy });
+  const current = await vault.readPolicy(policyName);
+  await vault.writePolicy(policyName, policy);
   log(
     `policy ${policyName}: ${current === undefined ? 'created' : current === policy ? 'unchanged' : 'updated'}`,
   );
@@ -88,26 +87,25 @@ export async function writePolicy(
  * team's policies on a shared role stay). Answers the role_id.
  */
 export async function writeRole(
-  admin: VaultAdmin,
-  roleBase: string,
+  vault: VaultAdminEndpoints,
+  role: AppRoleRef,
   settings: RoleSettings,
   policiesToAdd: readonly string[],
   log: Log,
 ): Promise<string> {
-  const existingRole = await admin.call('GET', roleBase, undefined, { missingOk: true });
-  const existingPolicies = stringList(dataOf(existingRole).token_policies);
-  if (existingPolicies.includes('root')) {
+  const existingPolicies = await vault.appRolePolicies(role.mount, role.name);
+  if (existingPolicies?.includes('root') === true) {
     throw new BootstrapError(
-      `role ${roleBase} lists the root policy in token_policies: remove it first (vault write ${roleBase} token_policies=...)`,
+      `role ${role.base} lists the root policy in token_policies: remove it first (vault write ${role.base} token_policies=...)`,
     );
   }
-  const tokenPolicies = [...new Set([...existingPolicies, ...policiesToAdd])];
-  await admin.call('POST', roleBase, { ...settings, token_policies: tokenPolicies });
+  const tokenPolicies = [...new Set([...(existingPolicies ?? []), ...policiesToAdd])];
+  await vault.writeAppRole(role.mount, role.name, { ...settings, token_policies: tokenPolicies });
   log(
-    `role ${roleBase}: ${existingRole === undefined ? 'created' : 'updated'} (token_policies ${tokenPolicies.join(', ')})`,
+    `role ${role.base}: ${existingPolicies === undefined ? 'created' : 'updated'} (token_policies ${tokenPolicies.join(', ')})`,
   );
-  const roleId = String(dataOf(await admin.call('GET', `${roleBase}/role-id`)).role_id ?? '');
-  if (roleId === '') throw new BootstrapError(`${roleBase}/role-id answered no role_id`);
+  const roleId = await vault.roleId(role.mount, role.name);
+  if (roleId === '') throw new BootstrapError(`${role.base}/role-id answered no role_id`);
   return roleId;
 }
 
@@ -120,8 +118,8 @@ export interface SecretIdState {
 }
 
 export async function storedSecretIdState(
-  admin: VaultAdmin,
-  roleBase: string,
+  vault: VaultAdminEndpoints,
+  role: AppRoleRef,
   roleId: string,
   creds: Record<string, unknown> | undefined,
   nowMs: number,
@@ -137,19 +135,10 @@ export async function storedSecretIdState(
   if (typeof creds.secret_id !== 'string' || creds.secret_id === '') {
     return none('no secret_id stored');
   }
-  // Answers 204 when Vault does not know the secret_id (expired, used up, destroyed).
-  const data = dataOf(
-    await admin.call(
-      'POST',
-      `${roleBase}/secret-id/lookup`,
-      { secret_id: creds.secret_id },
-      { secrets: [creds.secret_id] },
-    ),
-  );
-  if (Object.keys(data).length === 0) return none('the stored secret_id is unknown to Vault');
-  const accessor = String(data.secret_id_accessor ?? '');
-  const expiration = String(data.expiration_time ?? NO_EXPIRY);
-  if (expiration !== NO_EXPIRY && Date.parse(expiration) - nowMs < SECRET_ID_RENEW_BEFORE_MS) {
+  const info = await vault.lookupSecretId(role.mount, role.name, creds.secret_id);
+  if (info === undefined) return none('the stored secret_id is unknown to Vault');
+  const { accessor, expirationTime: expiration, usesLeft } = info;
+  if (expiration !== null && Date.parse(expiration) - nowMs < SECRET_ID_RENEW_BEFORE_MS) {
     return {
       usable: false,
       valid: true,
@@ -157,7 +146,6 @@ export async function storedSecretIdState(
       reason: `the stored secret_id expires at ${expiration}`,
     };
   }
-  const usesLeft = Number(data.secret_id_num_uses ?? 0);
   if (usesLeft > 0 && usesLeft <= 2) {
     return {
       usable: false,
@@ -170,43 +158,36 @@ export async function storedSecretIdState(
     usable: true,
     valid: true,
     accessor,
-    reason: expiration === NO_EXPIRY ? 'no expiry' : `expires at ${expiration}`,
+    reason: expiration === null ? 'no expiry' : `expires at ${expiration}`,
   };
 }
 
 export async function issueSecretId(
-  admin: VaultAdmin,
-  roleBase: string,
+  vault: VaultAdminEndpoints,
+  role: AppRoleRef,
   target: string,
 ): Promise<{ secretId: string; accessor: string }> {
-  const issued = dataOf(
-    await admin.call(
-      'POST',
-      `${roleBase}/secret-id`,
-      { metadata: JSON.stringify({ managed_by: 'vault-renewer', target }) },
-      // Each attempt Vault acts on creates a secret_id: never sent twice.
-      { spends: true },
-    ),
-  );
-  const secretId = String(issued.secret_id ?? '');
-  const accessor = String(issued.secret_id_accessor ?? '');
-  if (secretId === '') throw new BootstrapError(`${roleBase}/secret-id answered no secret_id`);
-  return { secretId, accessor };
+  const issued = await vault.issueSecretId(role.mount, role.name, {
+    managed_by: 'vault-renewer',
+    target,
+  });
+  if (issued.secretId === '') {
+    throw new BootstrapError(`${role.base}/secret-id answered no secret_id`);
+  }
+  return issued;
 }
 
 /** Destroys a secret_id by its accessor. `which` names it in the log (accessors are not logged). */
 export async function destroySecretId(
-  admin: VaultAdmin,
-  roleBase: string,
+  vault: VaultAdminEndpoints,
+  role: AppRoleRef,
   accessor: string,
   log: Log,
   which = 'the secret_id issued by this run',
 ): Promise<void> {
   if (accessor === '') return;
   try {
-    await admin.call('POST', `${roleBase}/secret-id-accessor/destroy`, {
-      secret_id_accessor: accessor,
-    });
+    await vault.destroySecretIdByAccessor(role.mount, role.name, accessor);
     log(`${which}: destroyed`);
   } catch (error) {
     log(`warning: could not destroy ${which}: ${messageOf(error)}`);
@@ -256,10 +237,10 @@ export async function storedTokenHealth(
  */
 export async function logInAndVerify(
   vault: VaultClient,
-  admin: VaultAdmin,
+  admin: VaultAdminEndpoints,
   request: {
     readonly plan: TargetPlan;
-    readonly roleBase: string;
+    readonly role: AppRoleRef;
     readonly roleId: string;
     readonly secretId: string;
     readonly issuedAccessor: string | undefined;
@@ -268,9 +249,9 @@ export async function logInAndVerify(
   },
   log: Log,
 ): Promise<{ login: Login; info: TokenInfo }> {
-  const { plan, roleBase, issuedAccessor } = request;
+  const { plan, role, issuedAccessor } = request;
   const forgetIssued = async () => {
-    if (issuedAccessor !== undefined) await destroySecretId(admin, roleBase, issuedAccessor, log);
+    if (issuedAccessor !== undefined) await destroySecretId(admin, role, issuedAccessor, log);
   };
   let login: Login;
   try {
@@ -332,8 +313,4 @@ export function assertStorableToken(
   if (!info.policies.includes(expected.policyName)) {
     throw new RefusedTokenError(`it lacks the policy ${expected.policyName}`);
   }
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }

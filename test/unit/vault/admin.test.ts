@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultAdmin, type VaultAdmin } from '../../../functions/vault/admin.js';
+import { adminEndpoints } from '../../../functions/vault/admin-endpoints.js';
 import { VaultHttpError } from '../../../functions/vault/errors.js';
 import { type ScriptedVault, startScriptedVault, vaultErrors, vaultOk } from './scripted-vault.js';
 
@@ -77,5 +78,46 @@ describe('the admin verbs of the shared Vault client (used by vault:bootstrap)',
     );
     await admin().call('PUT', 'sys/policies/acl/x', { policy: 'path "a" {}' });
     expect(vault.requests).toHaveLength(2);
+  });
+});
+
+describe('the typed admin endpoints (vault:bootstrap, later the rotator)', () => {
+  it("reads a secret_id lookup: Vault's zero time is no expiry, 204 is an unknown secret_id", async () => {
+    const endpoints = adminEndpoints(admin());
+    vault.answer(() =>
+      vaultOk({
+        data: {
+          secret_id_accessor: 'acc-1',
+          expiration_time: '0001-01-01T00:00:00Z',
+          secret_id_num_uses: 3,
+        },
+      }),
+    );
+    expect(await endpoints.lookupSecretId('approle', 'app', SECRET_ID)).toEqual({
+      accessor: 'acc-1',
+      expirationTime: null,
+      usesLeft: 3,
+    });
+    vault.answer(() => ({ status: 204, text: '' }));
+    expect(await endpoints.lookupSecretId('approle', 'app', SECRET_ID)).toBeUndefined();
+    expect(vault.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'POST /v1/auth/approle/role/app/secret-id/lookup',
+      'POST /v1/auth/approle/role/app/secret-id/lookup',
+    ]);
+  });
+
+  it('issues a secret_id once, even when Vault answers 500 (it may have made one)', async () => {
+    vault.answer(() => vaultErrors(500, 'internal error'));
+    await expect(
+      adminEndpoints(admin()).issueSecretId('approle', 'app', { target: 'app' }),
+    ).rejects.toBeInstanceOf(VaultHttpError);
+    expect(vault.requests).toHaveLength(1);
+  });
+
+  it('answers undefined for a role or policy that does not exist', async () => {
+    const endpoints = adminEndpoints(admin());
+    vault.answer(() => vaultErrors(404));
+    expect(await endpoints.appRolePolicies('approle', 'ghost')).toBeUndefined();
+    expect(await endpoints.readPolicy('ghost')).toBeUndefined();
   });
 });

@@ -1,0 +1,154 @@
+/**
+ * Vault's administrative endpoints, typed: what an administrator's token
+ * reads and writes to set a target up (auth mounts, ACL policies, AppRole
+ * roles, role ids, secret ids). Paths and answer fields live here; the set-up
+ * steps (scripts/bootstrap/) decide what to do with them. Built on
+ * admin.ts, so every call has the renewer's deadline, retries and redaction.
+ */
+
+import { roleSegment, trimSlashes } from './address.js';
+import type { VaultAdmin } from './admin.js';
+import { optionalString, recordOf, stringList } from './decode.js';
+
+/** A secret_id's state as `secret-id/lookup` answers it; `undefined` when Vault does not know it. */
+export interface AdminSecretIdInfo {
+  readonly accessor: string;
+  /** ISO time; `null` when it never expires (Vault answers its zero time). */
+  readonly expirationTime: string | null;
+  /** 0 when unlimited. */
+  readonly usesLeft: number;
+}
+
+export interface VaultAdminEndpoints {
+  /** The administrator's own token's policies. */
+  ownPolicies(): Promise<readonly string[]>;
+  /** Auth methods by path (`approle/`) and type. */
+  authMounts(): Promise<Readonly<Record<string, string>>>;
+  enableAuth(mount: string, type: string): Promise<void>;
+  /** The policy's HCL, or `undefined` when there is none by that name. */
+  readPolicy(name: string): Promise<string | undefined>;
+  writePolicy(name: string, hcl: string): Promise<void>;
+  /** The role's `token_policies`, or `undefined` when the role does not exist. */
+  appRolePolicies(mount: string, role: string): Promise<readonly string[] | undefined>;
+  writeAppRole(
+    mount: string,
+    role: string,
+    settings: Readonly<Record<string, unknown>>,
+  ): Promise<void>;
+  roleId(mount: string, role: string): Promise<string>;
+  /** A new secret_id; `metadata` is stored with it (never secret). Never sent twice. */
+  issueSecretId(
+    mount: string,
+    role: string,
+    metadata: Readonly<Record<string, string>>,
+  ): Promise<{ readonly secretId: string; readonly accessor: string }>;
+  lookupSecretId(
+    mount: string,
+    role: string,
+    secretId: string,
+  ): Promise<AdminSecretIdInfo | undefined>;
+  destroySecretIdByAccessor(mount: string, role: string, accessor: string): Promise<void>;
+}
+
+/** Vault's way of saying "never" in secret_id lookups. */
+const NO_EXPIRY = '0001-01-01T00:00:00Z';
+
+function dataOf(answer: Record<string, unknown> | undefined): Record<string, unknown> {
+  return recordOf(answer?.data) ?? {};
+}
+
+export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
+  const roleBase = (mount: string, role: string) =>
+    `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`;
+  return {
+    async ownPolicies() {
+      return stringList(dataOf(await admin.call('GET', 'auth/token/lookup-self')).policies);
+    },
+
+    async authMounts() {
+      const mounts = dataOf(await admin.call('GET', 'sys/auth'));
+      return Object.fromEntries(
+        Object.entries(mounts).map(([path, entry]) => [
+          path,
+          optionalString(recordOf(entry)?.type) ?? '',
+        ]),
+      );
+    },
+
+    async enableAuth(mount, type) {
+      await admin.call('POST', `sys/auth/${trimSlashes(mount)}`, { type });
+    },
+
+    async readPolicy(name) {
+      const answer = await admin.call('GET', `sys/policies/acl/${name}`, undefined, {
+        missingOk: true,
+      });
+      return answer === undefined ? undefined : optionalString(dataOf(answer).policy);
+    },
+
+    async writePolicy(name, hcl) {
+      await admin.call('PUT', `sys/policies/acl/${name}`, { policy: hcl });
+    },
+
+    async appRolePolicies(mount, role) {
+      const answer = await admin.call('GET', roleBase(mount, role), undefined, {
+        missingOk: true,
+      });
+      return answer === undefined ? undefined : stringList(dataOf(answer).token_policies);
+    },
+
+    async writeAppRole(mount, role, settings) {
+      await admin.call('POST', roleBase(mount, role), settings);
+    },
+
+    async roleId(mount, role) {
+      return (
+        optionalString(
+          dataOf(await admin.call('GET', `${roleBase(mount, role)}/role-id`)).role_id,
+        ) ?? ''
+      );
+    },
+
+    async issueSecretId(mount, role, metadata) {
+      const issued = dataOf(
+        await admin.call(
+          'POST',
+          `${roleBase(mount, role)}/secret-id`,
+          { metadata: JSON.stringify(metadata) },
+          // Each attempt Vault acts on creates a secret_id: never sent twice.
+          { spends: true },
+        ),
+      );
+      return {
+        secretId: optionalString(issued.secret_id) ?? '',
+        accessor: optionalString(issued.secret_id_accessor) ?? '',
+      };
+    },
+
+    async lookupSecretId(mount, role, secretId) {
+      // 204 (no body) when Vault does not know it: expired, used up or destroyed.
+      const data = dataOf(
+        await admin.call(
+          'POST',
+          `${roleBase(mount, role)}/secret-id/lookup`,
+          { secret_id: secretId },
+          { secrets: [secretId] },
+        ),
+      );
+      if (Object.keys(data).length === 0) return undefined;
+      const expiration = optionalString(data.expiration_time) ?? NO_EXPIRY;
+      const uses = data.secret_id_num_uses;
+      return {
+        accessor: optionalString(data.secret_id_accessor) ?? '',
+        expirationTime: expiration.startsWith('0001-01-01') ? null : expiration,
+        usesLeft: typeof uses === 'number' ? uses : 0,
+      };
+    },
+
+    async destroySecretIdByAccessor(mount, role, accessor) {
+      await admin.call('POST', `${roleBase(mount, role)}/secret-id-accessor/destroy`, {
+        secret_id_accessor: accessor,
+      });
+    },
+  };
+}
