@@ -15,6 +15,8 @@ export const METRIC = {
   TargetsSkipped: 'TargetsSkipped',
   Problems: 'Problems',
   SoonestExpirySeconds: 'SoonestExpirySeconds',
+  /** Soonest AppRole secret_id expiry: an alarm on it warns before logins start failing. */
+  SoonestSecretIdExpirySeconds: 'SoonestSecretIdExpirySeconds',
   RunDuration: 'RunDuration',
   /** 1 per completed run: the heartbeat alarm watches it. */
   RunsCompleted: 'RunsCompleted',
@@ -59,6 +61,13 @@ export function recordRunMetrics(metrics: Metrics, report: RunReport): void {
       METRIC.SoonestExpirySeconds,
       MetricUnit.Seconds,
       report.summary.soonestExpirySeconds,
+    );
+  }
+  if (report.summary.soonestSecretIdExpirySeconds !== undefined) {
+    metrics.addMetric(
+      METRIC.SoonestSecretIdExpirySeconds,
+      MetricUnit.Seconds,
+      report.summary.soonestSecretIdExpirySeconds,
     );
   }
   metrics.addMetric(METRIC.RunsCompleted, MetricUnit.Count, 1);

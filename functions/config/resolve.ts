@@ -11,6 +11,7 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_INCREMENT_SECONDS,
   DEFAULT_NOTIFY,
+  DEFAULT_SECRET_ID_WARN_DAYS,
 } from './schema.js';
 import type { LeaseConfig, RenewerConfig, SecretAccessConfig, TargetConfig } from './types.js';
 
@@ -65,6 +66,7 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     version: file.version,
     scheduleIntervalSeconds: file.schedule.intervalMinutes * 60,
     concurrency: file.concurrency ?? DEFAULT_CONCURRENCY,
+    secretIdWarnDays: file.secretIdWarnDays ?? DEFAULT_SECRET_ID_WARN_DAYS,
     ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
     targets: file.targets.map(resolveTarget),
     ...(file.secretAccess === undefined

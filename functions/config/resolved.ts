@@ -41,6 +41,7 @@ const resolvedSchema = z.strictObject({
   version: z.literal(1),
   scheduleIntervalSeconds: seconds,
   concurrency: z.number().check(z.int(), z.positive()),
+  secretIdWarnDays: z.number().check(z.int(), z.positive()),
   vaultCaCertPem: z.optional(text),
   targets: z
     .array(

@@ -7,6 +7,7 @@
  * version: 1
  * schedule: { intervalMinutes: 15 }        # must match the EventBridge schedule
  * concurrency: 8                           # optional, 1..64
+ * secretIdWarnDays: 7                      # optional: warn this long before a secret_id expires
  * vault:                                   # optional when every target names its own address
  *   address: https://vault.example.internal:8200
  *   namespace: platform/                   # optional (Vault Enterprise)
@@ -53,6 +54,8 @@ export const MAX_CONCURRENCY = 64;
 
 /** The built-in defaults, applied when neither the target nor `defaults` sets a value. */
 export const DEFAULT_CONCURRENCY = 8;
+/** A secret_id expiring sooner than this is announced (WARNING secret-id-expiring). */
+export const DEFAULT_SECRET_ID_WARN_DAYS = 7;
 export const DEFAULT_INCREMENT_SECONDS = 3600;
 export const DEFAULT_APPROLE_MOUNT = 'approle';
 export const DEFAULT_NOTIFY = { onRelogin: false, onReissue: false } as const;
@@ -275,6 +278,7 @@ export const configFileSchema = strict({
     intervalMinutes: wholeNumber('a whole number of minutes', 1, MAX_INTERVAL_MINUTES, ''),
   }),
   concurrency: wholeNumber('a whole number', 1, MAX_CONCURRENCY, '').optional(),
+  secretIdWarnDays: wholeNumber('a whole number of days', 1, 365, ' days').optional(),
   vault: strict({
     address: vaultAddress.optional(),
     namespace: vaultNamespace.optional(),

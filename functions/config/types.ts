@@ -67,6 +67,8 @@ export interface RenewerConfig {
   readonly scheduleIntervalSeconds: number;
   /** Targets processed at once. */
   readonly concurrency: number;
+  /** A secret_id that expires sooner than this many days is announced. */
+  readonly secretIdWarnDays: number;
   /** PEM bundle (contents) trusted for Vault TLS, when the config names one. */
   readonly vaultCaCertPem?: string;
   readonly targets: readonly TargetConfig[];

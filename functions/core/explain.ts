@@ -187,6 +187,25 @@ export function explain(
         likelyCause: 'The AppRole secret is missing, unreadable or lacks role_id/secret_id.',
         fix: `Store {"role_id","secret_id"} in ${target.approle.secretId}: vault read ${role}/role-id; vault write -f ${role}/secret-id`,
       };
+    case ProblemCode.SecretIdExpiring:
+      return {
+        title: 'secret_id expiring',
+        likelyCause:
+          'The stored secret_id expires soon, has few uses left, or Vault no longer knows it (expired, used up, destroyed): the next AppRole login would fail with it, and then the token cannot be replaced.',
+        fix: `Issue a new secret_id and store it: vault write -f ${role}/secret-id, then aws secretsmanager put-secret-value --secret-id ${target.approle.secretId} --secret-string '{"role_id":"...","secret_id":"..."}' (or npm run vault:bootstrap -- ${target.name} --rotate-secret-id). Check the role's secret_id_ttl and secret_id_num_uses: vault read ${role}`,
+      };
+    case ProblemCode.SecretIdUntracked:
+      return {
+        title: 'secret_id not tracked',
+        likelyCause:
+          target.approle.roleName === undefined
+            ? 'The config does not name the AppRole role of this target (approle.role), so the renewer cannot look its secret_id up.'
+            : "The target's token may not look up its own secret_id, so the renewer cannot warn before it expires.",
+        fix:
+          target.approle.roleName === undefined
+            ? `Add approle.role to the target in the config, then package and deploy.`
+            : `Add to ${policyHint}: ${policyStanza(`${role}/secret-id/lookup`, ['update'])} (npm run vault:bootstrap -- ${target.name} writes it).`,
+      };
     case ProblemCode.DeadlineSkipped:
       return {
         title: 'not processed before the deadline',

@@ -34,6 +34,9 @@ export const ProblemCode = {
   SecretMalformed: 'secret-malformed',
   SecretWriteFailed: 'secret-write-failed',
   ApproleSecretUnusable: 'approle-secret-unusable',
+  // The AppRole secret_id the next login needs
+  SecretIdExpiring: 'secret-id-expiring',
+  SecretIdUntracked: 'secret-id-untracked',
   // The run
   DeadlineSkipped: 'deadline-skipped',
   UnexpectedError: 'unexpected-error',

@@ -36,15 +36,6 @@ export interface MountTuning {
   readonly maxLeaseTtlSeconds: number;
 }
 
-/** `data` of `auth/<mount>/role/<role>/secret-id/lookup` (vault-facts §6.2); never the secret_id or its accessor. */
-export interface SecretIdInfo {
-  /** RFC3339, or null when the secret_id never expires (Vault sends `0001-01-01T00:00:00Z`). */
-  readonly expirationTime: string | null;
-  /** Logins left; 0 = unlimited. Vault decrements it at each login and deletes the entry at the last. */
-  readonly usesLeft: number;
-  readonly ttlSeconds: number;
-}
-
 export interface VaultInspectionPort {
   /** The role's settings, or undefined when the role does not exist (404). */
   readAppRoleRole(
@@ -60,15 +51,6 @@ export interface VaultInspectionPort {
     mount: string,
     options?: CallOptions,
   ): Promise<MountTuning>;
-  /** The secret_id's metadata, or undefined when Vault does not know it (wrong, expired and tidied, or used up). */
-  lookupSecretId(
-    endpoint: VaultEndpoint,
-    token: string,
-    mount: string,
-    role: string,
-    secretId: string,
-    options?: CallOptions,
-  ): Promise<SecretIdInfo | undefined>;
   /**
    * `auth/token/revoke-self`. Only ever called with the token a requested
    * login test just created, so the test leaves no token behind.

@@ -199,4 +199,22 @@ export interface VaultPort {
     options?: CallOptions,
   ): Promise<Readonly<Record<string, readonly string[]>>>;
   health(endpoint: VaultEndpoint, options?: CallOptions): Promise<VaultHealth>;
+  /** The secret_id's metadata, or undefined when Vault does not know it (wrong, expired and tidied, or used up). */
+  lookupSecretId(
+    endpoint: VaultEndpoint,
+    token: string,
+    mount: string,
+    role: string,
+    secretId: string,
+    options?: CallOptions,
+  ): Promise<SecretIdInfo | undefined>;
+}
+
+/** `data` of `auth/<mount>/role/<role>/secret-id/lookup` (vault-facts §6.2); never the secret_id or its accessor. */
+export interface SecretIdInfo {
+  /** RFC3339, or null when the secret_id never expires (Vault sends `0001-01-01T00:00:00Z`). */
+  readonly expirationTime: string | null;
+  /** Logins left; 0 = unlimited. Vault decrements it at each login and deletes the entry at the last. */
+  readonly usesLeft: number;
+  readonly ttlSeconds: number;
 }

@@ -6,12 +6,14 @@
  */
 
 import type { TokenLiveness } from '../core/lifetime.js';
+import type { AppRoleRoleSettings, MountTuning } from '../core/vault-inspection-port.js';
 import type {
-  AppRoleRoleSettings,
-  MountTuning,
+  LeaseInfo,
   SecretIdInfo,
-} from '../core/vault-inspection-port.js';
-import type { LeaseInfo, TokenInfo, VaultFailureKind, VaultHealth } from '../core/vault-port.js';
+  TokenInfo,
+  VaultFailureKind,
+  VaultHealth,
+} from '../core/vault-port.js';
 
 /** The result of one Vault call, or why it was not made. */
 export type Observed<T> =

@@ -58,6 +58,8 @@ export interface TargetReport {
     readonly expiresAt?: string;
   };
   readonly leases: readonly LeaseReport[];
+  /** Seconds until the stored AppRole secret_id expires, when it does and could be looked up. */
+  readonly secretIdExpiresInSeconds?: number;
   readonly problems: readonly Problem[];
   /** Secrets Manager versions written for this target. */
   readonly writes: number;
@@ -78,6 +80,8 @@ export interface RunReport {
     readonly problems: number;
     /** Soonest token or lease expiry among processed targets, seconds from the end of the run. */
     readonly soonestExpirySeconds?: number;
+    /** Soonest AppRole secret_id expiry among processed targets, in seconds. */
+    readonly soonestSecretIdExpirySeconds?: number;
   };
   readonly notifications: { readonly published: number; readonly failed: number };
   readonly targets: readonly TargetReport[];
@@ -97,6 +101,9 @@ export function assembleTargetReport(parts: Omit<TargetReport, 'status'>): Targe
     target: parts.target,
     status,
     token: parts.token,
+    ...(parts.secretIdExpiresInSeconds === undefined
+      ? {}
+      : { secretIdExpiresInSeconds: parts.secretIdExpiresInSeconds }),
     leases: parts.leases,
     problems: parts.problems,
     writes: parts.writes,

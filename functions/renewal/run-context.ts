@@ -57,6 +57,8 @@ export interface RunContext {
   readonly deps: RenewalDeps;
   readonly request: RunRequest;
   readonly scheduleIntervalSeconds: number;
+  /** A secret_id expiring sooner than this is announced. */
+  readonly secretIdWarnDays: number;
   /** Aborts every call at the run's deadline. */
   readonly signal: AbortSignal;
 }

@@ -22,6 +22,7 @@ import {
   TokenOutcome,
 } from './report.js';
 import type { RunContext } from './run-context.js';
+import { secretIdStep } from './secret-id-step.js';
 import {
   approleSecretUnusable,
   secretMalformed,
@@ -32,6 +33,7 @@ import { tokenStep } from './token-step.js';
 
 interface TargetOutcome {
   readonly token: TargetReport['token'];
+  readonly secretIdExpiresInSeconds?: number;
   readonly leases: readonly LeaseReport[];
   readonly problems: readonly Problem[];
   readonly writes: number;
@@ -101,6 +103,12 @@ async function renewTarget(
       writes,
     };
   }
+  // Looked up with a token seen alive this run; a dry run that would log in
+  // again has only the old one, which the lookup would misread as a denial.
+  const secretId =
+    token.token.outcome === TokenOutcome.WouldRelogin || token.token.outcome === TokenOutcome.Failed
+      ? { problems: [] }
+      : await secretIdStep(target, secrets, context, token.active);
   const leases: LeaseReport[] = [];
   // One lease after the other: they share the target's token, and a Vault
   // that struggles with one is not hit by the rest at once.
@@ -110,7 +118,16 @@ async function renewTarget(
     problems.push(...result.problems);
     writes += result.writes;
   }
-  return { token: token.token, leases, problems, writes };
+  problems.push(...secretId.problems);
+  return {
+    token: token.token,
+    ...(secretId.expiresInSeconds === undefined
+      ? {}
+      : { secretIdExpiresInSeconds: secretId.expiresInSeconds }),
+    leases,
+    problems,
+    writes,
+  };
 }
 
 /** A broken AppRole secret is reported even when this run does not need it: the next re-login would fail. */

@@ -86,6 +86,7 @@ export async function runRenewal(
     deps,
     request,
     scheduleIntervalSeconds: config.scheduleIntervalSeconds,
+    secretIdWarnDays: config.secretIdWarnDays,
     signal,
   };
 
@@ -163,6 +164,9 @@ export async function runRenewal(
 
   const count = (status: TargetStatus): number => reports.filter((r) => r.status === status).length;
   const soonest = soonestExpirySeconds(reports);
+  const secretIdTtls = reports.flatMap((r) =>
+    r.secretIdExpiresInSeconds === undefined ? [] : [r.secretIdExpiresInSeconds],
+  );
   const report: RunReport = {
     runId: request.runId,
     dryRun: request.dryRun,
@@ -176,6 +180,9 @@ export async function runRenewal(
       skipped: count(TargetStatus.Skipped),
       problems: reports.reduce((n, r) => n + r.problems.length, 0),
       ...(soonest === undefined ? {} : { soonestExpirySeconds: soonest }),
+      ...(secretIdTtls.length === 0
+        ? {}
+        : { soonestSecretIdExpirySeconds: Math.min(...secretIdTtls) }),
     },
     notifications: { published, failed: publishFailures },
     targets: reports,

@@ -11,7 +11,7 @@ import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import type { SecretReadResult } from '../core/store-port.js';
 import { isVaultFailure, type TokenInfo, VaultFailureKind } from '../core/vault-port.js';
-import { describeAnswer } from '../core/wording.js';
+import { describeAnswer, humanSeconds } from '../core/wording.js';
 import { type LeaseDecision, LeaseReason, type TokenDecision, TokenReason } from './planner.js';
 
 /** Why a re-login happened, in words, for the INFO message. */
@@ -436,5 +436,41 @@ export function deadlineSkippedProblem(remainingMs: number): Problem {
     code: ProblemCode.DeadlineSkipped,
     severity: Severity.Error,
     summary: `Not processed: only ${Math.max(0, remainingMs)}ms were left before the invocation deadline.`,
+  };
+}
+
+/** The next AppRole login would fail, or soon will: CRITICAL for the former. */
+export function secretIdExpiringProblem(
+  why: 'unknown' | 'expired' | 'expires-soon' | 'few-uses',
+  detail: { readonly expiresInSeconds?: number; readonly usesLeft?: number },
+): Problem {
+  const critical = why === 'unknown' || why === 'expired';
+  const summary = {
+    unknown:
+      'Vault does not know the stored secret_id any more (expired, used up or destroyed): the next AppRole login will fail.',
+    expired: 'The stored secret_id has expired: the next AppRole login will fail.',
+    'expires-soon': `The stored secret_id expires in ${humanSeconds(detail.expiresInSeconds ?? 0)}; after that no AppRole login can replace the token.`,
+    'few-uses': `The stored secret_id has ${detail.usesLeft ?? 0} login(s) left.`,
+  }[why];
+  return {
+    code: ProblemCode.SecretIdExpiring,
+    severity: critical ? Severity.Critical : Severity.Warning,
+    summary,
+    ...(detail.expiresInSeconds === undefined
+      ? {}
+      : { secondsUntilExpiry: Math.max(0, detail.expiresInSeconds) }),
+  };
+}
+
+/** The renewer cannot see the secret_id's expiry: say why, and the line that lets it. */
+export function secretIdUntrackedProblem(error?: unknown): Problem {
+  return {
+    code: ProblemCode.SecretIdUntracked,
+    severity: Severity.Warning,
+    summary:
+      error === undefined
+        ? "The stored secret_id's expiry is not tracked: the config names no AppRole role for this target."
+        : "The stored secret_id's expiry is not tracked: the token may not look it up.",
+    ...(error === undefined ? {} : { answer: describeAnswer(error) }),
   };
 }

@@ -6,10 +6,9 @@
 import type {
   AppRoleRoleSettings,
   MountTuning,
-  SecretIdInfo,
   VaultInspectionPort,
 } from '../core/vault-inspection-port.js';
-import type { VaultHealth, VaultPort } from '../core/vault-port.js';
+import type { SecretIdInfo, VaultHealth, VaultPort } from '../core/vault-port.js';
 import { roleSegment, trimSlashes } from './address.js';
 import {
   dataOf,

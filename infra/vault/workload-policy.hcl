@@ -2,9 +2,11 @@
 #
 # Attach it to the workload's AppRole role, next to the workload's own policies
 # (what the application reads). `npm run vault:bootstrap -- <target>` writes it
-# as `vault-renewer-<target>`, with one `read` stanza per lease re-issue path of
-# the target appended below the last line, and adds it to the role's
-# token_policies.
+# as `vault-renewer-<target>`, with two kinds of stanza appended below the last
+# line: `update` on auth/<mount>/role/<role>/secret-id/lookup for the target's
+# own role (the renewer looks up the stored secret_id every run and warns
+# before it expires), and `read` on each lease re-issue path of the target;
+# and adds it to the role's token_policies.
 #
 # Each path is what the renewer (functions/vault/client.ts) calls with the
 # workload's own token, and nothing more. The default policy grants most of
@@ -15,7 +17,8 @@
 # Deliberately NOT granted: auth/token/revoke-self (the renewer never revokes:
 # consumers and leases still depend on an old token), auth/token/renew and
 # renew-accessor (no token renews another), sys/leases/revoke, LIST
-# sys/leases/lookup/* (needs sudo), anything under auth/<mount>/role.
+# sys/leases/lookup/* (needs sudo), anything under auth/<mount>/role but the
+# secret-id/lookup of the target's own role.
 
 # Renew the token itself, every scheduled run (POST, so `update`).
 path "auth/token/renew-self" {

@@ -114,6 +114,7 @@ export async function bootstrapTarget(
     const policy = loadPolicy(
       options.policyFile,
       plan.leases.map((l) => l.reissuePath),
+      role.base,
     );
     await writePolicy(endpoints, policyName, policy, log);
 

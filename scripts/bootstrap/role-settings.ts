@@ -90,7 +90,22 @@ export function loadRoleSettings(
 }
 
 /** The base policy plus one `read` stanza per lease re-issue path. */
-export function composePolicy(basePolicy: string, reissuePaths: readonly string[]): string {
+export function composePolicy(
+  basePolicy: string,
+  reissuePaths: readonly string[],
+  roleBase?: string,
+): string {
+  const lookup =
+    roleBase === undefined
+      ? []
+      : [
+          `
+# Look up the target's own secret_id, so the renewer warns before it expires (added by vault:bootstrap).
+path "${roleBase}/secret-id/lookup" {
+  capabilities = ["update"]
+}
+`,
+        ];
   const stanzas = [...new Set(reissuePaths)].sort().map(
     (path) => `
 # Re-issue a lease of this target when it cannot be renewed (added by vault:bootstrap).
@@ -99,10 +114,14 @@ path "${path}" {
 }
 `,
   );
-  return `${basePolicy.trimEnd()}\n${stanzas.join('')}`;
+  return `${basePolicy.trimEnd()}\n${[...lookup, ...stanzas].join('')}`;
 }
 
 /** The policy file (default {@link DEFAULT_POLICY_FILE}) composed for the target's leases. */
-export function loadPolicy(path: string, reissuePaths: readonly string[]): string {
-  return composePolicy(readText(path, 'policy'), reissuePaths);
+export function loadPolicy(
+  path: string,
+  reissuePaths: readonly string[],
+  roleBase?: string,
+): string {
+  return composePolicy(readText(path, 'policy'), reissuePaths, roleBase);
 }

@@ -5,7 +5,8 @@
  * so it never competes with the renewer for the event loop.
  *
  * Answers (all healthy, so a run is steady state):
- * - Vault `auth/token/renew-self` and `sys/leases/renew`: renewed for 1h.
+ * - Vault `auth/token/renew-self` and `sys/leases/renew`: renewed for 1h;
+ *   `auth/<mount>/role/<role>/secret-id/lookup`: a secret_id far from expiry.
  * - Secrets Manager `BatchGetSecretValue`: a token, AppRole or lease document
  *   per id, by the id's last path segment; `PutSecretValue` is counted.
  * - SNS `Publish`: counted.
@@ -24,6 +25,7 @@ const stats = {
   vault: 0,
   vaultRenewSelf: 0,
   vaultLeaseRenew: 0,
+  vaultSecretIdLookup: 0,
   smBatchGet: 0,
   smSecretsServed: 0,
   smPut: 0,
@@ -86,6 +88,17 @@ function answer(
         data: null,
         warnings: null,
         auth: null,
+      });
+    }
+    if (/^\/v1\/auth\/[^/]+\/role\/[^/]+\/secret-id\/lookup$/.test(url)) {
+      stats.vaultSecretIdLookup += 1;
+      return json(200, {
+        request_id: 'r',
+        data: {
+          expiration_time: '2099-01-01T00:00:00Z',
+          secret_id_num_uses: 0,
+          secret_id_ttl: 0,
+        },
       });
     }
     stats.other += 1;

@@ -45,7 +45,7 @@ function cannedTargets(count: number, address: string): TargetConfig[] {
     name: `t${i}`,
     vault: { address },
     tokenSecretId: `bench/t${i}/token`,
-    approle: { secretId: `bench/t${i}/approle`, mount: 'approle' },
+    approle: { secretId: `bench/t${i}/approle`, mount: 'approle', roleName: `bench-t${i}` },
     incrementSeconds: 3600,
     leases: [
       {
@@ -90,6 +90,7 @@ const config: RenewerConfig = deepFreeze({
   version: 1,
   scheduleIntervalSeconds: 900,
   concurrency: Number(args.concurrency),
+  secretIdWarnDays: 7,
   targets,
 });
 

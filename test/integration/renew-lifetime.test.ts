@@ -116,3 +116,59 @@ describe('a credential that cannot outlive the horizon is announced', () => {
     expect(short?.body).toContain(`vault write auth/${fleet.approleMount}/role/doomed`);
   });
 });
+
+describe('the AppRole secret_id is tracked every run', () => {
+  it('warns days ahead when the stored secret_id expires within secretIdWarnDays', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('sid-soon', { ...healthyRole, secretIdTtl: 2 * 86_400 });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    const report = await harness.invoke(SCHEDULED_EVENT);
+
+    const result = targetReport(report, 'sid-soon');
+    expect(result.status).toBe('ok');
+    expect(result.secretIdExpiresInSeconds).toBeGreaterThan(2 * 86_400 - 300);
+    expect(report.summary.soonestSecretIdExpirySeconds).toBe(result.secretIdExpiresInSeconds);
+    const messages = await alerts.receive(1);
+    expect(eventsOf(messages)).toEqual(['WARNING secret-id-expiring sid-soon']);
+    expect(messages[0]?.body).toContain(
+      `vault write -f auth/${fleet.approleMount}/role/sid-soon/secret-id`,
+    );
+  });
+
+  it('says CRITICAL when Vault no longer knows the stored secret_id: the next login would fail', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('sid-gone', healthyRole, {
+      storedSecretId: '00000000-0000-4000-8000-000000000000',
+    });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    const report = await harness.invoke(SCHEDULED_EVENT);
+
+    // The token itself is fine: nothing else changed.
+    expect(targetReport(report, 'sid-gone')).toMatchObject({
+      status: 'failed',
+      writes: 0,
+      token: { outcome: 'renewed' },
+    });
+    expect(eventsOf(await alerts.receive(1))).toEqual(['CRITICAL secret-id-expiring sid-gone']);
+  });
+
+  it('says when the policy does not let the token look its secret_id up, with the line to add', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('sid-blind', {
+      ...healthyRole,
+      policy: 'path "auth/token/renew-self" { capabilities = ["update"] }',
+    });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    const report = await harness.invoke(SCHEDULED_EVENT);
+
+    expect(targetReport(report, 'sid-blind').status).toBe('ok');
+    const messages = await alerts.receive(1);
+    expect(eventsOf(messages)).toEqual(['WARNING secret-id-untracked sid-blind']);
+    expect(messages[0]?.body).toContain(
+      `path "auth/${fleet.approleMount}/role/sid-blind/secret-id/lookup" { capabilities = ["update"] }`,
+    );
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * The CloudWatch metrics of a real run, read from the EMF the handler writes:
- * the heartbeat alarm watches RunsCompleted, the failure alarm Failures, and
- * SoonestExpirySeconds says how close the fleet's next expiry is. A test per
+ * the heartbeat alarm watches RunsCompleted, the failure alarm Failures,
+ * SoonestExpirySeconds says how close the fleet's next expiry is and
+ * SoonestSecretIdExpirySeconds when the first login credentials run out. A test per
  * metric, so deleting its emission fails one.
  */
 
@@ -41,12 +42,18 @@ function metric(documents: readonly EmfDocument[], name: string): unknown {
 let scenario: Scenario;
 let documents: EmfDocument[];
 let leaseTtlSeconds: number;
+const SECRET_ID_TTL_SECONDS = 30 * 86_400;
 
 beforeAll(async () => {
   scenario = await createScenario(stackEnv(), 'mx');
   const { fleet } = scenario;
   // One healthy target (token 1 h, lease 1 h) and one holding a root token (ERROR token-root).
-  const healthy = await fleet.target('metered', healthyRole, { leases: [dbLease] });
+  // Its secret_id expires in 30 days: far enough for no alert, the soonest of the fleet.
+  const healthy = await fleet.target(
+    'metered',
+    { ...healthyRole, secretIdTtl: SECRET_ID_TTL_SECONDS },
+    { leases: [dbLease] },
+  );
   const root = (await fleet.vault('POST', 'auth/token/create', { policies: ['root'] })) as {
     auth: { client_token: string };
   };
@@ -76,5 +83,11 @@ describe('the EMF metrics of a real run', () => {
     // The healthy token and lease were just renewed for about an hour.
     expect(soonest).toBeGreaterThan(3_000);
     expect(soonest).toBeLessThanOrEqual(3_600);
+  });
+
+  it('emits SoonestSecretIdExpirySeconds: when the first stored secret_id expires', () => {
+    const soonest = metric(documents, METRIC.SoonestSecretIdExpirySeconds);
+    expect(soonest).toBeGreaterThan(SECRET_ID_TTL_SECONDS - 300);
+    expect(soonest).toBeLessThanOrEqual(SECRET_ID_TTL_SECONDS);
   });
 });

@@ -650,7 +650,7 @@ describe('renew handler: paths and logins that do not give what a lease needs', 
     });
     const target = await fleet.target('kv-path', {
       ...healthyRole,
-      policy: workloadPolicy([`${kvMount}/app`]),
+      policy: workloadPolicy([`${kvMount}/app`], `auth/${fleet.approleMount}/role/kv-path`),
     });
     const leaseSecret = `${fleet.prefix}/kv-path/kv`;
     await fleet.createSecret(leaseSecret, '{}');

@@ -32,6 +32,9 @@ import { type StackEnv, stackEnv } from '../support/stack-env.js';
 /** Short Vault retries: each scenario spends at most a second in backoff. */
 const vaultRetry = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 300 };
 const RENEW_SELF = '/v1/auth/token/renew-self';
+/** The secret_id lookup every run makes with the target's token (secret-id-step.ts). */
+const secretIdLookupPath = (fleet: Fleet, target: SeededTarget) =>
+  `/v1/auth/${fleet.approleMount}/role/${target.roleName}/secret-id/lookup`;
 /** What AWS's JSON protocol answers when a call is throttled. */
 const THROTTLED = {
   status: 400,
@@ -187,8 +190,11 @@ describe('renew handler when Vault itself is out (a private OpenBao)', () => {
     expect(await wasRenewed(fleet, first.token)).toBe(false);
     const next = await harness.invoke(SCHEDULED_EVENT);
 
-    // Assess: renewed in place, nothing written, nothing said, secret_id still unspent
-    expect(next.summary).toMatchObject({ targets: 2, ok: 2, failed: 0, problems: 0 });
+    // Assess: renewed in place, nothing written, secret_id still unspent; its last use announced
+    expect(next.summary).toMatchObject({ targets: 2, ok: 2, failed: 0, problems: 2 });
+    for (const name of ['sealed-a', 'sealed-b']) {
+      expect(problemCodes(next, name)).toEqual(['WARNING secret-id-expiring']);
+    }
     expect(targetReport(next, 'sealed-a').leases).toMatchObject([
       { name: 'db', outcome: 'renewed' },
     ]);
@@ -198,7 +204,10 @@ describe('renew handler when Vault itself is out (a private OpenBao)', () => {
       expect(await secretIdUsesLeft(fleet, target)).toBe(1);
     }
     expect(proxy.requests.some((r) => r.path.includes('/login'))).toBe(false);
-    expect(await alerts.receive(0, 0)).toEqual([]);
+    expect(eventsOf(await alerts.receive(2))).toEqual([
+      'WARNING secret-id-expiring sealed-a',
+      'WARNING secret-id-expiring sealed-b',
+    ]);
     // The secret_id the renewer kept its hands off still logs in.
     await expect(fleet.login(first.roleId, first.secretId)).resolves.toMatchObject({
       token: expect.any(String),
@@ -366,6 +375,7 @@ describe('renew handler on the local stack with faults in the way', () => {
       `${RENEW_SELF} 429`,
       `${RENEW_SELF} 429`,
       `${RENEW_SELF} 200`,
+      `${secretIdLookupPath(fleet, target)} 200`,
     ]);
     // Two waits of Retry-After: 1 s, not the client's own backoff (at most 300 ms each).
     expect(elapsedMs).toBeGreaterThanOrEqual(1_900);
@@ -405,6 +415,7 @@ describe('renew handler on the local stack with faults in the way', () => {
     expect(proxy.requests.map((r) => `${r.path} ${r.outcome}`)).toEqual([
       `${RENEW_SELF} dropped-before-forward`,
       `${RENEW_SELF} forwarded`,
+      `${secretIdLookupPath(fleet, target)} forwarded`,
       '/v1/sys/leases/renew dropped-after-forward',
       '/v1/sys/leases/renew forwarded',
     ]);

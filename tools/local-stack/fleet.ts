@@ -103,8 +103,11 @@ function parseDatabaseUrl(url: string) {
 }
 
 /** Standard policy of a managed workload token: what the renewer needs, plus its database role. */
-export function workloadPolicy(credsPaths: readonly string[]): string {
+export function workloadPolicy(credsPaths: readonly string[], roleBase?: string): string {
   return [
+    ...(roleBase === undefined
+      ? []
+      : [`path "${roleBase}/secret-id/lookup" { capabilities = ["update"] }`]),
     'path "auth/token/renew-self" { capabilities = ["update"] }',
     'path "auth/token/lookup-self" { capabilities = ["read"] }',
     'path "sys/leases/renew" { capabilities = ["update"] }',
@@ -223,7 +226,8 @@ export class Fleet {
     await this.ensureApproleMount();
     const policyName = `${this.prefix}-${roleName}`;
     await this.vault('PUT', `sys/policies/acl/${policyName}`, {
-      policy: settings.policy ?? workloadPolicy(credsPaths),
+      policy:
+        settings.policy ?? workloadPolicy(credsPaths, `auth/${this.approleMount}/role/${roleName}`),
     });
     await this.vault('POST', `auth/${this.approleMount}/role/${roleName}`, {
       token_policies: [policyName],

@@ -47,6 +47,7 @@ describe('parseConfig with a valid file', () => {
       version: 1,
       scheduleIntervalSeconds: 900,
       concurrency: 16,
+      secretIdWarnDays: 7,
       vaultCaCertPem: CA_PEM,
       targets: [
         {
@@ -149,6 +150,7 @@ describe('parseConfig with a valid file', () => {
       version: 1,
       scheduleIntervalSeconds: 1800,
       concurrency: 8,
+      secretIdWarnDays: 7,
       targets: [
         {
           name: 'app',

@@ -4,10 +4,8 @@
  */
 
 import type { TargetConfig } from '../../../functions/config/types.js';
-import type {
-  AppRoleRoleSettings,
-  SecretIdInfo,
-} from '../../../functions/core/vault-inspection-port.js';
+import type { AppRoleRoleSettings } from '../../../functions/core/vault-inspection-port.js';
+import type { SecretIdInfo } from '../../../functions/core/vault-port.js';
 import {
   type LeaseInfo,
   type TokenInfo,

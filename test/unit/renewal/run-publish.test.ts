@@ -10,6 +10,7 @@ const config: RenewerConfig = deepFreeze({
   version: 1,
   scheduleIntervalSeconds: 900,
   concurrency: 2,
+  secretIdWarnDays: 7,
   targets: [
     {
       name: 'a',
@@ -58,6 +59,7 @@ const vault: VaultPort = {
   lookupLease: async () => unreachable(),
   issueLease: async () => unreachable(),
   capabilitiesSelf: async () => unreachable(),
+  lookupSecretId: async () => unreachable(),
   health: async () => unreachable(),
 };
 
