@@ -12,7 +12,7 @@ export const ACCEPTED_EVENTS = [
   'the EventBridge scheduled event ({"source": "aws.events", "detail-type": "Scheduled Event", ...})',
   '{} (renew every target)',
   '{"targets": ["<name>", ...]} (renew these targets only)',
-  '{"dryRun": true} (report what would be done; change nothing), optionally with "targets"',
+  '{"dryRun": true} (report what would be done; change nothing, publish nothing), optionally with "targets" and "notify": true (publish what it found, marked "(dry run)")',
   '{"action": "relogin", "targets": ["<name>", ...]} (log in again now and re-issue leases), optionally with "dryRun"',
 ] as const;
 
@@ -36,6 +36,7 @@ const scheduledEvent = z.looseObject({
 const manualEvent = z.strictObject({
   targets: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   dryRun: z.optional(z.boolean()),
+  notify: z.optional(z.boolean()),
   action: z.optional(z.enum(['renew', 'relogin'])),
 });
 
@@ -60,7 +61,12 @@ export function parseRenewEvent(event: unknown, knownTargets: readonly string[])
       .join('; ');
     throw new InvalidEventError(`Unrecognised event (${problems})`);
   }
-  const { targets, dryRun = false, action = 'renew' } = parsed.data;
+  const { targets, dryRun = false, action = 'renew', notify } = parsed.data;
+  if (notify !== undefined && !dryRun) {
+    throw new InvalidEventError(
+      '"notify" goes with "dryRun": true (a real run always publishes what it finds)',
+    );
+  }
   if (action === 'relogin' && targets === undefined) {
     throw new InvalidEventError(
       '"action": "relogin" needs "targets": logging every target in again spends a secret_id use each',
@@ -80,5 +86,6 @@ export function parseRenewEvent(event: unknown, knownTargets: readonly string[])
     ...(targets === undefined ? {} : { targets: [...new Set(targets)] }),
     dryRun,
     forceRelogin: action === 'relogin',
+    ...(notify === undefined ? {} : { notify }),
   };
 }

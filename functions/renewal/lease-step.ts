@@ -19,6 +19,7 @@ import {
   LeaseAction,
   type LeaseDecision,
   type LeaseObservation,
+  LeaseReason,
   leaseNeedsReissueWithoutRenewing,
 } from './planner.js';
 import { LeaseOutcome, type LeaseReport } from './report.js';
@@ -44,6 +45,8 @@ import {
 
 export interface LeaseStepResult extends StepResult {
   readonly report: LeaseReport;
+  /** Dry run: what it could not know. */
+  readonly unknown?: readonly string[];
 }
 
 function failedLease(lease: LeaseConfig, reason: string, problem: Problem): LeaseStepResult {
@@ -65,6 +68,7 @@ async function observeLease(
   leaseId: string | undefined,
   active: ActiveToken,
   context: RunContext,
+  mayRenew: boolean | undefined,
 ): Promise<{ observation: LeaseObservation; error?: unknown }> {
   const { deps, request, signal } = context;
   if (leaseId === undefined) return { observation: { kind: 'absent' } };
@@ -72,7 +76,12 @@ async function observeLease(
     if (request.dryRun) {
       const info = await deps.vault.lookupLease(target.vault, active.token, leaseId, { signal });
       return {
-        observation: { kind: 'looked-up', renewable: info.renewable, ttlSeconds: info.ttlSeconds },
+        observation: {
+          kind: 'looked-up',
+          renewable: info.renewable,
+          ttlSeconds: info.ttlSeconds,
+          ...(mayRenew === undefined ? {} : { mayRenew }),
+        },
       };
     }
     const renewal = await deps.vault.renewLease(
@@ -98,6 +107,7 @@ export async function leaseStep(
   context: RunContext,
   active: ActiveToken,
   tokenReplaced: boolean,
+  mayRenew?: boolean,
 ): Promise<LeaseStepResult> {
   const read = secrets.get(lease.secretId);
   if (!read?.ok) {
@@ -125,7 +135,7 @@ export async function leaseStep(
   let decision = leaseNeedsReissueWithoutRenewing(leaseContext);
   let error: unknown;
   if (decision === undefined) {
-    const observed = await observeLease(target, lease, document.leaseId, active, context);
+    const observed = await observeLease(target, lease, document.leaseId, active, context, mayRenew);
     error = observed.error;
     decision = decideLease(observed.observation, leaseContext);
   }
@@ -140,12 +150,19 @@ export async function leaseStep(
       // A dry run saw the TTL before any renewal: it cannot tell what one would grant.
       problems: context.request.dryRun ? [] : shortLived(lease, ttl, context),
       writes: 0,
+      ...(decision.reason === LeaseReason.GrantUnknown
+        ? {
+            unknown: [
+              `lease "${lease.name}" has ${ttl ?? 0}s left, less than the horizon: only renewing it tells what Vault would grant`,
+            ],
+          }
+        : {}),
     };
   }
   if (decision.action === LeaseAction.Report) {
     return failedLease(lease, decision.reason, leaseRenewFailedProblem(lease, error));
   }
-  const why = reissueProblem(lease, decision, error);
+  const why = reissueProblem(lease, decision, error, context.request.dryRun);
   const announced = why === undefined ? [] : [why];
   if (context.request.dryRun) {
     return {

@@ -78,6 +78,8 @@ export function composeMessage(
       target: target.name,
       event: problem.code,
       schema: NOTIFICATION_SCHEMA,
+      // Subscribers that page can drop dry runs with a filter policy.
+      ...(context.dryRun ? { dryRun: 'true' } : {}),
     },
   };
 }

@@ -28,8 +28,11 @@ export type TokenObservation =
   /** Not looked at: the operator asked for a re-login. */
   | { readonly kind: 'skipped' }
   | { readonly kind: 'renewed'; readonly renewal: TokenRenewal }
-  /** Dry run: observed without renewing. */
-  | { readonly kind: 'looked-up'; readonly info: TokenInfo }
+  /**
+   * Dry run: observed without renewing. `mayRenew` is what sys/capabilities-self
+   * says about auth/token/renew-self (undefined when it could not be asked).
+   */
+  | { readonly kind: 'looked-up'; readonly info: TokenInfo; readonly mayRenew?: boolean }
   | {
       readonly kind: 'failed';
       readonly failure: VaultFailureKind;
@@ -51,6 +54,8 @@ export const TokenReason = {
   Absent: 'absent',
   MaxTtlInsideHorizon: 'max-ttl-inside-horizon',
   TtlBelowHorizon: 'ttl-below-horizon',
+  /** Dry run: a renewal would be needed to learn whether the grant outlives the horizon. */
+  GrantUnknown: 'grant-unknown',
   Invalid: 'invalid',
   NotRenewable: 'not-renewable',
   Batch: 'batch',
@@ -82,7 +87,7 @@ export function decideToken(observation: TokenObservation, policy: TokenPolicy):
     return { action: TokenAction.Relogin, reason: TokenReason.Absent };
   }
   if (observation.kind === 'looked-up') {
-    return decideFromLookup(observation.info, policy.scheduleIntervalSeconds);
+    return decideFromLookup(observation.info, policy.scheduleIntervalSeconds, observation.mayRenew);
   }
   if (observation.kind === 'failed') {
     return decideFromFailure(observation, policy.scheduleIntervalSeconds);
@@ -128,7 +133,11 @@ function keptWhileItLasts(
   return { action, reason, ttlSeconds };
 }
 
-function decideFromLookup(info: TokenInfo, scheduleIntervalSeconds: number): TokenDecision {
+function decideFromLookup(
+  info: TokenInfo,
+  scheduleIntervalSeconds: number,
+  mayRenew: boolean | undefined,
+): TokenDecision {
   if (isRootToken(info)) {
     return { action: TokenAction.Report, reason: TokenReason.Root };
   }
@@ -139,6 +148,18 @@ function decideFromLookup(info: TokenInfo, scheduleIntervalSeconds: number): Tok
     return {
       action: TokenAction.Relogin,
       reason: TokenReason.NotRenewable,
+      ttlSeconds: info.ttlSeconds,
+    };
+  }
+  if (mayRenew === false) {
+    // The real run's renew-self would be refused: what it then does (vault#22575).
+    return keptWhileItLasts(TokenReason.RenewDenied, info.ttlSeconds, scheduleIntervalSeconds);
+  }
+  if (info.ttlSeconds <= horizonSeconds(scheduleIntervalSeconds)) {
+    // Whether the renewal would be capped by a max TTL only renewing tells.
+    return {
+      action: TokenAction.Keep,
+      reason: TokenReason.GrantUnknown,
       ttlSeconds: info.ttlSeconds,
     };
   }
@@ -186,8 +207,13 @@ export type LeaseObservation =
   /** The lease secret holds no lease yet (created empty). */
   | { readonly kind: 'absent' }
   | { readonly kind: 'renewed'; readonly renewal: LeaseRenewal }
-  /** Dry run: `sys/leases/lookup` answered. */
-  | { readonly kind: 'looked-up'; readonly renewable: boolean; readonly ttlSeconds: number }
+  /** Dry run: `sys/leases/lookup` answered; `mayRenew` as for the token. */
+  | {
+      readonly kind: 'looked-up';
+      readonly renewable: boolean;
+      readonly ttlSeconds: number;
+      readonly mayRenew?: boolean;
+    }
   | { readonly kind: 'failed'; readonly failure: VaultFailureKind };
 
 export const LeaseAction = {
@@ -208,6 +234,8 @@ export const LeaseReason = {
   RenewDenied: 'renew-denied',
   VaultUnavailable: 'vault-unavailable',
   Unexpected: 'unexpected',
+  /** Dry run: a renewal would be needed to learn whether the grant outlives the horizon. */
+  GrantUnknown: 'grant-unknown',
 } as const;
 export type LeaseReason = (typeof LeaseReason)[keyof typeof LeaseReason];
 
@@ -257,9 +285,16 @@ export function decideLease(observation: LeaseObservation, context: LeaseContext
           ttlSeconds: observation.ttlSeconds,
         };
       }
+      if (observation.mayRenew === false) {
+        return {
+          action: LeaseAction.Reissue,
+          reason: LeaseReason.RenewDenied,
+          ttlSeconds: observation.ttlSeconds,
+        };
+      }
       return {
         action: LeaseAction.Keep,
-        reason: LeaseReason.Healthy,
+        reason: observation.ttlSeconds <= horizon ? LeaseReason.GrantUnknown : LeaseReason.Healthy,
         ttlSeconds: observation.ttlSeconds,
       };
     case 'renewed': {

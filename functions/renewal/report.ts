@@ -43,6 +43,8 @@ export const TargetStatus = {
   Changed: 'changed',
   /** At least one problem of severity ERROR or CRITICAL. */
   Failed: 'failed',
+  /** Dry run: it cannot tell whether the real run would do nothing (`unknown` says why). */
+  Unknown: 'unknown',
   /** Not processed (deadline, or not selected). */
   Skipped: 'skipped',
 } as const;
@@ -58,6 +60,8 @@ export interface TargetReport {
     readonly expiresAt?: string;
   };
   readonly leases: readonly LeaseReport[];
+  /** Dry run: what it could not know; the status is then `unknown`, never `ok`. */
+  readonly unknown?: readonly string[];
   /** Seconds until the stored AppRole secret_id expires, when it does and could be looked up. */
   readonly secretIdExpiresInSeconds?: number;
   readonly problems: readonly Problem[];
@@ -77,6 +81,8 @@ export interface RunReport {
     readonly changed: number;
     readonly failed: number;
     readonly skipped: number;
+    /** Dry run: targets whose real run it cannot predict. */
+    readonly unknown: number;
     readonly problems: number;
     /** Soonest token or lease expiry among processed targets, seconds from the end of the run. */
     readonly soonestExpirySeconds?: number;
@@ -94,13 +100,18 @@ export function assembleTargetReport(parts: Omit<TargetReport, 'status'>): Targe
   );
   const status = failed
     ? TargetStatus.Failed
-    : parts.writes > 0
-      ? TargetStatus.Changed
-      : TargetStatus.Ok;
+    : (parts.unknown?.length ?? 0) > 0
+      ? TargetStatus.Unknown
+      : parts.writes > 0
+        ? TargetStatus.Changed
+        : TargetStatus.Ok;
   return {
     target: parts.target,
     status,
     token: parts.token,
+    ...(parts.unknown === undefined || parts.unknown.length === 0
+      ? {}
+      : { unknown: parts.unknown }),
     ...(parts.secretIdExpiresInSeconds === undefined
       ? {}
       : { secretIdExpiresInSeconds: parts.secretIdExpiresInSeconds }),

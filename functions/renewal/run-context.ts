@@ -38,6 +38,8 @@ export interface RenewalRequest {
   readonly targets?: readonly string[];
   readonly dryRun: boolean;
   readonly forceRelogin: boolean;
+  /** A dry run publishes its messages only when asked (`"notify": true`). */
+  readonly notify?: boolean;
 }
 
 /** The request as the run takes it: what was asked, plus the run's id and deadlines. */

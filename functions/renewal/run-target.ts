@@ -33,6 +33,7 @@ import { tokenStep } from './token-step.js';
 
 interface TargetOutcome {
   readonly token: TargetReport['token'];
+  readonly unknown?: readonly string[];
   readonly secretIdExpiresInSeconds?: number;
   readonly leases: readonly LeaseReport[];
   readonly problems: readonly Problem[];
@@ -110,17 +111,28 @@ async function renewTarget(
       ? { problems: [] }
       : await secretIdStep(target, secrets, context, token.active);
   const leases: LeaseReport[] = [];
+  const unknown = [...(token.unknown ?? [])];
   // One lease after the other: they share the target's token, and a Vault
   // that struggles with one is not hit by the rest at once.
   for (const lease of target.leases) {
-    const result = await leaseStep(target, lease, secrets, context, token.active, token.replaced);
+    const result = await leaseStep(
+      target,
+      lease,
+      secrets,
+      context,
+      token.active,
+      token.replaced,
+      token.mayRenewLeases,
+    );
     leases.push(result.report);
+    unknown.push(...(result.unknown ?? []));
     problems.push(...result.problems);
     writes += result.writes;
   }
   problems.push(...secretId.problems);
   return {
     token: token.token,
+    ...(unknown.length === 0 ? {} : { unknown }),
     ...(secretId.expiresInSeconds === undefined
       ? {}
       : { secretIdExpiresInSeconds: secretId.expiresInSeconds }),

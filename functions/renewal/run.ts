@@ -94,7 +94,10 @@ export async function runRenewal(
   let publishFailures = 0;
   const publishLimit = pLimit(PUBLISH_CONCURRENCY);
   const publishing: Promise<void>[] = [];
+  // A dry run changes nothing and, unless asked, tells no one: its report is the answer.
+  const quiet = request.dryRun && request.notify !== true;
   const publish = (target: TargetConfig, problems: readonly Problem[]): void => {
+    if (quiet) return;
     for (const problem of problems.filter((p) => shouldPublish(p, target))) {
       const message = composeMessage(problem, target, {
         runId: request.runId,
@@ -178,6 +181,7 @@ export async function runRenewal(
       changed: count(TargetStatus.Changed),
       failed: count(TargetStatus.Failed),
       skipped: count(TargetStatus.Skipped),
+      unknown: count(TargetStatus.Unknown),
       problems: reports.reduce((n, r) => n + r.problems.length, 0),
       ...(soonest === undefined ? {} : { soonestExpirySeconds: soonest }),
       ...(secretIdTtls.length === 0

@@ -77,6 +77,7 @@ export function reloginProblem(
   decision: TokenDecision,
   error: unknown,
   info: TokenInfo | undefined,
+  dryRun = false,
 ): Problem | undefined {
   const answer = error === undefined ? {} : { answer: describeAnswer(error) };
   const ttl = decision.ttlSeconds === undefined ? {} : { secondsUntilExpiry: decision.ttlSeconds };
@@ -85,15 +86,14 @@ export function reloginProblem(
       return {
         code: ProblemCode.TokenInvalid,
         severity: Severity.Error,
-        summary:
-          'The stored token is invalid (expired or revoked); every lease it created is gone with it. Logging in again.',
+        summary: `The stored token is invalid (expired or revoked); every lease it created is gone with it. ${dryRun ? 'A real run would log in again.' : 'Logging in again.'}`,
         ...answer,
       };
     case TokenReason.NotRenewable:
       return {
         code: ProblemCode.TokenNotRenewable,
         severity: Severity.Warning,
-        summary: 'The stored token is not renewable. Logging in again.',
+        summary: `The stored token is not renewable. ${dryRun ? 'A real run would log in again.' : 'Logging in again.'}`,
         ...answer,
         ...ttl,
       };
@@ -103,8 +103,7 @@ export function reloginProblem(
       return {
         code: ProblemCode.TokenRenewDenied,
         severity: Severity.Error,
-        summary:
-          "The token's policy does not allow renewing itself (auth/token/renew-self). Logged in again as a fallback; fix the policy.",
+        summary: `The token's policy does not allow renewing itself (auth/token/renew-self). ${dryRun ? 'A real run would log in again as a fallback' : 'Logged in again as a fallback'}; fix the policy.`,
         ...answer,
         ...ttl,
         ...(info === undefined ? {} : { facts: { policies: info.policies.join(',') } }),
@@ -119,6 +118,7 @@ export function reissueProblem(
   lease: LeaseConfig,
   decision: LeaseDecision,
   error: unknown,
+  dryRun = false,
 ): Problem | undefined {
   const answer = error === undefined ? {} : { answer: describeAnswer(error) };
   switch (decision.reason) {
@@ -126,7 +126,7 @@ export function reissueProblem(
       return {
         code: ProblemCode.LeaseOrphaned,
         severity: Severity.Warning,
-        summary: `Lease "${lease.name}" is gone (revoked, expired, or died with its token); issuing a new one.`,
+        summary: `Lease "${lease.name}" is gone (revoked, expired, or died with its token); ${dryRun ? 'a real run would issue a new one' : 'issuing a new one'}.`,
         lease: lease.name,
         ...answer,
       };
@@ -134,7 +134,7 @@ export function reissueProblem(
       return {
         code: ProblemCode.LeaseRenewDenied,
         severity: Severity.Error,
-        summary: `The token's policy does not allow renewing lease "${lease.name}" (sys/leases/renew); issuing a new one as a fallback. Fix the policy.`,
+        summary: `The token's policy does not allow renewing lease "${lease.name}" (sys/leases/renew); ${dryRun ? 'a real run would issue a new one' : 'issuing a new one'} as a fallback. Fix the policy.`,
         lease: lease.name,
         ...answer,
       };

@@ -35,12 +35,26 @@ export interface TokenStepResult extends StepResult {
   readonly leasesSkipped?: string;
   /** The leases' token was (or would be) replaced: leases die with the token that made them. */
   readonly replaced: boolean;
+  /** Dry run: what it could not know, so the target is `unknown`, never `ok`. */
+  readonly unknown?: readonly string[];
+  /** Dry run: whether the token may renew leases (sys/capabilities-self), when asked. */
+  readonly mayRenewLeases?: boolean;
 }
 
 interface ObservedToken {
   readonly observation: TokenObservation;
   readonly error?: unknown;
   readonly info?: TokenInfo;
+  readonly mayRenewLeases?: boolean;
+}
+
+const RENEW_SELF = 'auth/token/renew-self';
+const LEASES_RENEW = 'sys/leases/renew';
+
+/** `update` (or root) on `path`, as capabilities-self lists it. */
+function allows(capabilities: Readonly<Record<string, readonly string[]>>, path: string): boolean {
+  const listed = capabilities[path] ?? [];
+  return listed.includes('update') || listed.includes('root');
 }
 
 /** What Vault says about the stored token this run. */
@@ -68,7 +82,29 @@ async function observeToken(
   if (request.dryRun) {
     const looked = await lookup();
     if ('info' in looked) {
-      return { observation: { kind: 'looked-up', info: looked.info }, info: looked.info };
+      // What the real run would be allowed: the default policy grants capabilities-self.
+      let capabilities: Readonly<Record<string, readonly string[]>> | undefined;
+      try {
+        capabilities = await deps.vault.capabilitiesSelf(
+          target.vault,
+          token,
+          [RENEW_SELF, LEASES_RENEW],
+          { signal },
+        );
+      } catch {
+        capabilities = undefined;
+      }
+      return {
+        observation: {
+          kind: 'looked-up',
+          info: looked.info,
+          ...(capabilities === undefined ? {} : { mayRenew: allows(capabilities, RENEW_SELF) }),
+        },
+        info: looked.info,
+        ...(capabilities === undefined
+          ? {}
+          : { mayRenewLeases: allows(capabilities, LEASES_RENEW) }),
+      };
     }
     // lookup-self is in the default policy: refused, the token is dead.
     if (livenessAfterDenial(failureKind(looked.error)) === 'dead') {
@@ -122,7 +158,11 @@ export async function tokenStep(
   context: RunContext,
 ): Promise<TokenStepResult> {
   const { request, scheduleIntervalSeconds } = context;
-  const { observation, error, info } = await observeToken(target, document, context);
+  const { observation, error, info, mayRenewLeases } = await observeToken(
+    target,
+    document,
+    context,
+  );
   const decision = decideToken(observation, {
     scheduleIntervalSeconds,
     forceRelogin: request.forceRelogin,
@@ -147,6 +187,7 @@ export async function tokenStep(
     writes: 0,
     ...(current === undefined ? {} : { active: current }),
     replaced: false,
+    ...(mayRenewLeases === undefined ? {} : { mayRenewLeases }),
   });
 
   if (decision.action === TokenAction.Keep) {
@@ -160,6 +201,14 @@ export async function tokenStep(
       ]);
     }
     const outcome = request.dryRun ? TokenOutcome.WouldRenew : TokenOutcome.Renewed;
+    if (decision.reason === TokenReason.GrantUnknown) {
+      return {
+        ...kept({ outcome, reason: decision.reason, ...expiry }, []),
+        unknown: [
+          `the token has ${ttl ?? 0}s left, less than the horizon: only renewing it tells whether Vault would extend it past the horizon or cap it at its max TTL`,
+        ],
+      };
+    }
     const shortLived =
       decision.reason === TokenReason.TtlBelowHorizon && ttl !== undefined
         ? [tokenTtlBelowHorizonProblem(ttl, scheduleIntervalSeconds)]
@@ -178,7 +227,7 @@ export async function tokenStep(
   }
 
   // Log in again.
-  const why = reloginProblem(decision, error, info);
+  const why = reloginProblem(decision, error, info, request.dryRun);
   const announced = why === undefined ? [] : [why];
   if (request.dryRun) {
     return {

@@ -25,7 +25,7 @@ export function renderRunReport(report: RunReport): string {
   return [
     renderTable(['target', 'status', 'token', 'token ttl', 'leases', 'problems'], rows),
     '',
-    `${summary.targets} targets: ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped` +
+    `${summary.targets} targets: ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped${summary.unknown > 0 ? `, ${summary.unknown} unknown (dry run)` : ''}` +
       ` in ${report.durationMs} ms${report.dryRun ? ' (dry run)' : ''}; ` +
       `${report.notifications.published} notification(s) published, ${report.notifications.failed} failed`,
   ].join('\n');

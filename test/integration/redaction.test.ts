@@ -219,7 +219,7 @@ describe('redaction: secrets never reach logs, SNS, reports or errors', () => {
     };
 
     // Act
-    await run('dry run', { dryRun: true }, 7);
+    await run('dry run', { dryRun: true, notify: true }, 7);
     await run('scheduled run', SCHEDULED_EVENT, 13);
     await run('forced re-login', { action: 'relogin', targets: ['relog'] }, 2);
     const invalidEvents: Record<string, unknown> = {

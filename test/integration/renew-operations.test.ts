@@ -350,7 +350,7 @@ describe('renew handler: events typed in the Lambda console', () => {
     const leaseBefore = await leaseInVault(fleet, healthyLeaseId);
 
     // Act
-    const report = await harness.invoke({ dryRun: true });
+    const report = await harness.invoke({ dryRun: true, notify: true });
 
     // Assess: the report says what would be done
     expect(report.dryRun).toBe(true);
@@ -404,7 +404,7 @@ describe('renew handler: events typed in the Lambda console', () => {
     const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
 
     // Act
-    const report = await harness.invoke({ dryRun: true });
+    const report = await harness.invoke({ dryRun: true, notify: true });
     const messages = await alerts.receive(1);
 
     // Assess
@@ -415,6 +415,62 @@ describe('renew handler: events typed in the Lambda console', () => {
     });
     expect(eventsOf(messages)).toEqual(['ERROR token-invalid dry-revoked']);
     expect(await fleet.versionCount(target.tokenSecret)).toBe(1);
+  });
+
+  it('dry run publishes nothing unless the event says "notify": true, and says what it cannot know', async () => {
+    // Prepare: a token with 2 minutes left (inside the 3-minute horizon) and one that is dead
+    const { fleet, alerts } = scenario;
+    const short = await fleet.target('dry-short', { tokenTtl: 120, tokenMaxTtl: HOUR });
+    const dead = await fleet.target('dry-dead', healthyRole);
+    await fleet.vault('POST', 'auth/token/revoke-accessor', { accessor: dead.accessor });
+    const harness = scenario.harness(
+      configWith(fleet.env, [fleet.targetConfig(short), fleet.targetConfig(dead)]),
+    );
+
+    // Act
+    const report = await harness.invoke({ dryRun: true });
+
+    // Assess: nothing published; the short token is not "ok" but "unknown", with the reason
+    expect(await alerts.receive(0, 1_500)).toEqual([]);
+    expect(targetReport(report, 'dry-short')).toMatchObject({
+      status: 'unknown',
+      token: { outcome: 'would-renew', reason: 'grant-unknown' },
+    });
+    expect(targetReport(report, 'dry-short').unknown?.[0]).toMatch(/less than the horizon/);
+    expect(targetReport(report, 'dry-dead')).toMatchObject({
+      status: 'failed',
+      token: { outcome: 'would-relogin', reason: 'invalid' },
+    });
+    expect(report.summary).toMatchObject({ unknown: 1, failed: 1, ok: 0 });
+  });
+
+  it('dry run says a token whose policy denies renew-self is not ok, as the real run would find', async () => {
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('dry-denied', {
+      ...healthyRole,
+      noDefaultPolicy: true,
+      policy: [
+        'path "auth/token/lookup-self" { capabilities = ["read"] }',
+        'path "sys/capabilities-self" { capabilities = ["update"] }',
+      ].join('\n'),
+    });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    const report = await harness.invoke({ dryRun: true, notify: true });
+
+    expect(targetReport(report, 'dry-denied')).toMatchObject({
+      status: 'failed',
+      token: { reason: 'renew-denied' },
+    });
+    const messages = await alerts.receive(2);
+    expect(eventsOf(messages)).toEqual([
+      'ERROR token-renew-denied dry-denied',
+      'WARNING secret-id-untracked dry-denied',
+    ]);
+    for (const message of messages) {
+      expect(message.subject).toMatch(/\(dry run\)$/);
+      expect(message.attributes.dryRun).toBe('true');
+    }
   });
 
   it('{"action": "relogin"} gives only the named target a new token and new leases', async () => {

@@ -89,7 +89,7 @@ describe('osls invoke local -f renew', () => {
         '--stage',
         'test',
         '--data',
-        '{"dryRun": true}',
+        '{"dryRun": true, "notify": true}',
         '--param',
         `alertTopicArnEnv=${alerts.topicArn}`,
         '-e',

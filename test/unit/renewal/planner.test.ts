@@ -325,10 +325,22 @@ describe('decideLease', () => {
       'not-renewable',
     ],
     [
-      'dry run: would renew a renewable lease',
-      { kind: 'looked-up', renewable: true, ttlSeconds: 100 },
+      'dry run: would renew a renewable lease that outlives the horizon',
+      { kind: 'looked-up', renewable: true, ttlSeconds: HORIZON + 1 },
       'keep',
       'healthy',
+    ],
+    [
+      'dry run: cannot tell what renewing a lease inside the horizon would grant',
+      { kind: 'looked-up', renewable: true, ttlSeconds: 100 },
+      'keep',
+      'grant-unknown',
+    ],
+    [
+      'dry run: would re-issue a lease the token may not renew',
+      { kind: 'looked-up', renewable: true, ttlSeconds: HORIZON + 1, mayRenew: false },
+      'reissue',
+      'renew-denied',
     ],
   ])('%s', (_name, observation, action, reason) => {
     expect(decideLease(observation, context)).toMatchObject({ action, reason });
