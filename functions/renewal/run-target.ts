@@ -15,6 +15,7 @@ import {
 } from '../core/secret-documents.js';
 import type { SecretLookup } from '../core/secret-reads.js';
 import { leaseStep, skippedLeases } from './lease-step.js';
+import { TokenReason } from './planner.js';
 import {
   assembleTargetReport,
   type LeaseReport,
@@ -104,12 +105,24 @@ async function renewTarget(
       writes,
     };
   }
-  // Looked up with a token seen alive this run; a dry run that would log in
-  // again has only the old one, which the lookup would misread as a denial.
-  const secretId =
-    token.token.outcome === TokenOutcome.WouldRelogin || token.token.outcome === TokenOutcome.Failed
-      ? { problems: [] }
-      : await secretIdStep(target, secrets, context, token.active);
+  // Looked up with a token seen alive this run: in a dry run that predicts a
+  // login it tells whether that login would work; a dead or unseen token's
+  // refusal would read as a policy gap, so it is not asked.
+  const unseen =
+    token.token.outcome === TokenOutcome.Failed ||
+    (token.token.outcome === TokenOutcome.WouldRelogin &&
+      (token.token.reason === TokenReason.Invalid ||
+        token.token.reason === TokenReason.Absent ||
+        token.token.reason === TokenReason.Requested));
+  const secretId = unseen
+    ? { problems: [] }
+    : await secretIdStep(
+        target,
+        secrets,
+        context,
+        token.active,
+        token.token.outcome === TokenOutcome.WouldRelogin,
+      );
   const leases: LeaseReport[] = [];
   const unknown = [...(token.unknown ?? [])];
   // One lease after the other: they share the target's token, and a Vault

@@ -28,6 +28,8 @@ export async function secretIdStep(
   secrets: SecretLookup,
   context: RunContext,
   active: ActiveToken,
+  /** A dry run asks with the token a real run would replace: its refusal says nothing of the new one's. */
+  predictedLogin = false,
 ): Promise<SecretIdStepResult> {
   const read = secrets.get(target.approle.secretId);
   let secretId: string;
@@ -53,7 +55,7 @@ export async function secretIdStep(
   } catch (error) {
     const kind = failureKind(error);
     // Denied: the policy lacks the path. Anything else (Vault down) is told by the token step.
-    return kind === VaultFailureKind.PermissionDenied
+    return kind === VaultFailureKind.PermissionDenied && !predictedLogin
       ? { problems: [secretIdUntrackedProblem(error)] }
       : { problems: [] };
   }

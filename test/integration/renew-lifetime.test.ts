@@ -172,3 +172,39 @@ describe('the AppRole secret_id is tracked every run', () => {
     );
   });
 });
+
+describe('a dry run that predicts a login', () => {
+  it('looks the secret_id up and says the predicted login would fail', async () => {
+    // Prepare: a stored token that cannot be renewed (the real run would log in)
+    // but may look the role's secret_id up; the stored secret_id is wrong.
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('dry-login', healthyRole, {
+      storedSecretId: '00000000-0000-4000-8000-000000000000',
+    });
+    const created = (await fleet.vault('POST', 'auth/token/create', {
+      policies: [`${fleet.prefix}-dry-login`],
+      renewable: false,
+      ttl: '1h',
+    })) as { auth: { client_token: string } };
+    await fleet.putSecret(target.tokenSecret, JSON.stringify({ token: created.auth.client_token }));
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    // Act
+    const report = await harness.invoke({ dryRun: true, notify: true });
+
+    // Assess
+    expect(targetReport(report, 'dry-login')).toMatchObject({
+      status: 'failed',
+      token: { outcome: 'would-relogin', reason: 'not-renewable' },
+    });
+    const messages = await alerts.receive(2);
+    expect(eventsOf(messages)).toEqual([
+      'CRITICAL secret-id-expiring dry-login',
+      'WARNING token-not-renewable dry-login',
+    ]);
+    expect(messages.every((m) => m.subject.endsWith('(dry run)'))).toBe(true);
+    expect(messages.find((m) => m.attributes.event === 'token-not-renewable')?.body).toContain(
+      'A real run would log in again.',
+    );
+  });
+});
