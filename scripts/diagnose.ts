@@ -18,20 +18,18 @@ import { join } from 'node:path';
 import { parseDiagnoseEvent } from '../functions/app/diagnose-event.js';
 import type { DiagnoseResult } from '../functions/app/diagnose-handler.js';
 import { parseDiagnosisSummary } from '../functions/diagnosis/summary-message.js';
-import { type AlertSubscriber, Fleet, workloadPolicy } from '../tools/local-stack/fleet.js';
+import { type Fleet, workloadPolicy } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
-import { startStack } from '../tools/local-stack/stack.js';
 import {
-  parseEventOption,
-  parseOptions,
+  readCommandLine,
   requireEnv,
   runCommand,
   SetupError,
   targetNames,
   useExternalConfig,
   vaultAddresses,
-  vaultAddrNote,
 } from './lib/command.js';
+import { startDemoStack } from './lib/demo-stack.js';
 import { DIAGNOSE_DEMO_TARGETS } from './lib/demo-targets.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
@@ -147,15 +145,8 @@ function printResult(result: DiagnoseResult, asJson: boolean): void {
 async function runLocal(event: unknown, asJson: boolean): Promise<void> {
   // A wrong event fails now, not after the stack started.
   parseDiagnoseEvent(event, DIAGNOSE_DEMO_TARGETS);
-  const started = Date.now();
-  say('Starting the local stack (OpenBao, moto, PostgreSQL)...');
-  const stack = await startStack();
+  const { stack, fleet, alerts } = await startDemoStack('diag', say);
   try {
-    say(
-      `Stack up in ${Date.now() - started} ms. Seeding a fleet through the Vault and AWS APIs...`,
-    );
-    const fleet = new Fleet(stack.env, 'diag');
-    const alerts: AlertSubscriber = await fleet.subscriber();
     const targets = await seedFleet(fleet);
     const { configFile, resolvedFile } = writeLocalConfig(
       'diagnose',
@@ -200,13 +191,6 @@ async function runExternal(event: unknown, asJson: boolean): Promise<void> {
 }
 
 await runCommand(COMMAND, async () => {
-  const options = parseOptions({
-    event: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    external: { type: 'boolean', default: false },
-  });
-  const note = vaultAddrNote(COMMAND, options.external);
-  if (note !== undefined) say(note);
-  const event = parseEventOption(options.event, {});
-  await (options.external ? runExternal(event, options.json) : runLocal(event, options.json));
+  const { event, external, json } = readCommandLine(COMMAND, {});
+  await (external ? runExternal(event, json) : runLocal(event, json));
 });

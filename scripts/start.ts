@@ -23,19 +23,17 @@ import { join } from 'node:path';
 import { parseRenewEvent } from '../functions/app/renew-event.js';
 import { parseMessageDocument } from '../functions/renewal/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
-import { type AlertSubscriber, Fleet } from '../tools/local-stack/fleet.js';
+import type { Fleet } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
-import { startStack } from '../tools/local-stack/stack.js';
 import {
-  parseEventOption,
-  parseOptions,
+  readCommandLine,
   requireEnv,
   runCommand,
   targetNames,
   useExternalConfig,
   vaultAddresses,
-  vaultAddrNote,
 } from './lib/command.js';
+import { startDemoStack } from './lib/demo-stack.js';
 import { DEMO_TARGETS } from './lib/demo-targets.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
@@ -153,15 +151,8 @@ async function runLocal(event: unknown, output: Output): Promise<void> {
   const { say } = output;
   // A wrong event fails now, not after the stack started.
   parseRenewEvent(event, DEMO_TARGETS);
-  const started = Date.now();
-  say('Starting the local stack (OpenBao, moto, PostgreSQL)...');
-  const stack = await startStack();
+  const { stack, fleet, alerts } = await startDemoStack('demo', say);
   try {
-    say(
-      `Stack up in ${Date.now() - started} ms. Seeding a fleet through the Vault and AWS APIs...`,
-    );
-    const fleet = new Fleet(stack.env, 'demo');
-    const alerts: AlertSubscriber = await fleet.subscriber();
     const targets = await seedFleet(fleet);
     const { configFile, resolvedFile } = writeLocalConfig('demo', stack.env.VAULT_ADDR, targets);
     Object.assign(process.env, stack.env, {
@@ -195,14 +186,7 @@ async function runExternal(event: unknown, output: Output): Promise<void> {
 }
 
 await runCommand(COMMAND, async () => {
-  const options = parseOptions({
-    event: { type: 'string' },
-    external: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  });
-  const note = vaultAddrNote(COMMAND, options.external);
-  if (note !== undefined) console.error(note);
-  const event = parseEventOption(options.event, SCHEDULED_EVENT);
-  const output = outputFor(options.json);
-  await (options.external ? runExternal(event, output) : runLocal(event, output));
+  const { event, external, json } = readCommandLine(COMMAND, SCHEDULED_EVENT);
+  const output = outputFor(json);
+  await (external ? runExternal(event, output) : runLocal(event, output));
 });

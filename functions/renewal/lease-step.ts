@@ -25,6 +25,7 @@ import {
 import { LeaseOutcome, type LeaseReport } from './report.js';
 import {
   type ActiveToken,
+  extendIfShort,
   failureKind,
   isoAfter,
   type RunContext,
@@ -201,7 +202,17 @@ async function reissue(
     // Storing it would look like a lease the renewer can never renew.
     return failedLease(lease, decision.reason, leaseNotIssuedProblem(lease));
   }
-  const ttlSeconds = await extendFreshLease(target, lease, issued, active, context);
+  // A database role with a short default_ttl and a long max_ttl: extended at once.
+  const ttlSeconds = await extendIfShort(issued.ttlSeconds, issued.renewable, context, async () => {
+    const renewed = await deps.vault.renewLease(
+      target.vault,
+      active.token,
+      issued.leaseId,
+      lease.incrementSeconds,
+      { signal },
+    );
+    return renewed.ttlSeconds;
+  });
   const now = deps.now();
   const value = renderLeaseDocument(previous, {
     leaseId: issued.leaseId,
@@ -245,35 +256,4 @@ function shortLived(
   return lifetimeOf(ttlSeconds, context.scheduleIntervalSeconds) === Lifetime.Enough
     ? []
     : [leaseTtlBelowHorizonProblem(lease, ttlSeconds, context.scheduleIntervalSeconds, fresh)];
-}
-
-/**
- * A database role may issue leases with a short default_ttl and a long
- * max_ttl: one renewal with the lease's increment extends a fresh lease right
- * away when it would not outlive the horizon. When that fails the lease keeps
- * the TTL it was issued with, and the run reports it below the horizon.
- */
-async function extendFreshLease(
-  target: TargetConfig,
-  lease: LeaseConfig,
-  issued: IssuedLease,
-  active: ActiveToken,
-  context: RunContext,
-): Promise<number> {
-  if (!issued.renewable) return issued.ttlSeconds;
-  if (lifetimeOf(issued.ttlSeconds, context.scheduleIntervalSeconds) === Lifetime.Enough) {
-    return issued.ttlSeconds;
-  }
-  try {
-    const renewed = await context.deps.vault.renewLease(
-      target.vault,
-      active.token,
-      issued.leaseId,
-      lease.incrementSeconds,
-      { signal: context.signal },
-    );
-    return renewed.ttlSeconds;
-  } catch {
-    return issued.ttlSeconds;
-  }
 }

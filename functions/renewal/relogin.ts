@@ -6,7 +6,6 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import {
   parseAppRoleDocument,
   renderTokenDocument,
@@ -18,6 +17,7 @@ import type { TokenDecision } from './planner.js';
 import { type TargetReport, TokenOutcome } from './report.js';
 import {
   type ActiveToken,
+  extendIfShort,
   isoAfter,
   type RunContext,
   type StepResult,
@@ -80,7 +80,23 @@ export async function relogin(
     return failed(ReloginFailure.NewTokenRejected, { error });
   }
 
-  const ttlSeconds = await extendFreshToken(target, login, verified.ttlSeconds, context);
+  // A role with a short token_ttl and a long token_max_ttl: extended at once.
+  const ttlSeconds = await extendIfShort(
+    verified.ttlSeconds,
+    login.renewable,
+    context,
+    async () => {
+      const renewed = await deps.vault.renewSelf(
+        target.vault,
+        login.token,
+        target.incrementSeconds,
+        {
+          signal,
+        },
+      );
+      return renewed.ttlSeconds;
+    },
+  );
   const now = deps.now();
   const value = renderTokenDocument(document.raw, {
     token: login.token,
@@ -110,35 +126,4 @@ export async function relogin(
     problems: [reloggedInProblem(decision, ttlSeconds)],
     writes: 1,
   };
-}
-
-/**
- * A role may issue tokens with a short token_ttl and a long token_max_ttl:
- * one renew-self with the target's increment extends a fresh token up to the
- * max (Vault counts the increment from now, vault-facts §3.1), so it is done
- * right away when the fresh token would not outlive the horizon. The TTL
- * granted is what is stored and reported; when renew-self fails the token
- * keeps the TTL it was issued with, and the run reports it below the horizon.
- */
-async function extendFreshToken(
-  target: TargetConfig,
-  login: LoginResult,
-  issuedTtlSeconds: number,
-  context: RunContext,
-): Promise<number> {
-  if (!login.renewable) return issuedTtlSeconds;
-  if (lifetimeOf(issuedTtlSeconds, context.scheduleIntervalSeconds) === Lifetime.Enough) {
-    return issuedTtlSeconds;
-  }
-  try {
-    const renewed = await context.deps.vault.renewSelf(
-      target.vault,
-      login.token,
-      target.incrementSeconds,
-      { signal: context.signal },
-    );
-    return renewed.ttlSeconds;
-  } catch {
-    return issuedTtlSeconds;
-  }
 }

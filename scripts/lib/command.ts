@@ -39,6 +39,31 @@ export function parseOptions<const Options extends NonNullable<ParseArgsConfig['
   }
 }
 
+export interface CommandLine {
+  readonly event: unknown;
+  readonly external: boolean;
+  readonly json: boolean;
+}
+
+/**
+ * The options both commands take (`--event`, `--external`, `--json`), read
+ * and checked, with the note about VAULT_ADDR on stderr when it applies.
+ */
+export function readCommandLine(command: string, fallbackEvent: unknown): CommandLine {
+  const options = parseOptions({
+    event: { type: 'string' },
+    external: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
+  const note = vaultAddrNote(command, options.external);
+  if (note !== undefined) process.stderr.write(`${note}\n`);
+  return {
+    event: parseEventOption(options.event, fallbackEvent),
+    external: options.external,
+    json: options.json,
+  };
+}
+
 /** `--event '<json>'`, or `fallback` when the option is absent. */
 export function parseEventOption(text: string | undefined, fallback: unknown): unknown {
   if (text === undefined) return fallback;
