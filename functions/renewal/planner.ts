@@ -77,6 +77,8 @@ export interface TokenPolicy {
   readonly scheduleIntervalSeconds: number;
   /** The operator asked for a re-login (console `{"action": "relogin"}`). */
   readonly forceRelogin: boolean;
+  /** Epoch ms: a dry run predicts from the token's explicit max TTL with it. */
+  readonly nowMs?: number;
 }
 
 export function decideToken(observation: TokenObservation, policy: TokenPolicy): TokenDecision {
@@ -87,7 +89,12 @@ export function decideToken(observation: TokenObservation, policy: TokenPolicy):
     return { action: TokenAction.Relogin, reason: TokenReason.Absent };
   }
   if (observation.kind === 'looked-up') {
-    return decideFromLookup(observation.info, policy.scheduleIntervalSeconds, observation.mayRenew);
+    return decideFromLookup(
+      observation.info,
+      policy.scheduleIntervalSeconds,
+      observation.mayRenew,
+      policy.nowMs,
+    );
   }
   if (observation.kind === 'failed') {
     return decideFromFailure(observation, policy.scheduleIntervalSeconds);
@@ -137,6 +144,7 @@ function decideFromLookup(
   info: TokenInfo,
   scheduleIntervalSeconds: number,
   mayRenew: boolean | undefined,
+  nowMs: number | undefined,
 ): TokenDecision {
   if (isRootToken(info)) {
     return { action: TokenAction.Report, reason: TokenReason.Root };
@@ -156,6 +164,20 @@ function decideFromLookup(
     return keptWhileItLasts(TokenReason.RenewDenied, info.ttlSeconds, scheduleIntervalSeconds);
   }
   if (info.ttlSeconds <= horizonSeconds(scheduleIntervalSeconds)) {
+    // An explicit max TTL (lookup-self shows it) inside the horizon caps any
+    // renewal there: the real run would log in again. Only a cap can be
+    // known this way (the role's and the mount's max TTL are not shown), so
+    // anything else stays unknown.
+    if (nowMs !== undefined && info.explicitMaxTtlSeconds > 0) {
+      const maxLeftSeconds = info.creationTime + info.explicitMaxTtlSeconds - nowMs / 1000;
+      if (maxLeftSeconds <= horizonSeconds(scheduleIntervalSeconds)) {
+        return {
+          action: TokenAction.Relogin,
+          reason: TokenReason.MaxTtlInsideHorizon,
+          ttlSeconds: info.ttlSeconds,
+        };
+      }
+    }
     // Whether the renewal would be capped by a max TTL only renewing tells.
     return {
       action: TokenAction.Keep,

@@ -166,6 +166,7 @@ export async function tokenStep(
   const decision = decideToken(observation, {
     scheduleIntervalSeconds,
     forceRelogin: request.forceRelogin,
+    nowMs: context.deps.now(),
   });
 
   const now = context.deps.now();

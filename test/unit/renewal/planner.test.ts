@@ -53,7 +53,7 @@ function info(overrides: Partial<TokenInfo> = {}): TokenInfo {
   };
 }
 
-const policy = { scheduleIntervalSeconds: INTERVAL, forceRelogin: false };
+const policy = { scheduleIntervalSeconds: INTERVAL, forceRelogin: false, nowMs: 60_000 };
 
 describe('horizonSeconds', () => {
   it('covers the next run, one spare run and a margin', () => {
@@ -233,6 +233,21 @@ describe('decideToken', () => {
       { kind: 'looked-up', info: info({ type: 'batch', renewable: false }) },
       'keep',
       'batch',
+    ],
+    [
+      'dry run: cannot tell what renewing a token inside the horizon would grant',
+      { kind: 'looked-up', info: info({ ttlSeconds: 60 }) },
+      'keep',
+      'grant-unknown',
+    ],
+    [
+      'dry run: would log in again when the explicit max TTL falls inside the horizon',
+      {
+        kind: 'looked-up',
+        info: info({ ttlSeconds: 60, creationTime: 0, explicitMaxTtlSeconds: 120 }),
+      },
+      'relogin',
+      'max-ttl-inside-horizon',
     ],
     [
       'dry run: would log in for a batch token inside the horizon',
