@@ -39,7 +39,7 @@ export interface LeaseReport {
 export const TargetStatus = {
   /** Renewed (or would be); nothing written. */
   Ok: 'ok',
-  /** A new token or lease was written. */
+  /** A new token or lease was written (in a dry run: would be). */
   Changed: 'changed',
   /** At least one problem of severity ERROR or CRITICAL. */
   Failed: 'failed',
@@ -98,11 +98,15 @@ export function assembleTargetReport(parts: Omit<TargetReport, 'status'>): Targe
   const failed = parts.problems.some(
     (p) => p.severity === Severity.Error || p.severity === Severity.Critical,
   );
+  // A dry run writes nothing, but `ok` must still mean the real run would do nothing.
+  const wouldWrite =
+    parts.token.outcome === TokenOutcome.WouldRelogin ||
+    parts.leases.some((lease) => lease.outcome === LeaseOutcome.WouldReissue);
   const status = failed
     ? TargetStatus.Failed
     : (parts.unknown?.length ?? 0) > 0
       ? TargetStatus.Unknown
-      : parts.writes > 0
+      : parts.writes > 0 || wouldWrite
         ? TargetStatus.Changed
         : TargetStatus.Ok;
   return {

@@ -163,13 +163,13 @@ export async function tokenStep(
     document,
     context,
   );
+  const now = context.deps.now();
   const decision = decideToken(observation, {
     scheduleIntervalSeconds,
     forceRelogin: request.forceRelogin,
-    nowMs: context.deps.now(),
+    nowMs: now,
   });
 
-  const now = context.deps.now();
   const current: ActiveToken | undefined =
     document.token === undefined
       ? undefined

@@ -364,7 +364,9 @@ describe('renew handler: events typed in the Lambda console', () => {
       token: { outcome: 'would-relogin', reason: 'not-renewable' },
       leases: [{ name: 'db', outcome: 'would-reissue', reason: 'token-replaced' }],
     });
+    // ok means the real run would do nothing: a lease it would re-issue is a change.
     expect(targetReport(report, 'dry-gone')).toMatchObject({
+      status: 'changed',
       writes: 0,
       token: { outcome: 'would-renew', reason: 'healthy' },
       leases: [{ name: 'db', outcome: 'would-reissue', reason: 'gone' }],
