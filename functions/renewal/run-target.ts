@@ -92,9 +92,12 @@ async function renewTarget(
     };
   }
 
-  const early = approleProblem(target, secrets);
+  const credentials = storedCredentials(target, secrets);
   const token = await tokenStep(target, document, secrets, context);
-  const problems = [...(early === undefined ? [] : [early]), ...token.problems];
+  const problems = [
+    ...(credentials.problem === undefined ? [] : [credentials.problem]),
+    ...token.problems,
+  ];
   let writes = token.writes;
   if (token.active === undefined) {
     return {
@@ -118,7 +121,7 @@ async function renewTarget(
     ? { problems: [] }
     : await secretIdStep(
         target,
-        secrets,
+        credentials.secretId,
         context,
         token.active,
         token.token.outcome === TokenOutcome.WouldRelogin,
@@ -155,14 +158,22 @@ async function renewTarget(
   };
 }
 
-/** A broken AppRole secret is reported even when this run does not need it: the next re-login would fail. */
-function approleProblem(target: TargetConfig, secrets: SecretLookup): Problem | undefined {
+/**
+ * The stored AppRole credentials, read once per run: a broken secret is
+ * reported even when this run does not log in (the next re-login would
+ * fail), and a good one gives the secret_id the secret_id step looks up.
+ */
+function storedCredentials(
+  target: TargetConfig,
+  secrets: SecretLookup,
+): { readonly problem?: Problem; readonly secretId?: string } {
   const read = secrets.get(target.approle.secretId);
-  if (!read?.ok) return approleSecretUnusable(read);
+  const unreadable = approleSecretUnusable(read);
+  if (!read?.ok) return unreadable === undefined ? {} : { problem: unreadable };
   try {
-    parseAppRoleDocument(read.secret.value);
-    return undefined;
+    return { secretId: parseAppRoleDocument(read.secret.value).secretId };
   } catch (error) {
-    return approleSecretUnusable(read, error);
+    const unusable = approleSecretUnusable(read, error);
+    return unusable === undefined ? {} : { problem: unusable };
   }
 }

@@ -7,8 +7,6 @@
 
 import type { TargetConfig } from '../config/types.js';
 import type { Problem } from '../core/problems.js';
-import { parseAppRoleDocument } from '../core/secret-documents.js';
-import type { SecretLookup } from '../core/secret-reads.js';
 import { type SecretIdInfo, VaultFailureKind } from '../core/vault-port.js';
 import { type ActiveToken, failureKind, type RunContext } from './run-context.js';
 import { secretIdExpiringProblem, secretIdUntrackedProblem } from './target-problems.js';
@@ -25,20 +23,14 @@ export interface SecretIdStepResult {
 
 export async function secretIdStep(
   target: TargetConfig,
-  secrets: SecretLookup,
+  /** The stored secret_id; undefined when the AppRole secret is unusable (reported already). */
+  secretId: string | undefined,
   context: RunContext,
   active: ActiveToken,
   /** A dry run asks with the token a real run would replace: its refusal says nothing of the new one's. */
   predictedLogin = false,
 ): Promise<SecretIdStepResult> {
-  const read = secrets.get(target.approle.secretId);
-  let secretId: string;
-  try {
-    if (!read?.ok) return { problems: [] }; // Reported as approle-secret-unusable already.
-    secretId = parseAppRoleDocument(read.secret.value).secretId;
-  } catch {
-    return { problems: [] };
-  }
+  if (secretId === undefined) return { problems: [] };
   const role = target.approle.roleName;
   if (role === undefined) return { problems: [secretIdUntrackedProblem()] };
 
