@@ -7,7 +7,7 @@
 
 import type { VaultEndpoint } from '../core/vault-port.js';
 import { trimSlashes } from './address.js';
-import { errorsOf, recordOf } from './decode.js';
+import { foundNothing, recordOf } from './decode.js';
 import { authenticated, createTransport, type VaultClientOptions } from './transport.js';
 
 /** `LIST` goes out as `GET ?list=true`, the form Vault documents for clients without the verb. */
@@ -34,11 +34,6 @@ export interface VaultAdmin {
   close(): Promise<void>;
 }
 
-/** A 404 without errors: Vault found nothing at the path (a wrong path answers with words). */
-function nothingThere(status: number, body: unknown): boolean {
-  return status === 404 && errorsOf(body).length === 0;
-}
-
 /** An administrator's view of one Vault, authenticated by `token` (never stored). */
 export function createVaultAdmin(
   endpoint: VaultEndpoint,
@@ -55,7 +50,7 @@ export function createVaultAdmin(
           ...(body === undefined ? {} : { body }),
           ...(callOptions.secrets === undefined ? {} : { secrets: callOptions.secrets }),
           ...(callOptions.spends === true ? { spends: true } : {}),
-          ...(callOptions.missingOk === true ? { acceptAnswer: nothingThere } : {}),
+          ...(callOptions.missingOk === true ? { acceptAnswer: foundNothing } : {}),
         }),
         callOptions.signal === undefined ? undefined : { signal: callOptions.signal },
       );

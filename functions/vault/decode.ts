@@ -26,6 +26,14 @@ export function recordOf(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/**
+ * A read that finds nothing: 404 with `{"errors":[]}` (vault-facts §1.1). A
+ * 404 with words (`no handler for route`) is a wrong path and stays an error.
+ */
+export function foundNothing(status: number, body: unknown): boolean {
+  return status === 404 && errorsOf(body).length === 0;
+}
+
 export function errorsOf(body: unknown): string[] {
   const errors = recordOf(body)?.errors;
   return Array.isArray(errors) ? errors.filter((item) => typeof item === 'string') : [];

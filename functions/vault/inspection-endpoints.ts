@@ -12,7 +12,7 @@ import type { SecretIdInfo, VaultHealth, VaultPort } from '../core/vault-port.js
 import { roleSegment, trimSlashes } from './address.js';
 import {
   dataOf,
-  errorsOf,
+  foundNothing,
   isHealthBody,
   numberOr,
   optionalString,
@@ -85,9 +85,7 @@ export function inspectionEndpoints(
       const answer = await call(
         endpoint,
         authenticated('GET', `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`, token, {
-          // A read that finds nothing is 404 with `{"errors":[]}` (vault-facts §1.1); a 404
-          // with words (`no handler for route`) is a wrong path and stays an error.
-          acceptAnswer: (status, body) => status === 404 && errorsOf(body).length === 0,
+          acceptAnswer: foundNothing,
         }),
         callOptions,
       );
