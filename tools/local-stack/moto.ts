@@ -24,19 +24,22 @@ const READY_TIMEOUT_MS = 30_000;
 
 /** Starts moto in server mode (all services on one port) on a free loopback port. */
 export async function startMoto(): Promise<Moto> {
-  const { motoServerBin } = await ensurePythonEnv();
-  return startOnFreePort((port) => startOn(port, motoServerBin));
+  const { python } = await ensurePythonEnv();
+  return startOnFreePort((port) => startOn(port, python));
 }
 
-async function startOn(port: number, motoServerBin: string): Promise<Moto> {
+/** moto's server with the staging-label correction described in the script itself. */
+export const MOTO_SERVER_SCRIPT = join(import.meta.dirname, 'moto-server.py');
+
+async function startOn(port: number, python: string): Promise<Moto> {
   const dir = await makeTempDir('moto');
   const endpoint = `http://127.0.0.1:${port}`;
   let server: ServerProcess | undefined;
   try {
     server = spawnServer({
       name: 'moto',
-      command: motoServerBin,
-      args: ['-H', '127.0.0.1', '-p', String(port)],
+      command: python,
+      args: [MOTO_SERVER_SCRIPT, '-H', '127.0.0.1', '-p', String(port)],
       cwd: dir,
       env: serverEnv({ PYTHONUNBUFFERED: '1' }),
       logFile: join(dir, 'moto.log'),
