@@ -13,7 +13,14 @@ import {
   DEFAULT_NOTIFY,
   DEFAULT_SECRET_ID_WARN_DAYS,
 } from './schema.js';
-import type { LeaseConfig, RenewerConfig, SecretAccessConfig, TargetConfig } from './types.js';
+import type {
+  LeaseConfig,
+  RenewerConfig,
+  RotationConfig,
+  RotationRules,
+  SecretAccessConfig,
+  TargetConfig,
+} from './types.js';
 
 type TargetFile = ConfigFile['targets'][number];
 
@@ -24,6 +31,8 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     onRelogin: file.defaults?.notify?.onRelogin ?? DEFAULT_NOTIFY.onRelogin,
     onReissue: file.defaults?.notify?.onReissue ?? DEFAULT_NOTIFY.onReissue,
   };
+
+  const defaultRotation = file.defaults?.rotation ?? {};
 
   const resolveTarget = (target: TargetFile): TargetConfig => {
     // Field by field: a target that only overrides the namespace keeps the default address.
@@ -44,6 +53,10 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
         incrementSeconds: lease.incrementSeconds ?? defaultIncrementSeconds,
       }),
     );
+    const rotation = resolveRotation(
+      target.rotation?.approle ?? defaultRotation.approle,
+      target.rotation?.token ?? defaultRotation.token,
+    );
     return {
       name: target.name,
       vault: namespace === '' ? { address } : { address, namespace },
@@ -59,6 +72,7 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
         onRelogin: target.notify?.onRelogin ?? defaultNotify.onRelogin,
         onReissue: target.notify?.onReissue ?? defaultNotify.onReissue,
       },
+      ...(rotation === undefined ? {} : { rotation }),
     };
   };
 
@@ -69,6 +83,7 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     secretIdWarnDays: file.secretIdWarnDays ?? DEFAULT_SECRET_ID_WARN_DAYS,
     ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
     targets: file.targets.map(resolveTarget),
+    ...(file.rotation === undefined ? {} : { rotator: file.rotation.rotator }),
     ...(file.secretAccess === undefined
       ? {}
       : { secretAccess: resolveSecretAccess(file.secretAccess) }),
@@ -80,5 +95,26 @@ function resolveSecretAccess(access: NonNullable<ConfigFile['secretAccess']>): S
   return {
     ...(access.prefixes === undefined ? {} : { prefixes: access.prefixes }),
     ...(access.tag === undefined ? {} : { tag: access.tag }),
+  };
+}
+
+type RotationRuleFile = NonNullable<NonNullable<TargetFile['rotation']>['approle']>;
+
+function resolveRotation(
+  approle: RotationRuleFile | undefined,
+  token: RotationRuleFile | undefined,
+): RotationConfig | undefined {
+  const rotation = {
+    ...(approle === undefined || approle === false ? {} : { approle: rulesOf(approle) }),
+    ...(token === undefined || token === false ? {} : { token: rulesOf(token) }),
+  };
+  return Object.keys(rotation).length === 0 ? undefined : rotation;
+}
+
+function rulesOf(rule: Exclude<RotationRuleFile, false>): RotationRules {
+  return {
+    ...(rule.everyDays === undefined ? {} : { AutomaticallyAfterDays: rule.everyDays }),
+    ...(rule.schedule === undefined ? {} : { ScheduleExpression: rule.schedule }),
+    ...(rule.window === undefined ? {} : { Duration: rule.window }),
   };
 }

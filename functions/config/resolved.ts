@@ -36,6 +36,13 @@ export function resolvedConfigDigest(json: string): string {
 
 const seconds = z.number().check(z.int(), z.positive());
 const text = z.string().check(z.minLength(1));
+const rotationRules = z.optional(
+  z.strictObject({
+    AutomaticallyAfterDays: z.optional(seconds),
+    ScheduleExpression: z.optional(text),
+    Duration: z.optional(text),
+  }),
+);
 
 const resolvedSchema = z.strictObject({
   version: z.literal(1),
@@ -64,9 +71,11 @@ const resolvedSchema = z.strictObject({
           }),
         ),
         notify: z.strictObject({ onRelogin: z.boolean(), onReissue: z.boolean() }),
+        rotation: z.optional(z.strictObject({ approle: rotationRules, token: rotationRules })),
       }),
     )
     .check(z.minLength(1)),
+  rotator: z.optional(text),
   secretAccess: z.optional(
     z.strictObject({
       prefixes: z.optional(z.strictObject({ readWrite: z.array(text), readOnly: z.array(text) })),

@@ -21,6 +21,9 @@
  *   incrementSeconds: 3600                 # token and lease increment
  *   approleMount: approle
  *   notify: { onRelogin: false, onReissue: false }
+ *   rotation: { approle: { everyDays: 30 } }   # optional, per kind; a target's own replaces it
+ * rotation:                                # optional: Secrets Manager rotation (docs/rotation.md)
+ *   rotator: vault-renewer-rotator         # the target whose token issues and destroys secret_ids
  * targets:
  *   - name: billing-api
  *     tokenSecret: vault/billing-api/token
@@ -28,6 +31,9 @@
  *     incrementSeconds: 7200               # optional, the token's increment
  *     vault: { address: ..., namespace: ... }   # optional, each field overrides vault.*
  *     notify: { onRelogin: true }          # optional, each field overrides defaults.notify
+ *     rotation:                            # optional, each kind overrides defaults.rotation
+ *       approle: { everyDays: 30 }         # a new secret_id every 30 days (or schedule: "cron(...)")
+ *       token: false                       # no token rotation for this target
  *     leases:
  *       - { name: db, secret: vault/billing-api/db, reissuePath: database/creds/billing-api }
  * ```
@@ -51,6 +57,8 @@ import { secretNameOf } from './secret-name.js';
 export const MAX_INCREMENT_SECONDS = 2_764_800;
 export const MAX_INTERVAL_MINUTES = 1440;
 export const MAX_CONCURRENCY = 64;
+/** Secrets Manager's `RotationRules.AutomaticallyAfterDays` range. */
+export const MAX_ROTATION_DAYS = 1000;
 
 /** The built-in defaults, applied when neither the target nor `defaults` sets a value. */
 export const DEFAULT_CONCURRENCY = 8;
@@ -230,6 +238,56 @@ const tagValue = checkedString((value) =>
     : 'must be 0-256 characters of letters, digits, spaces and _ . : / = + - @',
 );
 
+/**
+ * Secrets Manager's `ScheduleExpression`: `rate(N hours|days)` (at least 4
+ * hours) or a six-field `cron(...)`, evaluated in UTC (aws-facts §1.1).
+ */
+const rotationSchedule = checkedString((value) => {
+  const rate = /^rate\((\d+) (hours?|days?)\)$/.exec(value);
+  if (rate !== null) {
+    const hours = Number(rate[1]) * (rate[2]?.startsWith('day') ? 24 : 1);
+    if (hours < 4) return "must rotate at most every 4 hours (Secrets Manager's minimum)";
+    if (hours > MAX_ROTATION_DAYS * 24)
+      return `must rotate at least every ${MAX_ROTATION_DAYS} days`;
+    return undefined;
+  }
+  if (/^cron\((\S+ ){5}\S+\)$/.test(value)) return undefined;
+  return 'must be "rate(N hours)", "rate(N days)" or a six-field "cron(...)" expression (UTC)';
+});
+
+/** The rotation window (`RotationRules.Duration`): whole hours, 1-24. */
+const rotationWindow = checkedString((value) => {
+  const hours = /^(\d+)h$/.exec(value);
+  return hours !== null && Number(hours[1]) >= 1 && Number(hours[1]) <= 24
+    ? undefined
+    : 'must be a whole number of hours from "1h" to "24h"';
+});
+
+const rotationRule = z
+  .union([
+    z.literal(false),
+    z.strictObject(
+      {
+        everyDays: wholeNumber('a whole number of days', 1, MAX_ROTATION_DAYS, ' days').optional(),
+        schedule: rotationSchedule.optional(),
+        window: rotationWindow.optional(),
+      },
+      { error: typeError('a mapping or false') },
+    ),
+  ])
+  .superRefine((rule, ctx) => {
+    if (rule === false) return;
+    if ((rule.everyDays === undefined) === (rule.schedule === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'must set exactly one of everyDays and schedule' });
+    }
+  });
+
+/** Per kind of secret: `false` turns off what `defaults.rotation` turns on. */
+const rotationSettings = z.strictObject(
+  { approle: rotationRule.optional(), token: rotationRule.optional() },
+  { error: typeError('a mapping') },
+);
+
 const caCertFile = checkedString((value) =>
   value.trim() === '' ? 'must not be empty' : undefined,
 );
@@ -266,6 +324,7 @@ const targetSchema = strict({
     namespace: vaultNamespace.optional(),
   }).optional(),
   notify: notifySchema.optional(),
+  rotation: rotationSettings.optional(),
   leases: list(leaseSchema).optional(),
 });
 
@@ -295,7 +354,9 @@ export const configFileSchema = strict({
     incrementSeconds: incrementSeconds.optional(),
     approleMount: approleMount.optional(),
     notify: notifySchema.optional(),
+    rotation: rotationSettings.optional(),
   }).optional(),
+  rotation: strict({ rotator: name }).optional(),
   targets: list(targetSchema).refine((targets) => targets.length > 0, {
     error: 'must list at least one target',
   }),
@@ -372,6 +433,96 @@ function checkAcrossFields(value: unknown, sink: IssueSink): void {
 
   checkIncrementsOutliveInterval(file, targets, sink);
   checkSecretPrefixes(file, targets, sink);
+  checkRotation(file, targets, sink);
+}
+
+/**
+ * AppRole rotation issues secret_ids through the rotator's token, so it needs
+ * a rotator target on the same Vault (address and namespace) and the role's
+ * name. Targets that share an AppRole secret share its rotation settings.
+ */
+function checkRotation(
+  file: Record<string, unknown>,
+  targets: readonly unknown[],
+  sink: IssueSink,
+): void {
+  const rotatorName = asRecord(file.rotation)?.rotator;
+  const defaultRule = asRecord(asRecord(file.defaults)?.rotation)?.approle;
+  const rootVault = asRecord(file.vault) ?? {};
+  const where = (target: Record<string, unknown>) => {
+    const vault = asRecord(target.vault) ?? {};
+    return {
+      address: vault.address ?? rootVault.address,
+      namespace: vault.namespace ?? rootVault.namespace ?? '',
+    };
+  };
+  const records = targets.map(asRecord);
+  const rotatorIndex = records.findIndex((target) => target?.name === rotatorName);
+  const rotator = records[rotatorIndex];
+  if (typeof rotatorName === 'string' && rotator === undefined) {
+    sink.addIssue(
+      issue(['rotation', 'rotator'], `names no target: list ${quote(rotatorName)} under targets`),
+    );
+  }
+  const rulesBySecret = new Map<string, { rule: string; path: string }>();
+  records.forEach((target, t) => {
+    if (target === undefined) return;
+    const own = asRecord(target.rotation)?.approle;
+    const rule = own ?? defaultRule;
+    const approle = asRecord(target.approle);
+    const secret = approle?.secret;
+    if (typeof secret === 'string') {
+      const key = JSON.stringify(rule ?? false);
+      const earlier = rulesBySecret.get(secret);
+      if (earlier === undefined) {
+        rulesBySecret.set(secret, {
+          rule: key,
+          path: formatPath(['targets', t, 'rotation', 'approle']),
+        });
+      } else if (earlier.rule !== key) {
+        sink.addIssue(
+          issue(
+            ['targets', t, 'rotation', 'approle'],
+            `differs from ${earlier.path}: targets sharing an AppRole secret rotate it together, so give them the same rotation.approle`,
+          ),
+        );
+      }
+    }
+    if (rule === undefined || rule === false || asRecord(rule) === undefined) return;
+    const at: Path =
+      own === undefined
+        ? ['defaults', 'rotation', 'approle']
+        : ['targets', t, 'rotation', 'approle'];
+    const who = typeof target.name === 'string' ? `target ${quote(target.name)}: ` : '';
+    if (typeof rotatorName !== 'string') {
+      sink.addIssue(
+        issue(
+          at,
+          `${who}needs rotation.rotator: the target whose token issues and destroys secret_ids`,
+        ),
+      );
+    }
+    if (approle !== undefined && approle.role === undefined) {
+      sink.addIssue(
+        issue(
+          ['targets', t, 'approle', 'role'],
+          `${who}is required to rotate the AppRole secret (the secret_id is issued for this role)`,
+        ),
+      );
+    }
+    if (rotator !== undefined && t !== rotatorIndex) {
+      const mine = where(target);
+      const theirs = where(rotator);
+      if (mine.address !== theirs.address || mine.namespace !== theirs.namespace) {
+        sink.addIssue(
+          issue(
+            at,
+            `${who}is on another Vault (address or namespace) than the rotator ${quote(String(rotatorName))}: its secret_ids cannot be issued there`,
+          ),
+        );
+      }
+    }
+  });
 }
 
 interface SecretUse {

@@ -22,6 +22,25 @@ export interface NotifyConfig {
   readonly onReissue: boolean;
 }
 
+/**
+ * When Secrets Manager rotates a secret: Secrets Manager's own
+ * `RotationRules` (exactly one of the first two), applied by the deploy step.
+ */
+export interface RotationRules {
+  readonly AutomaticallyAfterDays?: number;
+  readonly ScheduleExpression?: string;
+  /** The window, e.g. `3h`. */
+  readonly Duration?: string;
+}
+
+/** Which of a target's secrets Secrets Manager rotates, and when. */
+export interface RotationConfig {
+  /** A new secret_id, issued by the rotator and tested before it becomes current. */
+  readonly approle?: RotationRules;
+  /** A verified re-login; the leases follow. */
+  readonly token?: RotationRules;
+}
+
 export interface TargetConfig {
   /** Unique name, `[a-z0-9][a-z0-9-_.]*`; used in reports, SNS attributes and events. */
   readonly name: string;
@@ -43,6 +62,8 @@ export interface TargetConfig {
   readonly incrementSeconds: number;
   readonly leases: readonly LeaseConfig[];
   readonly notify: NotifyConfig;
+  /** Absent when neither kind of its secrets is rotated. */
+  readonly rotation?: RotationConfig;
 }
 
 /**
@@ -72,6 +93,12 @@ export interface RenewerConfig {
   /** PEM bundle (contents) trusted for Vault TLS, when the config names one. */
   readonly vaultCaCertPem?: string;
   readonly targets: readonly TargetConfig[];
+  /**
+   * The target whose token issues and destroys secret_ids for AppRole
+   * rotation (its policy: infra/vault/rotator-policy.hcl). Present when the
+   * file names one.
+   */
+  readonly rotator?: string;
   /** Present when the config file has `secretAccess`. */
   readonly secretAccess?: SecretAccessConfig;
 }
