@@ -21,7 +21,7 @@
 
 import { join } from 'node:path';
 import { parseRenewEvent } from '../functions/app/renew-event.js';
-import { parseMessageDocument } from '../functions/renewal/notification.js';
+import { parseMessageDocument } from '../functions/core/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
 import type { Fleet } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';

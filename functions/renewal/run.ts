@@ -10,12 +10,12 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
+import { composeMessage } from '../core/notification.js';
 import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
 import { describeAnswer } from '../core/wording.js';
-import { composeMessage } from './notification.js';
 import {
   LeaseOutcome,
   type RunReport,

@@ -11,7 +11,7 @@
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPTED_EVENTS, InvalidEventError } from '../../functions/app/renew-event.js';
-import { parseMessageDocument } from '../../functions/renewal/notification.js';
+import { parseMessageDocument } from '../../functions/core/notification.js';
 import type { RunReport } from '../../functions/renewal/report.js';
 import { type Fleet, type SeededTarget, workloadPolicy } from '../../tools/local-stack/fleet.js';
 import { startFaultProxy } from '../support/fault-proxy.js';

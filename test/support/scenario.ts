@@ -5,7 +5,7 @@
  */
 
 import pg from 'pg';
-import { parseMessageDocument } from '../../functions/renewal/notification.js';
+import { parseMessageDocument } from '../../functions/core/notification.js';
 import type { RunReport, TargetReport } from '../../functions/renewal/report.js';
 import {
   type AlertSubscriber,

@@ -6,10 +6,10 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { explain } from '../core/explain.js';
-import type { OutgoingMessage } from '../core/notifier-port.js';
-import type { Problem } from '../core/problems.js';
-import { humanSeconds, toSubject } from '../core/wording.js';
+import { explain } from './explain.js';
+import type { OutgoingMessage } from './notifier-port.js';
+import type { Problem } from './problems.js';
+import { humanSeconds, toSubject } from './wording.js';
 
 export const NOTIFICATION_SCHEMA = 'vault-renewer/notification/v1';
 /** Subscribers split the body at this line; the JSON document follows it. */
