@@ -18,6 +18,7 @@ import {
   type GrantScope,
   type IamStatement,
   renewSecretStatements,
+  rotateSecretStatements,
   secretGrants,
 } from './secret-grants.js';
 
@@ -51,6 +52,7 @@ export const LOGICAL_IDS = {
   alertTopic: 'AlertTopic',
   renewRole: 'RenewRole',
   diagnoseRole: 'DiagnoseRole',
+  rotateRole: 'RotateRole',
 } as const;
 
 /** One problem with a param, named by the param, so the deploy fails with every fix at once. */
@@ -111,6 +113,10 @@ export interface PackageTimeValues {
   };
   readonly diagnose: {
     /** Read-only statements on every configured secret. */
+    readonly secretStatements: readonly IamStatement[];
+  };
+  readonly rotate: {
+    /** The rotation protocol's actions on the fleet's secrets. */
     readonly secretStatements: readonly IamStatement[];
   };
   /** How the statements name the secrets: each one, or by name prefix. */
@@ -232,6 +238,7 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
       secretStatements: renewSecretStatements(grants),
     },
     diagnose: { secretStatements: diagnoseSecretStatements(grants) },
+    rotate: { secretStatements: rotateSecretStatements(grants) },
     secretScope: grants.scope,
     vpc: inVpc ? { subnetIds, securityGroupIds } : false,
     managedPolicyArns: inVpc
@@ -256,6 +263,10 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
               DiagnoseSecretsKmsPolicy: secretsKmsPolicy(LOGICAL_IDS.diagnoseRole, secretsKey, [
                 'kms:Decrypt',
               ]),
+              RotateSecretsKmsPolicy: secretsKmsPolicy(LOGICAL_IDS.rotateRole, secretsKey, [
+                'kms:Decrypt',
+                'kms:GenerateDataKey',
+              ]),
             }),
         ...(topicKey === ''
           ? {}
@@ -264,6 +275,7 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
               [LOGICAL_IDS.alertTopic]: { Properties: { KmsMasterKeyId: topicKey } },
               RenewAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.renewRole, topicKey),
               DiagnoseAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.diagnoseRole, topicKey),
+              RotateAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.rotateRole, topicKey),
             }),
       },
     },

@@ -1,7 +1,8 @@
 /**
  * Which secrets the functions' roles may touch, and the Secrets Manager
  * statements that grant it: renew reads and writes token and lease secrets
- * and only reads AppRole secrets; diagnose reads all of them.
+ * and only reads AppRole secrets; diagnose reads all of them; rotate
+ * describes, reads, writes and relabels AppRole and token secrets.
  *
  * IAM allows 10,240 characters of inline policy per role, so listing every
  * secret ARN stops fitting at a few dozen targets. Three scopes, chosen in
@@ -251,21 +252,49 @@ export function renewSecretStatements(grants: SecretGrants): IamStatement[] {
   ];
 }
 
-/** diagnose: reads every secret the renewer touches, writes none. */
+/** diagnose: reads (and describes) every secret the renewer touches, writes none. */
 export function diagnoseSecretStatements(grants: SecretGrants): IamStatement[] {
-  const all = [...grants.readOnly, ...grants.readWrite];
-  const byName = new Map(all.map((resource) => [resourceName(resource), resource]));
-  const unique = [...byName.keys()].sort().map((name) => byName.get(name) as CfnValue);
+  const unique = uniqueResources(grants);
   return [
     {
       Sid: 'ReadEveryTargetSecret',
       Effect: 'Allow',
-      Action: 'secretsmanager:GetSecretValue',
+      // DescribeSecret: the rotation status (never a value).
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       Resource: unique,
       ...tagCondition(grants.tag),
     },
     BATCH_READ,
   ];
+}
+
+/**
+ * rotate: the rotation protocol's four actions on the fleet's AppRole and
+ * token secrets (aws-facts §1.1, "Permissions"); it reads the rotator's
+ * token and a target's AppRole credentials with the same grant. Scoped like
+ * the other roles: each secret, or the fleet's prefixes.
+ */
+export function rotateSecretStatements(grants: SecretGrants): IamStatement[] {
+  return [
+    {
+      Sid: 'RotateFleetSecrets',
+      Effect: 'Allow',
+      Action: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:UpdateSecretVersionStage',
+      ],
+      Resource: uniqueResources(grants),
+      ...tagCondition(grants.tag),
+    },
+  ];
+}
+
+function uniqueResources(grants: SecretGrants): CfnValue[] {
+  const all = [...grants.readOnly, ...grants.readWrite];
+  const byName = new Map(all.map((resource) => [resourceName(resource), resource]));
+  return [...byName.keys()].sort().map((name) => byName.get(name) as CfnValue);
 }
 
 /** What a resource names: the ARN as written, or the name (pattern) after `:secret:`. */
@@ -283,5 +312,6 @@ export function secretStatementsChars(grants: SecretGrants): number {
   return Math.max(
     iamPolicyChars(policy(renewSecretStatements(grants))),
     iamPolicyChars(policy(diagnoseSecretStatements(grants))),
+    iamPolicyChars(policy(rotateSecretStatements(grants))),
   );
 }

@@ -206,6 +206,24 @@ export function explain(
             ? `Add approle.role to the target in the config, then package and deploy.`
             : `Add to ${policyHint}: ${policyStanza(`${role}/secret-id/lookup`, ['update'])} (npm run vault:bootstrap -- ${target.name} writes it).`,
       };
+    case ProblemCode.RotationFailed: {
+      const secret = problem.facts?.secret ?? target.approle.secretId;
+      return {
+        title: `rotation failed at ${problem.facts?.step ?? 'a step'}`,
+        likelyCause:
+          problem.facts?.kind === 'approle'
+            ? 'The rotator could not issue a secret_id, or a login with the new one failed (role bound_cidr_list, secret_id_bound_cidrs or a wrong role_id), or Vault or Secrets Manager was unreachable. AWSCURRENT still holds the working secret_id.'
+            : 'The AppRole login or the check of the new token failed, or Vault or Secrets Manager was unreachable. AWSCURRENT still holds the working token.',
+        fix: `Nothing is lost: consumers keep using AWSCURRENT. Read the answer above, fix its cause, then rotate again: aws secretsmanager rotate-secret --secret-id ${secret} (or the console's "Rotate secret immediately"). Check the rotator target "${problem.facts?.rotator ?? '-'}" with the diagnose function.`,
+      };
+    }
+    case ProblemCode.RotationCleanupFailed:
+      return {
+        title: 'previous secret_id not destroyed',
+        likelyCause:
+          'The rotation finished (AWSCURRENT holds the new secret_id) but the previous secret_id could not be destroyed: no accessor was stored with it, the rotator may not destroy it, or Vault was unreachable. It stays valid until its own TTL.',
+        fix: `Read secret_id_accessor from the AWSPREVIOUS version of ${problem.facts?.secret ?? target.approle.secretId} and run: vault write ${role}/secret-id-accessor/destroy secret_id_accessor=<accessor> (without an accessor: vault write ${role}/secret-id/destroy secret_id=<its secret_id>).`,
+      };
     case ProblemCode.DeadlineSkipped:
       return {
         title: 'not processed before the deadline',

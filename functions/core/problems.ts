@@ -37,6 +37,9 @@ export const ProblemCode = {
   // The AppRole secret_id the next login needs
   SecretIdExpiring: 'secret-id-expiring',
   SecretIdUntracked: 'secret-id-untracked',
+  // Rotation (Secrets Manager's rotation function)
+  RotationFailed: 'rotation-failed',
+  RotationCleanupFailed: 'rotation-cleanup-failed',
   // The run
   DeadlineSkipped: 'deadline-skipped',
   UnexpectedError: 'unexpected-error',

@@ -7,14 +7,16 @@
  * `decode.ts`, and the endpoint groups built on the transport.
  */
 
+import type { SecretIdPort } from '../core/secret-id-port.js';
 import type { VaultInspectionPort } from '../core/vault-inspection-port.js';
 import type { VaultPort } from '../core/vault-port.js';
 import { inspectionEndpoints } from './inspection-endpoints.js';
 import { leaseEndpoints } from './lease-endpoints.js';
+import { secretIdEndpoints } from './secret-id-endpoints.js';
 import { tokenEndpoints } from './token-endpoints.js';
 import { createTransport, type VaultClientOptions } from './transport.js';
 
-export interface VaultClient extends VaultPort, VaultInspectionPort {
+export interface VaultClient extends VaultPort, VaultInspectionPort, SecretIdPort {
   /** Closes the client's own Agent (not a dispatcher passed in). */
   close(): Promise<void>;
 }
@@ -25,6 +27,7 @@ export function createVaultClient(options: VaultClientOptions = {}): VaultClient
     ...tokenEndpoints(call),
     ...leaseEndpoints(call),
     ...inspectionEndpoints(call),
+    ...secretIdEndpoints(call),
     close,
   };
 }

@@ -13,6 +13,7 @@ export function writeLocalConfig(
   name: string,
   vaultAddress: string,
   targets: readonly Record<string, unknown>[],
+  extra: Readonly<Record<string, unknown>> = {},
 ): { readonly configFile: string; readonly resolvedFile: string } {
   const dir = join(REPO_ROOT, '.stack');
   mkdirSync(dir, { recursive: true });
@@ -25,6 +26,7 @@ export function writeLocalConfig(
       concurrency: 4,
       vault: { address: vaultAddress },
       targets,
+      ...extra,
     }),
   );
   const resolvedFile = join(dir, `${name}-targets.resolved.json`);

@@ -22,6 +22,7 @@ const PURE_MODULES = [
   'functions/core/lifetime.ts',
   'functions/core/wording.ts',
   'functions/core/explain.ts',
+  'functions/rotation/rotation-target.ts',
 ];
 const IO_MODULES = /^(node:(?!events$)|undici|@aws-sdk\/|@aws-lambda-powertools\/|pg$)/;
 

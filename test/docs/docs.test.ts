@@ -207,8 +207,10 @@ describe('the runbook in docs/runbook.md', () => {
     expect([...published].filter((event) => !events.includes(event))).toEqual([]);
   });
 
-  it('has the section each alarm description of infra/alerts.yml points to', () => {
-    const alerts = readFileSync(join(REPO_ROOT, 'infra', 'alerts.yml'), 'utf8');
+  it('has the section each alarm description of infra/alerts.yml and infra/rotation.yml points to', () => {
+    const alerts = ['alerts.yml', 'rotation.yml']
+      .map((file) => readFileSync(join(REPO_ROOT, 'infra', file), 'utf8'))
+      .join('\n');
     const descriptions = [...alerts.matchAll(/^\s*AlarmDescription:.*$/gm)].map((m) => m[0]);
     const pointers = [...alerts.matchAll(/Runbook: docs\/runbook\.md#([\w-]+)/g)].map(
       (m) => m[1] ?? '',

@@ -20,8 +20,10 @@ import { stackEnv, uniqueName } from '../support/stack-env.js';
  * AWSCURRENT is what a caller gets when it names no version). The local stack
  * starts moto through tools/local-stack/moto-server.py, whose correction of
  * moto's `FakeSecret.default_version_id` these tests pin: plain moto 5.2.5
- * fails the first two (it keeps answering the old version after the move,
- * and the empty AWSPENDING placeholder while a rotation is pending).
+ * fails the first three (it keeps answering the old version after the move
+ * and the empty AWSPENDING placeholder while a rotation is pending, answers
+ * RotateSecret with the old version's id, and relabels the pending version
+ * AWSPREVIOUS on a write).
  */
 
 const env = stackEnv();
@@ -114,6 +116,30 @@ describe('reads without a version follow AWSCURRENT', () => {
         new GetSecretValueCommand({ SecretId: name, VersionId: token, VersionStage: 'AWSPENDING' }),
       ),
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('RotateSecret answers with the new version; a write during the rotation leaves AWSPENDING alone', async () => {
+    const { name, versionId: first } = await secretWith('{"v":1}');
+    const started = await client.send(
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: await localRotationFunctionArn(env),
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+    const pending = started.VersionId ?? '';
+    expect(pending).not.toBe(first);
+
+    const written = await client.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: '{"v":2}' }),
+    );
+
+    const stages = (await client.send(new DescribeSecretCommand({ SecretId: name })))
+      .VersionIdsToStages;
+    expect(stages?.[pending]).toEqual(['AWSPENDING']);
+    expect(stages?.[written.VersionId ?? '']).toEqual(['AWSCURRENT']);
+    expect(stages?.[first]).toEqual(['AWSPREVIOUS']);
+    expect(await plainRead(name)).toBe('{"v":2}');
   });
 
   it('a version written without stages becomes AWSCURRENT and moves AWSPREVIOUS (unchanged moto behaviour)', async () => {

@@ -245,7 +245,7 @@ describe('a package past an AWS limit', () => {
     const figure = Number(message.exec(overLimit.output)?.[1]?.replaceAll(',', ''));
     expect(figure).toBeGreaterThan(AWS_LIMITS.iamInlinePolicyCharsPerRole);
     expect(overLimit.output).toContain('fix: scope secrets by name prefix');
-    expect(overLimit.output.match(/over 2 AWS limits/g)).toHaveLength(1);
+    expect(overLimit.output.match(/over 3 AWS limits/g)).toHaveLength(1);
     expect(overLimit.output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   });
 });

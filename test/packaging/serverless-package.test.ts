@@ -309,7 +309,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       {
         Sid: 'ReadEveryTargetSecret',
         Effect: 'Allow',
-        Action: 'secretsmanager:GetSecretValue',
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         Resource: all.map(asIamResource),
       },
       {
@@ -323,6 +323,52 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       { Ref: 'AlertTopic' },
     ]);
     expect(statements.flatMap(actions)).not.toContain('secretsmanager:PutSecretValue');
+  });
+
+  it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic", () => {
+    const statements = roleStatements(standard.template, 'RotateRole');
+    const secrets = secretsOf(standard.config);
+    const all = [...new Set([...secrets.approle, ...secrets.tokensAndLeases])].sort();
+    expect(props(standard.template, 'RotateLambdaFunction')).toMatchObject({
+      Role: { 'Fn::GetAtt': ['RotateRole', 'Arn'] },
+      Handler: 'functions/rotate.handler',
+    });
+    expect(statementsWith(statements, 'secretsmanager:')).toEqual([
+      {
+        Sid: 'RotateFleetSecrets',
+        Effect: 'Allow',
+        Action: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        Resource: all.map(asIamResource),
+      },
+    ]);
+    expect(statements.filter((s) => s.Resource === '*')).toEqual([]);
+    expect([...new Set(statements.flatMap(actions).map((a) => a.split(':')[0]))].sort()).toEqual([
+      'logs',
+      'secretsmanager',
+      'sns',
+    ]);
+    expect(statementsWith(statements, 'sns:').map((s) => s.Resource)).toEqual([
+      { Ref: 'AlertTopic' },
+    ]);
+  });
+
+  it('lets Secrets Manager invoke rotate on behalf of this account only, with no per-secret resource', () => {
+    expect(props(standard.template, 'RotateInvokedBySecretsManager')).toEqual({
+      FunctionName: { 'Fn::GetAtt': ['RotateLambdaFunction', 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
+    const types = Object.values(standard.template.Resources).map(
+      (r) => (r as { Type: string }).Type,
+    );
+    expect(types).not.toContain('AWS::SecretsManager::RotationSchedule');
+    expect(standard.template.Outputs?.RotateFunctionArn).toBeDefined();
   });
 
   it('lets EventBridge Scheduler invoke renew and nothing else', () => {

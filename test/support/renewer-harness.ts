@@ -10,11 +10,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
+import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { parseConfig } from '../../functions/config/load.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
+import type { RotationReport } from '../../functions/rotation/rotate.js';
 import { createVaultClient, type VaultClient } from '../../functions/vault/client.js';
 import type { StackEnv } from '../../tools/local-stack/stack.js';
 
@@ -122,6 +125,58 @@ export function createHarness(options: HarnessOptions): Harness {
         }),
       );
     },
+    close: async () => {
+      await vault.close();
+      secretsManager.destroy();
+      sns.destroy();
+    },
+  };
+}
+
+export interface RotateHarness {
+  readonly config: RenewerConfig;
+  readonly handler: RotateHandler;
+  /** Every line the handler's logger printed. */
+  readonly output: string[];
+  invoke(event: unknown): Promise<RotationReport>;
+  close(): Promise<void>;
+}
+
+/** The real rotate handler (Vault client, staging store, SNS notifier) against the stack. */
+export function createRotateHarness(options: HarnessOptions): RotateHarness {
+  const { env } = options;
+  const config = parseConfig(JSON.stringify(options.config), { format: 'json' });
+  const base = {
+    region: env.AWS_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+  const secretsManager = new SecretsManagerClient({
+    ...base,
+    endpoint: options.secretsManagerEndpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+  });
+  const sns = new SNSClient({ ...base, endpoint: options.snsEndpoint ?? env.AWS_ENDPOINT_URL_SNS });
+  const vault = createVaultClient({
+    retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
+  });
+  const handler = createRotateHandler({
+    config,
+    vault,
+    staging: createSecretStagingStore(secretsManager),
+    notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
+    logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
+  });
+  const output: string[] = [];
+  return {
+    config,
+    handler,
+    output,
+    invoke: (event) =>
+      capturing(output, () =>
+        handler(event, {
+          awsRequestId: `test-${Math.random().toString(16).slice(2)}`,
+          getRemainingTimeInMillis: () => 60_000,
+        }),
+      ),
     close: async () => {
       await vault.close();
       secretsManager.destroy();

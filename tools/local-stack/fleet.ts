@@ -243,12 +243,17 @@ export class Fleet {
         data: { role_id: string };
       }
     ).data.role_id;
-    const secretId = (
+    const issued = (
       (await this.vault('POST', `auth/${this.approleMount}/role/${roleName}/secret-id`, {})) as {
-        data: { secret_id: string };
+        data: { secret_id: string; secret_id_accessor: string };
       }
-    ).data.secret_id;
-    return { roleId, secretId, policyName };
+    ).data;
+    return {
+      roleId,
+      secretId: issued.secret_id,
+      secretIdAccessor: issued.secret_id_accessor,
+      policyName,
+    };
   }
 
   public async login(
@@ -298,7 +303,7 @@ export class Fleet {
         await this.databaseRole(`${name}-${lease.name}`, lease.defaultTtl, lease.maxTtl),
       );
     }
-    const { roleId, secretId } = await this.role(roleName, settings, credsPaths);
+    const { roleId, secretId, secretIdAccessor } = await this.role(roleName, settings, credsPaths);
     const { token, accessor } = await this.login(roleId, secretId);
     const storedToken = options.storedToken ?? token;
     const tokenSecret = `${this.prefix}/${name}/token`;
@@ -306,7 +311,12 @@ export class Fleet {
     await this.createSecret(tokenSecret, JSON.stringify({ token: storedToken, owner: 'team-x' }));
     await this.createSecret(
       approleSecret,
-      JSON.stringify({ role_id: roleId, secret_id: options.storedSecretId ?? secretId }),
+      JSON.stringify({
+        role_id: roleId,
+        secret_id: options.storedSecretId ?? secretId,
+        // As vault:bootstrap stores it: rotation destroys a replaced secret_id by it.
+        ...(options.storedSecretId === undefined ? { secret_id_accessor: secretIdAccessor } : {}),
+      }),
     );
     const leases: SeededLease[] = [];
     for (const [index, lease] of leaseSpecs.entries()) {
@@ -321,6 +331,9 @@ export class Fleet {
           renewable: issued.renewable,
           data: issued.data,
           path,
+          // As the renewer records it (a lease dies with the token that issued it),
+          // when the stored token is the one that issued it.
+          ...(options.storedToken === undefined ? { token_accessor: accessor } : {}),
         }),
       );
       leases.push({

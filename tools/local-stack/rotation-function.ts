@@ -8,6 +8,12 @@
 
 import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeSecretCommand,
+  RotateSecretCommand,
+  type RotationRulesType,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { StackEnv } from './stack.js';
 
 const ROLE_NAME = 'vault-renewer-local-rotate';
@@ -69,5 +75,51 @@ export async function localRotationFunctionArn(env: StackEnv): Promise<string> {
   } finally {
     iam.destroy();
     lambda.destroy();
+  }
+}
+
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+
+/**
+ * What Secrets Manager does on "Rotate secret immediately": RotateSecret
+ * stages the new version (AWSPENDING, no value yet) and stores the
+ * configuration, then the rotation function runs once per step with the same
+ * ClientRequestToken. moto cannot run the function, so `invoke` is called
+ * here per step, in order, stopping at the first failure as AWS does.
+ */
+export async function rotateLikeSecretsManager(
+  env: StackEnv,
+  secretId: string,
+  invoke: (event: {
+    Step: string;
+    SecretId: string;
+    ClientRequestToken: string;
+  }) => Promise<unknown>,
+  rules: RotationRulesType = { AutomaticallyAfterDays: 30 },
+): Promise<{ readonly versionId: string; readonly arn: string }> {
+  const client = new SecretsManagerClient({
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
+  try {
+    const started = await client.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        RotationLambdaARN: await localRotationFunctionArn(env),
+        RotationRules: rules,
+      }),
+    );
+    const versionId = started.VersionId ?? '';
+    const arn =
+      started.ARN ??
+      (await client.send(new DescribeSecretCommand({ SecretId: secretId }))).ARN ??
+      secretId;
+    for (const step of ROTATION_STEPS) {
+      await invoke({ Step: step, SecretId: arn, ClientRequestToken: versionId });
+    }
+    return { versionId, arn };
+  } finally {
+    client.destroy();
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * The rotate function's body, built from its dependencies so the Lambda
+ * entry point (`functions/rotate.ts`), `npm run rotate` and the tests run the
+ * same code with different wiring.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { RenewerConfig } from '../config/types.js';
+import { type RotateDeps, type RotationReport, rotateStep } from '../rotation/rotate.js';
+import { parseRotateEvent } from './rotate-event.js';
+
+/** Time kept back from Lambda's remaining time to publish a failure and return. */
+export const ROTATE_MARGIN_MS = 3_000;
+
+export interface RotateHandlerDeps extends Omit<RotateDeps, 'now'> {
+  readonly config: RenewerConfig;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export type RotateHandler = (
+  event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+) => Promise<RotationReport>;
+
+export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
+  const now = deps.now ?? Date.now;
+  return async (event, context) => {
+    const request = parseRotateEvent(event);
+    const runId = context.awsRequestId || randomUUID();
+    deps.logger.appendKeys({ runId });
+    // The secret's name and the version id are not secret; its values never reach a log.
+    deps.logger.info('rotation step started', {
+      step: request.step,
+      secret: request.secretId,
+      versionId: request.token,
+    });
+    const signal = AbortSignal.timeout(
+      Math.max(1_000, context.getRemainingTimeInMillis() - ROTATE_MARGIN_MS),
+    );
+    try {
+      const report = await rotateStep(deps.config, { ...deps, now }, { ...request, runId, signal });
+      deps.logger.info('rotation step finished', { report });
+      return report;
+    } catch (error) {
+      deps.logger.error('rotation step failed', {
+        step: request.step,
+        secret: request.secretId,
+        versionId: request.token,
+        error:
+          error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+      throw error;
+    }
+  };
+}

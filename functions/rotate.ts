@@ -1,0 +1,29 @@
+/**
+ * Lambda entry point of the rotate function: Secrets Manager invokes it once
+ * per rotation step of a token or AppRole secret the config lists. Reads the
+ * environment and the target list once per cold start and builds the clients
+ * once.
+ */
+
+import { loadEnvironment } from './app/environment.js';
+import { createLogger } from './app/observability.js';
+import { createRotateHandler } from './app/rotate-handler.js';
+import { createAwsClients } from './aws/clients.js';
+import { createSecretStagingStore } from './aws/secret-staging.js';
+import { createSnsNotifier } from './aws/sns-notifier.js';
+import { loadResolvedConfigFile } from './config/resolved.js';
+import { createVaultClient } from './vault/client.js';
+
+const environment = loadEnvironment(process.env);
+const config = loadResolvedConfigFile(environment.configFile);
+const aws = createAwsClients();
+
+export const handler = createRotateHandler({
+  config,
+  vault: createVaultClient(
+    config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
+  ),
+  staging: createSecretStagingStore(aws.secretsManager),
+  notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  logger: createLogger(environment.serviceName, 'rotate'),
+});

@@ -1,0 +1,177 @@
+/**
+ * One step of Secrets Manager's rotation protocol for one secret: find the
+ * target and kind, check what AWS's templates check, run the step, publish
+ * what a person must hear about (a failed step, a previous secret_id left
+ * alive), and report. Each step is idempotent for its ClientRequestToken:
+ * Secrets Manager retries whole rotations.
+ */
+
+import type { RenewerConfig } from '../config/types.js';
+import { composeMessage } from '../core/notification.js';
+import type { Notifier } from '../core/notifier-port.js';
+import { type Problem, ProblemCode } from '../core/problems.js';
+import { createAppRoleSecret, finishAppRoleSecret, testAppRoleSecret } from './approle-steps.js';
+import {
+  findRotationTarget,
+  Readiness,
+  RotationRefusedError,
+  type RotationTarget,
+  readiness,
+  SecretKind,
+} from './rotation-target.js';
+import {
+  answerOf,
+  type RotationDeps,
+  RotationStep,
+  RotationStepError,
+  type StepContext,
+  StepOutcome,
+  type StepResult,
+} from './step-context.js';
+import { createTokenSecret, finishTokenSecret, testTokenSecret } from './token-steps.js';
+
+export interface RotationRequest {
+  readonly secretId: string;
+  readonly token: string;
+  readonly step: RotationStep;
+  readonly runId: string;
+  readonly signal: AbortSignal;
+}
+
+export interface RotateDeps extends RotationDeps {
+  readonly notifier: Notifier;
+}
+
+/** What one step did. Never a value: names, version ids, outcomes and counts. */
+export interface RotationReport {
+  readonly secret: string;
+  readonly target: string;
+  readonly kind: SecretKind;
+  readonly step: RotationStep;
+  readonly versionId: string;
+  readonly outcome: StepOutcome;
+  readonly problems: readonly { readonly code: string; readonly severity: string }[];
+  readonly notifications: { readonly published: number; readonly failed: number };
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export async function rotateStep(
+  config: RenewerConfig,
+  deps: RotateDeps,
+  request: RotationRequest,
+): Promise<RotationReport> {
+  const { signal } = request;
+  const description = await deps.staging.describe(request.secretId, { signal });
+  const found = findRotationTarget(config, description);
+  if (found === undefined) {
+    throw new RotationRefusedError(
+      `secret ${JSON.stringify(description.name)} is neither the AppRole secret nor the token secret of a configured target`,
+    );
+  }
+  const ready = readiness(description, request.token);
+  const context: StepContext = {
+    config,
+    deps,
+    ...found,
+    secretId: request.secretId,
+    description,
+    token: request.token,
+    signal,
+  };
+  let result: StepResult;
+  try {
+    result = await runStep(context, request.step, ready === Readiness.AlreadyCurrent);
+  } catch (error) {
+    const problem = failedProblem(config, found, description.name, request.step, error);
+    await publishAll(config, deps, found, [problem], request.runId);
+    throw error;
+  }
+  const notifications = await publishAll(config, deps, found, result.problems, request.runId);
+  return {
+    secret: description.name,
+    target: found.target.name,
+    kind: found.kind,
+    step: request.step,
+    versionId: request.token,
+    outcome: result.outcome,
+    problems: result.problems.map((p) => ({ code: p.code, severity: p.severity })),
+    notifications,
+    ...(result.details === undefined ? {} : { details: result.details }),
+  };
+}
+
+async function runStep(
+  context: StepContext,
+  step: RotationStep,
+  alreadyCurrent: boolean,
+): Promise<StepResult> {
+  const approle = context.kind === SecretKind.AppRole;
+  if (alreadyCurrent && step !== RotationStep.Finish) {
+    return { outcome: StepOutcome.AlreadyCurrent, problems: [] };
+  }
+  switch (step) {
+    case RotationStep.Create:
+      return approle ? createAppRoleSecret(context) : createTokenSecret(context);
+    case RotationStep.Set:
+      // Vault already holds the new secret_id (it issued it) or token (it logged in).
+      return { outcome: StepOutcome.NothingToSet, problems: [] };
+    case RotationStep.Test:
+      return approle ? testAppRoleSecret(context) : testTokenSecret(context);
+    case RotationStep.Finish:
+      return approle
+        ? finishAppRoleSecret(context, alreadyCurrent)
+        : finishTokenSecret(context, alreadyCurrent);
+  }
+}
+
+function failedProblem(
+  config: RenewerConfig,
+  found: RotationTarget,
+  secretName: string,
+  step: RotationStep,
+  error: unknown,
+): Problem {
+  const answer = error instanceof RotationStepError ? error.answer : answerOf(error);
+  const summary =
+    error instanceof RotationStepError
+      ? `The ${step} step of rotating the ${found.kind} secret failed: ${error.message}.`
+      : `The ${step} step of rotating the ${found.kind} secret failed; AWSCURRENT is unchanged.`;
+  return {
+    code: ProblemCode.RotationFailed,
+    severity: 'ERROR',
+    summary,
+    ...(answer === undefined ? {} : { answer }),
+    facts: {
+      step,
+      kind: found.kind,
+      secret: secretName,
+      ...(config.rotator === undefined ? {} : { rotator: config.rotator }),
+    },
+  };
+}
+
+async function publishAll(
+  config: RenewerConfig,
+  deps: RotateDeps,
+  found: RotationTarget,
+  problems: readonly Problem[],
+  runId: string,
+): Promise<{ published: number; failed: number }> {
+  let published = 0;
+  let failed = 0;
+  for (const problem of problems) {
+    const message = composeMessage(problem, found.target, {
+      runId,
+      occurredAt: new Date(deps.now()).toISOString(),
+      intervalSeconds: config.scheduleIntervalSeconds,
+      dryRun: false,
+    });
+    try {
+      await deps.notifier.publish(message);
+      published += 1;
+    } catch {
+      failed += 1;
+    }
+  }
+  return { published, failed };
+}
