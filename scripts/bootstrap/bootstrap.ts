@@ -16,6 +16,7 @@ import { createVaultClient } from '../../functions/vault/client.js';
 import { BootstrapError } from './errors.js';
 import { nonEmpty, readCaCert } from './operator-input.js';
 import { loadPolicy, loadRoleSettings } from './role-settings.js';
+import { managedRoles, ROTATOR_POLICY_NAME, rotatorPolicy } from './rotator-policy.js';
 import {
   createLeaseSecrets,
   readDocument,
@@ -85,7 +86,13 @@ export async function bootstrapTarget(
   );
   for (const warning of warnings) log(`warning: ${warning}`);
   const policyName = options.policyName ?? `vault-renewer-${plan.name}`;
-  const tokenPoliciesToAdd = [policyName, ...options.extraPolicies];
+  // The rotator's role also gets the rotator policy (infra/vault/rotator-policy.hcl).
+  const isRotator = config.rotator !== undefined && config.rotator === plan.name;
+  const tokenPoliciesToAdd = [
+    policyName,
+    ...(isRotator ? [ROTATOR_POLICY_NAME] : []),
+    ...options.extraPolicies,
+  ];
   if (tokenPoliciesToAdd.includes('root')) {
     throw new BootstrapError('--policy root: a workload token must never carry the root policy');
   }
@@ -117,6 +124,12 @@ export async function bootstrapTarget(
       role.base,
     );
     await writePolicy(endpoints, policyName, policy, log);
+    // The rotator policy names every managed role: rewritten when the rotator
+    // or a target whose AppRole secret rotates is set up, so it follows the config.
+    const rotated = config.targets.find((t) => t.name === plan.name)?.rotation?.approle;
+    if (config.rotator !== undefined && (isRotator || rotated !== undefined)) {
+      await writePolicy(endpoints, ROTATOR_POLICY_NAME, rotatorPolicy(managedRoles(config)), log);
+    }
 
     // 2. The role.
     const roleId = await writeRole(endpoints, role, settings, tokenPoliciesToAdd, log);

@@ -124,9 +124,13 @@ function targetEntry(name: string, leases: readonly Record<string, unknown>[] = 
   };
 }
 
-function writeConfig(file: string, targets: readonly Record<string, unknown>[]): string {
+function writeConfig(
+  file: string,
+  targets: readonly Record<string, unknown>[],
+  extra: Record<string, unknown> = {},
+): string {
   const path = join(dir, file);
-  writeFileSync(path, stringifyYaml(configWith(scenario.fleet.env, targets)));
+  writeFileSync(path, stringifyYaml(configWith(scenario.fleet.env, targets, extra)));
   return path;
 }
 
@@ -376,6 +380,53 @@ describe('vault:bootstrap on the local stack', () => {
     // The new credentials were proven by a login, whose token is stored.
     const tokenDoc = await fleet.secretJson(entry.tokenSecret);
     expect((await lookupSelf(fleet, String(tokenDoc.token))).ok).toBe(true);
+  }, 30_000);
+
+  it('sets up the rotator: exactly secret-id and secret-id-accessor/destroy on the rotated roles, kept alive like a target', async () => {
+    // Prepare
+    const { fleet } = scenario;
+    const app = { ...targetEntry('rot-app'), rotation: { approle: { everyDays: 30 } } };
+    const rotator = targetEntry('rot-rotator');
+    const config = writeConfig('rotator.yaml', [app, rotator], {
+      rotation: { rotator: 'rot-rotator' },
+    });
+    const common = ['--config', config, '--role-settings', roleSettings, '--enable-approle'];
+
+    // Act
+    const appRun = await bootstrap(['rot-app', ...common]);
+    const rotatorRun = await bootstrap(['rot-rotator', ...common]);
+
+    // Assess
+    expect(appRun.code, appRun.stderr).toBe(0);
+    expect(rotatorRun.code, rotatorRun.stderr).toBe(0);
+    const policy = (
+      (await fleet.vault('GET', 'sys/policies/acl/vault-renewer-rotator')) as {
+        data: { policy: string };
+      }
+    ).data.policy;
+    const paths = [...policy.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1]);
+    const base = `auth/${fleet.approleMount}/role/rot-app`;
+    expect(paths).toEqual([`${base}/secret-id`, `${base}/secret-id-accessor/destroy`]);
+    const token = String((await fleet.secretJson(rotator.tokenSecret)).token);
+    const self = await lookupSelf(fleet, token);
+    expect(self.ok && self.data.policies).toEqual(
+      expect.arrayContaining(['vault-renewer-rot-rotator', 'vault-renewer-rotator']),
+    );
+    expect(self.ok && self.data.policies).not.toContain('root');
+    // Issues and destroys secret_ids of the rotated role, and reads nothing.
+    const issued = (await fleet.vault('POST', `${base}/secret-id`, {}, token)) as {
+      data: { secret_id_accessor: string };
+    };
+    await fleet.vault(
+      'POST',
+      `${base}/secret-id-accessor/destroy`,
+      { secret_id_accessor: issued.data.secret_id_accessor },
+      token,
+    );
+    await expect(fleet.vault('GET', `${base}/role-id`, undefined, token)).rejects.toThrow(/403/);
+    await expect(
+      fleet.vault('POST', `auth/${fleet.approleMount}/role/rot-rotator/secret-id`, {}, token),
+    ).rejects.toThrow(/403/);
   }, 30_000);
 
   it('replaces a root token found in the token secret, keeping the keys it does not own', async () => {
