@@ -9,6 +9,7 @@ import { createDiagnoseHandler } from './app/diagnose-handler.js';
 import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createAwsClients } from './aws/clients.js';
+import { createSecretStagingStore } from './aws/secret-staging.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
@@ -26,6 +27,7 @@ export const handler = createDiagnoseHandler({
   config,
   vault,
   store: { readBatch: store.readBatch },
+  describe: { describe: createSecretStagingStore(aws.secretsManager).describe },
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
   logger: createLogger(environment.serviceName, 'diagnose'),
 });

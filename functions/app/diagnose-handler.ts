@@ -9,6 +9,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { RenewerConfig } from '../config/types.js';
 import type { Notifier } from '../core/notifier-port.js';
+import type { SecretStagingStore } from '../core/staging-port.js';
 import type { SecretsStore } from '../core/store-port.js';
 import { describeAnswer } from '../core/wording.js';
 import type { DiagnoseVault } from '../diagnosis/observe-target.js';
@@ -26,6 +27,8 @@ export interface DiagnoseHandlerDeps {
   readonly vault: DiagnoseVault;
   /** Read only: diagnose never writes a secret. */
   readonly store: Pick<SecretsStore, 'readBatch'>;
+  /** DescribeSecret, for each target's rotation status (read only). */
+  readonly describe?: Pick<SecretStagingStore, 'describe'>;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -60,7 +63,12 @@ export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandle
     });
     const report = await runDiagnosis(
       deps.config,
-      { vault: deps.vault, store: deps.store, now },
+      {
+        vault: deps.vault,
+        store: deps.store,
+        ...(deps.describe === undefined ? {} : { describe: deps.describe }),
+        now,
+      },
       {
         runId,
         ...(request.targets === undefined ? {} : { targets: request.targets }),

@@ -6,6 +6,7 @@
 
 import { CHECK_LABELS, type Check, CheckStatus } from './check.js';
 import type { DiagnosisReport, DiagnosisSummary, TargetDiagnosis } from './report.js';
+import { rotationLines } from './rotation-status.js';
 import { Verdict } from './verdict.js';
 
 const COLUMNS = [
@@ -102,6 +103,9 @@ export function renderTargetLines(target: TargetDiagnosis): string[] {
       c.actual,
     ]);
     lines.push(...renderWrappedTable(COLUMNS, rows).map((l) => `  ${l}`));
+  }
+  if (target.rotation !== undefined) {
+    lines.push(...rotationLines(target.rotation).map((l) => `  ${l}`));
   }
   const fixable = target.checks.filter(
     (c) => c.fix !== undefined && (c.status === CheckStatus.Fail || c.status === CheckStatus.Warn),

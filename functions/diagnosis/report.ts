@@ -6,6 +6,7 @@
  */
 
 import type { Check } from './check.js';
+import type { RotationStatus } from './rotation-status.js';
 import type { Verdict } from './verdict.js';
 
 export const DIAGNOSIS_SCHEMA = 'vault-renewer/diagnosis/v1';
@@ -21,6 +22,8 @@ export interface TargetDiagnosis {
   readonly checks: readonly Check[];
   /** Why the target could not be diagnosed (verdict `unknown`). */
   readonly error?: string;
+  /** Secrets Manager's rotation of its AppRole and token secrets, when diagnose may describe them. */
+  readonly rotation?: RotationStatus;
   readonly durationMs: number;
 }
 

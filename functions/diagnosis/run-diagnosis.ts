@@ -9,6 +9,7 @@ import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, readAllSecrets } from '../core/secret-reads.js';
+import type { SecretStagingStore } from '../core/staging-port.js';
 import type { SecretsStore } from '../core/store-port.js';
 import type { VaultEndpoint, VaultHealth } from '../core/vault-port.js';
 import type { Observed } from './observations.js';
@@ -19,6 +20,7 @@ import {
   type DiagnosisSummary,
   type TargetDiagnosis,
 } from './report.js';
+import { rotationStatus } from './rotation-status.js';
 import { checkTarget } from './target-checks.js';
 import { Verdict, verdictOf } from './verdict.js';
 
@@ -26,6 +28,8 @@ export interface DiagnosisDeps {
   readonly vault: DiagnoseVault;
   /** Read only: diagnose never writes a secret. */
   readonly store: Pick<SecretsStore, 'readBatch'>;
+  /** DescribeSecret, for the rotation status; absent: not reported. */
+  readonly describe?: Pick<SecretStagingStore, 'describe'>;
   readonly now: () => number;
 }
 
@@ -104,12 +108,18 @@ export async function runDiagnosis(
           );
         }
         try {
-          const observations = await observeTarget(target, secrets, {
-            vault: deps.vault,
-            signal,
-            login: request.login,
-            health,
-          });
+          const describe = deps.describe;
+          const [observations, rotation] = await Promise.all([
+            observeTarget(target, secrets, {
+              vault: deps.vault,
+              signal,
+              login: request.login,
+              health,
+            }),
+            describe === undefined
+              ? undefined
+              : rotationStatus(target, (id) => describe.describe(id, { signal })),
+          ]);
           const nowMs = deps.now();
           const checks = checkTarget(observations, {
             target,
@@ -125,6 +135,7 @@ export async function runDiagnosis(
             because: verdict.because,
             vault: vaultOf(target),
             checks,
+            ...(rotation === undefined ? {} : { rotation }),
             durationMs: deps.now() - started,
           };
         } catch (error) {

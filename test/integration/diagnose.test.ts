@@ -9,13 +9,18 @@
 
 import { inspect } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDiagnoseHandler,
   type DiagnoseResult,
 } from '../../functions/app/diagnose-handler.js';
+import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { parseConfig } from '../../functions/config/load.js';
@@ -25,6 +30,7 @@ import { parseDiagnosisSummary } from '../../functions/diagnosis/summary-message
 import { createVaultClient } from '../../functions/vault/client.js';
 import { Fleet, type SeededTarget, workloadPolicy } from '../../tools/local-stack/fleet.js';
 import { type OpenBao, startOpenBao } from '../../tools/local-stack/openbao.js';
+import { localRotationFunctionArn } from '../../tools/local-stack/rotation-function.js';
 import { type StackEnv, vaultEnv } from '../../tools/local-stack/stack.js';
 import {
   canLogin,
@@ -89,6 +95,7 @@ function diagnoseHarness(
     config: parseConfig(JSON.stringify(config), { format: 'json' }),
     vault,
     store: { readBatch: store.readBatch },
+    describe: { describe: createSecretStagingStore(secretsManager).describe },
     notifier: createSnsNotifier({ client: sns, topicArn }),
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
   });
@@ -236,6 +243,47 @@ describe('diagnose on the local stack: a healthy fleet', () => {
         `path "auth/${fleet.approleMount}/role/plain" { capabilities = ["read"] }`,
       ),
     });
+  });
+});
+
+describe('diagnose reports rotation', () => {
+  it('says whether each secret rotates, when, and whether that matches the config', async () => {
+    // Prepare: the token secret rotates every 30 days as configured; the AppRole secret
+    // rotates although the config does not ask for it.
+    const { fleet } = scenario;
+    const target = await fleet.target('rotating', healthyRole);
+    const functionArn = await localRotationFunctionArn(fleet.env);
+    for (const secret of [target.approleSecret, target.tokenSecret]) {
+      await fleet.aws.secretsManager.send(
+        new RotateSecretCommand({
+          SecretId: secret,
+          RotationLambdaARN: functionArn,
+          RotationRules: { AutomaticallyAfterDays: 30 },
+          RotateImmediately: false,
+        }),
+      );
+    }
+    const harness = harnessFor(
+      fleet.targetConfig(target, { rotation: { token: { everyDays: 30 } } }),
+    );
+
+    // Act
+    const result = await harness.invoke({});
+
+    // Assess
+    const { rotation } = targetOf(result, 'rotating');
+    expect(rotation?.token).toMatchObject({
+      secret: target.tokenSecret,
+      enabled: true,
+      nextRotation: expect.any(String),
+      configured: { AutomaticallyAfterDays: 30 },
+      matchesConfig: true,
+    });
+    expect(rotation?.approle).toMatchObject({ enabled: true, matchesConfig: false });
+    expect(result.table.join('\n')).toContain('rotation approle: enabled, last ');
+    expect(result.table.join('\n')).toContain(
+      'differs from the config: run npm run rotation:apply',
+    );
   });
 });
 
