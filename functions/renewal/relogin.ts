@@ -7,12 +7,18 @@
 
 import type { TargetConfig } from '../config/types.js';
 import {
+  type AppRoleDocument,
   parseAppRoleDocument,
   renderTokenDocument,
   type TokenDocument,
 } from '../core/secret-documents.js';
 import type { SecretLookup } from '../core/secret-reads.js';
-import type { LoginResult, TokenInfo } from '../core/vault-port.js';
+import {
+  isVaultFailure,
+  type LoginResult,
+  type TokenInfo,
+  VaultFailureKind,
+} from '../core/vault-port.js';
 import type { TokenDecision } from './planner.js';
 import { type TargetReport, TokenOutcome } from './report.js';
 import {
@@ -30,6 +36,8 @@ export type ReloginResult =
       readonly ok: true;
       readonly active: ActiveToken;
       readonly token: TargetReport['token'];
+      /** The secret_id the login used: a rotation may have replaced the one read first. */
+      readonly secretId: string;
     })
   | (StepResult & { readonly ok: false });
 
@@ -52,7 +60,7 @@ export async function relogin(
   if (!read?.ok) {
     return failed(ReloginFailure.CredentialsUnreadable, read === undefined ? {} : { read });
   }
-  let credentials: ReturnType<typeof parseAppRoleDocument>;
+  let credentials: AppRoleDocument;
   try {
     credentials = parseAppRoleDocument(read.secret.value);
   } catch (error) {
@@ -65,7 +73,18 @@ export async function relogin(
       signal,
     });
   } catch (error) {
-    return failed(ReloginFailure.LoginRefused, { error });
+    // Rotation may have replaced (and destroyed) the secret_id since this run
+    // read it: read AWSCURRENT again and, if it changed, log in with it once.
+    const fresh = isInvalidCredentials(error)
+      ? await freshCredentials(target, credentials.secretId, context)
+      : undefined;
+    if (fresh === undefined) return failed(ReloginFailure.LoginRefused, { error });
+    try {
+      login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, fresh, { signal });
+      credentials = fresh;
+    } catch (retryError) {
+      return failed(ReloginFailure.LoginRefused, { error: retryError });
+    }
   }
 
   // Verify before storing: a token that cannot even look itself up must
@@ -117,6 +136,7 @@ export async function relogin(
   return {
     ok: true,
     active: { token: login.token, accessor: verified.accessor },
+    secretId: credentials.secretId,
     token: {
       outcome: TokenOutcome.Relogged,
       reason: decision.reason,
@@ -126,4 +146,27 @@ export async function relogin(
     problems: [reloggedInProblem(decision, ttlSeconds)],
     writes: 1,
   };
+}
+
+function isInvalidCredentials(error: unknown): boolean {
+  return isVaultFailure(error) && error.kind === VaultFailureKind.InvalidCredentials;
+}
+
+/** The AppRole secret read again; `undefined` unless it now holds another secret_id. */
+async function freshCredentials(
+  target: TargetConfig,
+  usedSecretId: string,
+  context: RunContext,
+): Promise<AppRoleDocument | undefined> {
+  const answer = await context.deps.store
+    .readBatch([target.approle.secretId], { signal: context.signal })
+    .catch(() => undefined);
+  const read = answer?.get(target.approle.secretId);
+  if (!read?.ok) return undefined;
+  try {
+    const fresh = parseAppRoleDocument(read.secret.value);
+    return fresh.secretId === usedSecretId ? undefined : fresh;
+  } catch {
+    return undefined;
+  }
 }

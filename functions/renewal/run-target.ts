@@ -121,7 +121,7 @@ async function renewTarget(
     ? { problems: [] }
     : await secretIdStep(
         target,
-        credentials.secretId,
+        token.loginSecretId ?? credentials.secretId,
         context,
         token.active,
         token.token.outcome === TokenOutcome.WouldRelogin,

@@ -39,6 +39,8 @@ export interface TokenStepResult extends StepResult {
   readonly unknown?: readonly string[];
   /** Dry run: whether the token may renew leases (sys/capabilities-self), when asked. */
   readonly mayRenewLeases?: boolean;
+  /** The secret_id a re-login used, when it logged in: the one to look up. */
+  readonly loginSecretId?: string;
 }
 
 interface ObservedToken {
@@ -251,6 +253,7 @@ export async function tokenStep(
       problems: [...announced, ...login.problems, ...shortLived],
       writes: login.writes,
       active: login.active,
+      loginSecretId: login.secretId,
       replaced: true,
     };
   }

@@ -270,6 +270,36 @@ describe('rotating a token secret', () => {
   });
 });
 
+describe('rotating a token secret, every step twice', () => {
+  it('stages one token and promotes it once', async () => {
+    // Prepare
+    const { app, rotate } = await fixture('tok2');
+    const outcomes: string[] = [];
+
+    // Act
+    const { versionId } = await rotateLikeSecretsManager(env, app.tokenSecret, async (event) => {
+      outcomes.push((await rotate.invoke(event)).outcome);
+      outcomes.push((await rotate.invoke(event)).outcome);
+    });
+
+    // Assess
+    expect(outcomes).toEqual([
+      'created',
+      'already-created',
+      'nothing-to-set',
+      'nothing-to-set',
+      'tested',
+      'tested',
+      'finished',
+      'already-current',
+    ]);
+    expect(await scenario.fleet.versionCount(app.tokenSecret)).toBe(2);
+    const current = await scenario.fleet.secretJson(app.tokenSecret);
+    expect(await versionValue(app.tokenSecret, versionId)).toEqual(current);
+    expect((await lookupSelf(scenario.fleet, String(current.token))).ok).toBe(true);
+  });
+});
+
 describe('rotation and renewal together', () => {
   it('a renew run in the middle of a rotation leaves a working AWSCURRENT and does not undo it', async () => {
     // Prepare
@@ -335,6 +365,35 @@ describe('rotation and renewal together', () => {
     );
     expect((await lookupSelf(scenario.fleet, String(current.token))).ok).toBe(true);
     expect(targetReport(report, app.name).status).not.toBe('failed');
+  });
+});
+
+describe('a renew run that read the AppRole secret just before a rotation finished', () => {
+  it('reads the secret again when Vault refuses the old secret_id, and logs in with the new one', async () => {
+    // Prepare: the whole rotation runs between the renew run's read and its login,
+    // so the run holds a secret_id that finishSecret has just destroyed.
+    const { app, rotate, config } = await fixture('race');
+    let rotated = false;
+    const renew = scenario.harness(config, {
+      afterRead: async (ids) => {
+        if (rotated || !ids.includes(app.approleSecret)) return;
+        rotated = true;
+        await rotateLikeSecretsManager(env, app.approleSecret, (event) => rotate.invoke(event));
+      },
+    });
+
+    // Act
+    const report = await renew.invoke({ action: 'relogin', targets: [app.name] });
+
+    // Assess
+    expect(rotated).toBe(true);
+    const target = targetReport(report, app.name);
+    expect(target.status).toBe('changed');
+    expect(target.token.outcome).toBe('relogged-in');
+    const token = String((await scenario.fleet.secretJson(app.tokenSecret)).token);
+    expect((await lookupSelf(scenario.fleet, token)).ok).toBe(true);
+    // No false alarm about the secret_id: the one the run logged in with is alive.
+    expect(eventsOf(await scenario.alerts.receive(0, 1_000))).toEqual([]);
   });
 });
 

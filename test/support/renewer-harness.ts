@@ -17,6 +17,7 @@ import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-s
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { parseConfig } from '../../functions/config/load.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
+import type { SecretsStore } from '../../functions/core/store-port.js';
 import type { RotationReport } from '../../functions/rotation/rotate.js';
 import { createVaultClient, type VaultClient } from '../../functions/vault/client.js';
 import type { StackEnv } from '../../tools/local-stack/stack.js';
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   readonly snsEndpoint?: string;
   readonly vaultRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   readonly awsMaxAttempts?: number;
+  /** Runs after each batch read of the renew run, before its answer is used (races with other writers). */
+  readonly afterRead?: (secretIds: readonly string[]) => Promise<void>;
 }
 
 export interface Harness {
@@ -85,6 +88,18 @@ async function capturing<T>(sink: string[], fn: () => Promise<T>): Promise<T> {
   }
 }
 
+function afterReading(store: SecretsStore, afterRead: HarnessOptions['afterRead']): SecretsStore {
+  if (afterRead === undefined) return store;
+  return {
+    write: store.write,
+    readBatch: async (ids, readOptions) => {
+      const answer = await store.readBatch(ids, readOptions);
+      await afterRead(ids);
+      return answer;
+    },
+  };
+}
+
 export function createHarness(options: HarnessOptions): Harness {
   const { env } = options;
   const config = parseConfig(JSON.stringify(options.config), { format: 'json' });
@@ -104,7 +119,7 @@ export function createHarness(options: HarnessOptions): Harness {
   const handler = createRenewHandler({
     config,
     vault,
-    store: createSecretsManagerStore({ client: secretsManager }),
+    store: afterReading(createSecretsManagerStore({ client: secretsManager }), options.afterRead),
     notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'VaultRenewerTest', serviceName: 'vault-renewer' }),
