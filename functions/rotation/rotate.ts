@@ -40,6 +40,8 @@ export interface RotationRequest {
 
 export interface RotateDeps extends RotationDeps {
   readonly notifier: Notifier;
+  /** Told of each message that could not be published (the handler logs it). */
+  readonly publishFailed?: (problem: Problem, error: unknown) => void;
 }
 
 /** What one step did. Never a value: names, version ids, outcomes and counts. */
@@ -169,8 +171,9 @@ async function publishAll(
     try {
       await deps.notifier.publish(message);
       published += 1;
-    } catch {
+    } catch (error) {
       failed += 1;
+      deps.publishFailed?.(problem, error);
     }
   }
   return { published, failed };

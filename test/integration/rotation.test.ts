@@ -66,9 +66,9 @@ interface Fixture {
 /** A workload target with a database lease, and a rotator allowed to issue its secret_ids. */
 async function fixture(
   name: string,
-  options: { appRole?: Record<string, unknown> } = {},
+  options: { appRole?: Record<string, unknown>; scenario?: Scenario } = {},
 ): Promise<Fixture> {
-  const { fleet } = scenario;
+  const { fleet, alerts } = options.scenario ?? scenario;
   const app = await fleet.target(
     name,
     { ...healthyRole, ...options.appRole },
@@ -90,7 +90,7 @@ async function fixture(
     ],
     { rotation: { rotator: rotatorName } },
   );
-  const rotate = createRotateHarness({ env, config, topicArn: scenario.alerts.topicArn });
+  const rotate = createRotateHarness({ env, config, topicArn: alerts.topicArn });
   harnesses.push(rotate);
   return { app, rotator, config, rotate };
 }
@@ -224,6 +224,46 @@ describe('rotating an AppRole secret', () => {
     for (const secret of [before.secret_id, staged.secret_id, app.token]) {
       expect(evidence).not.toContain(String(secret));
     }
+  });
+});
+
+describe('a test login that Vault refuses', () => {
+  it('destroys the new secret_id in Vault, unstages it and keeps AWSCURRENT', async () => {
+    // Prepare: the role's role_id is locked out (user lockout after one failed login)
+    // between createSecret and testSecret, so the test login is refused while the new
+    // secret_id still exists. A fleet of its own: lockout is set on the whole mount.
+    const own = await createScenario(env, 'rotlock');
+    const { fleet } = own;
+    const { app, rotate } = await fixture('lock', { scenario: own });
+    const before = await fleet.secretJson(app.approleSecret);
+    let pendingVersion = '';
+    const lockOut = async () => {
+      await fleet.vault('POST', `sys/auth/${fleet.approleMount}/tune`, {
+        user_lockout_config: { lockout_threshold: 1, lockout_duration: '30s' },
+      });
+      await fleet.login(String(before.role_id), 'not-the-secret-id').catch(() => undefined);
+    };
+
+    // Act
+    const failure = await rotateLikeSecretsManager(env, app.approleSecret, async (event) => {
+      pendingVersion = event.ClientRequestToken;
+      if (event.Step === 'testSecret') await lockOut();
+      await rotate.invoke(event);
+    }).catch((error: unknown) => error);
+
+    // Assess
+    const messages = await own.alerts.receive(1, 10_000);
+    expect(failure).toMatchObject({ name: 'RotationStepError' });
+    const staged = await versionValue(app.approleSecret, pendingVersion);
+    const lookup = await fleet.vault(
+      'POST',
+      `auth/${fleet.approleMount}/role/${app.roleName}/secret-id/lookup`,
+      { secret_id: staged.secret_id },
+    );
+    expect(lookup).toBeUndefined();
+    expect(await fleet.secretJson(app.approleSecret)).toEqual(before);
+    expect(Object.values(await stages(app.approleSecret)).flat()).not.toContain('AWSPENDING');
+    expect(eventsOf(messages)).toEqual([`ERROR rotation-failed ${app.name}`]);
   });
 });
 
