@@ -25,6 +25,17 @@ const schema = z.object({
     z.string().check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be a plain name')),
     DEFAULT_SERVICE_NAME,
   ),
+  INCIDENT_TABLE_NAME: z.optional(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.regex(
+          /^[A-Za-z0-9_.-]{3,255}$/,
+          'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)',
+        ),
+      ),
+  ),
   RENEWER_CONFIG_FILE: z._default(
     z.string().check(z.trim(), z.minLength(1, 'must not be blank')),
     RESOLVED_CONFIG_FILE,
@@ -36,6 +47,8 @@ export interface RenewEnvironment {
   /** `service` of logs and metrics (POWERTOOLS_SERVICE_NAME). */
   readonly serviceName: string;
   readonly configFile: string;
+  /** The incident table (DynamoDB); absent: every problem is published each run. */
+  readonly incidentTableName?: string;
 }
 
 export class EnvironmentError extends Error {
@@ -52,6 +65,7 @@ export function loadEnvironment(
     ALERT_TOPIC_ARN: env.ALERT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
+    INCIDENT_TABLE_NAME: env.INCIDENT_TABLE_NAME || undefined,
   });
   if (!parsed.success) {
     throw new EnvironmentError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
@@ -60,5 +74,8 @@ export function loadEnvironment(
     alertTopicArn: parsed.data.ALERT_TOPIC_ARN,
     configFile: parsed.data.RENEWER_CONFIG_FILE,
     serviceName: parsed.data.POWERTOOLS_SERVICE_NAME,
+    ...(parsed.data.INCIDENT_TABLE_NAME === undefined
+      ? {}
+      : { incidentTableName: parsed.data.INCIDENT_TABLE_NAME }),
   });
 }

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -17,6 +18,7 @@ export interface AwsClientsOptions {
 export interface AwsClients {
   readonly secretsManager: SecretsManagerClient;
   readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
 }
 
 /**
@@ -37,5 +39,6 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   return Object.freeze({
     secretsManager: new SecretsManagerClient(config),
     sns: new SNSClient(config),
+    dynamodb: new DynamoDBClient(config),
   });
 }

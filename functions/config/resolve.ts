@@ -11,6 +11,7 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_INCREMENT_SECONDS,
   DEFAULT_NOTIFY,
+  DEFAULT_REMINDER_HOURS,
   DEFAULT_SECRET_ID_WARN_DAYS,
 } from './schema.js';
 import type {
@@ -81,6 +82,7 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     scheduleIntervalSeconds: file.schedule.intervalMinutes * 60,
     concurrency: file.concurrency ?? DEFAULT_CONCURRENCY,
     secretIdWarnDays: file.secretIdWarnDays ?? DEFAULT_SECRET_ID_WARN_DAYS,
+    reminderHours: file.reminderHours ?? DEFAULT_REMINDER_HOURS,
     ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
     targets: file.targets.map(resolveTarget),
     ...(file.rotation === undefined ? {} : { rotator: file.rotation.rotator }),

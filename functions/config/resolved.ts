@@ -49,6 +49,7 @@ const resolvedSchema = z.strictObject({
   scheduleIntervalSeconds: seconds,
   concurrency: z.number().check(z.int(), z.positive()),
   secretIdWarnDays: z.number().check(z.int(), z.positive()),
+  reminderHours: z.number().check(z.int(), z.positive()),
   vaultCaCertPem: z.optional(text),
   targets: z
     .array(

@@ -8,6 +8,7 @@
  * schedule: { intervalMinutes: 15 }        # must match the EventBridge schedule
  * concurrency: 8                           # optional, 1..64
  * secretIdWarnDays: 7                      # optional: warn this long before a secret_id expires
+ * reminderHours: 24                        # optional: tell an open incident again after this long
  * vault:                                   # optional when every target names its own address
  *   address: https://vault.example.internal:8200
  *   namespace: platform/                   # optional (Vault Enterprise)
@@ -64,6 +65,8 @@ export const MAX_ROTATION_DAYS = 1000;
 export const DEFAULT_CONCURRENCY = 8;
 /** A secret_id expiring sooner than this is announced (WARNING secret-id-expiring). */
 export const DEFAULT_SECRET_ID_WARN_DAYS = 7;
+/** An incident still open is told again after this many hours. */
+export const DEFAULT_REMINDER_HOURS = 24;
 export const DEFAULT_INCREMENT_SECONDS = 3600;
 export const DEFAULT_APPROLE_MOUNT = 'approle';
 export const DEFAULT_NOTIFY = { onRelogin: false, onReissue: false } as const;
@@ -338,6 +341,7 @@ export const configFileSchema = strict({
   }),
   concurrency: wholeNumber('a whole number', 1, MAX_CONCURRENCY, '').optional(),
   secretIdWarnDays: wholeNumber('a whole number of days', 1, 365, ' days').optional(),
+  reminderHours: wholeNumber('a whole number of hours', 1, 720, ' hours').optional(),
   vault: strict({
     address: vaultAddress.optional(),
     namespace: vaultNamespace.optional(),

@@ -90,6 +90,8 @@ export interface RenewerConfig {
   readonly concurrency: number;
   /** A secret_id that expires sooner than this many days is announced. */
   readonly secretIdWarnDays: number;
+  /** An incident still open is told again after this many hours. */
+  readonly reminderHours: number;
   /** PEM bundle (contents) trusted for Vault TLS, when the config names one. */
   readonly vaultCaCertPem?: string;
   readonly targets: readonly TargetConfig[];

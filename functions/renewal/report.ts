@@ -6,6 +6,7 @@
 
 import { Severity } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
+import type { IncidentSummary } from './alerting.js';
 
 export const TokenOutcome = {
   Renewed: 'renewed',
@@ -90,6 +91,8 @@ export interface RunReport {
     readonly soonestSecretIdExpirySeconds?: number;
   };
   readonly notifications: { readonly published: number; readonly failed: number };
+  /** Incident bookkeeping: `off` without a table, `unavailable` when it failed (every problem was published). */
+  readonly incidents?: IncidentSummary;
   readonly targets: readonly TargetReport[];
 }
 

@@ -4,6 +4,7 @@
  * context every step of a target reads (never copies) from them.
  */
 
+import type { IncidentStore } from '../core/incident-port.js';
 import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Notifier } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
@@ -22,6 +23,8 @@ export interface RenewalDeps {
   readonly vault: VaultPort;
   readonly store: SecretsStore;
   readonly notifier: Notifier;
+  /** Incident state; absent: every problem is published each run. */
+  readonly incidents?: IncidentStore;
   readonly logger: RunLogger;
   readonly now: () => number;
   /**

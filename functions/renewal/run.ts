@@ -10,12 +10,11 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
-import { composeMessage } from '../core/notification.js';
 import { Severity } from '../core/notifier-port.js';
-import { type Problem, ProblemCode } from '../core/problems.js';
+import type { Problem } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
-import { describeAnswer } from '../core/wording.js';
+import { createAlerting } from './alerting.js';
 import {
   LeaseOutcome,
   type RunReport,
@@ -27,29 +26,12 @@ import type { RenewalDeps, RunContext, RunLogger, RunRequest } from './run-conte
 import { runTarget } from './run-target.js';
 import { deadlineSkippedProblem } from './target-problems.js';
 
-/** Longest a single SNS publish may take. */
-const PUBLISH_TIMEOUT_MS = 10_000;
-/** Messages published at once. */
-const PUBLISH_CONCURRENCY = 8;
-
 export interface RunResult {
   readonly report: RunReport;
   readonly publishFailures: number;
 }
 
-/** INFO problems are only published when the target's config asks for them. */
-export function shouldPublish(problem: Problem, target: TargetConfig): boolean {
-  if (problem.severity !== Severity.Info) {
-    return true;
-  }
-  if (problem.code === ProblemCode.Relogin) {
-    return target.notify.onRelogin;
-  }
-  if (problem.code === ProblemCode.LeaseReissued) {
-    return target.notify.onReissue;
-  }
-  return false;
-}
+export { shouldPublish } from './alerting.js';
 
 function skippedReport(target: TargetConfig, problem: Problem): TargetReport {
   return {
@@ -90,50 +72,13 @@ export async function runRenewal(
     signal,
   };
 
-  let published = 0;
-  let publishFailures = 0;
-  const publishLimit = pLimit(PUBLISH_CONCURRENCY);
-  const publishing: Promise<void>[] = [];
-  // A dry run changes nothing and, unless asked, tells no one: its report is the answer.
-  const quiet = request.dryRun && request.notify !== true;
-  const publish = (target: TargetConfig, problems: readonly Problem[]): void => {
-    if (quiet) return;
-    for (const problem of problems.filter((p) => shouldPublish(p, target))) {
-      const message = composeMessage(problem, target, {
-        runId: request.runId,
-        occurredAt: new Date(deps.now()).toISOString(),
-        intervalSeconds: config.scheduleIntervalSeconds,
-        dryRun: request.dryRun,
-      });
-      publishing.push(
-        publishLimit(async () => {
-          try {
-            // Publishing gets its own short budget: a message about a slow
-            // Vault must still go out when the run's deadline has passed.
-            const budgetMs = Math.min(PUBLISH_TIMEOUT_MS, request.publishDeadlineAtMs - deps.now());
-            await deps.notifier.publish(message, {
-              signal: AbortSignal.timeout(Math.max(1, budgetMs)),
-            });
-            published += 1;
-          } catch (error) {
-            publishFailures += 1;
-            deps.logger.error('could not publish notification', {
-              target: target.name,
-              event: problem.code,
-              severity: problem.severity,
-              error: describeAnswer(error),
-            });
-          }
-        }),
-      );
-    }
-  };
+  const alerting = createAlerting(config, deps, request, selected);
 
   const deadlineSkip = (target: TargetConfig, remainingMs: number): TargetReport =>
     skippedReport(target, deadlineSkippedProblem(remainingMs));
   const finish = (target: TargetConfig, report: TargetReport): TargetReport => {
     logTarget(deps.logger, report);
-    publish(target, report.problems);
+    alerting.target(target, report.problems, report.status !== TargetStatus.Skipped);
     return report;
   };
 
@@ -163,7 +108,7 @@ export async function runRenewal(
       });
     }),
   );
-  await Promise.all(publishing);
+  const told = await alerting.finish();
 
   const count = (status: TargetStatus): number => reports.filter((r) => r.status === status).length;
   const soonest = soonestExpirySeconds(reports);
@@ -188,10 +133,11 @@ export async function runRenewal(
         ? {}
         : { soonestSecretIdExpirySeconds: Math.min(...secretIdTtls) }),
     },
-    notifications: { published, failed: publishFailures },
+    notifications: { published: told.published, failed: told.failed },
+    incidents: told.incidents,
     targets: reports,
   };
-  return { report, publishFailures };
+  return { report, publishFailures: told.failed };
 }
 
 function logTarget(logger: RunLogger, report: TargetReport): void {

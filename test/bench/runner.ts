@@ -91,6 +91,7 @@ const config: RenewerConfig = deepFreeze({
   scheduleIntervalSeconds: 900,
   concurrency: Number(args.concurrency),
   secretIdWarnDays: 7,
+  reminderHours: 24,
   targets,
 });
 

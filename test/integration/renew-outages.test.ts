@@ -120,7 +120,7 @@ describe('renew handler when Vault itself is out (a private OpenBao)', () => {
     await bao?.stop();
   });
 
-  it('reports a Vault sealed mid-run per target, never logs in again, and renews normally once unsealed', async () => {
+  it('reports a Vault sealed mid-run per target and in one message, never logs in again, and renews normally once unsealed', async () => {
     // Prepare: two targets whose secret_id has exactly one use left, behind a
     // proxy that holds the first renew-self until Vault is sealed.
     const { fleet, alerts } = scenario;
@@ -177,12 +177,11 @@ describe('renew handler when Vault itself is out (a private OpenBao)', () => {
       });
     }
     expect(await fleet.versionCount(first.leases[0]?.secret ?? '')).toBe(1);
-    const messages = await alerts.receive(2);
-    expect(eventsOf(messages)).toEqual([
-      'ERROR vault-unreachable sealed-a',
-      'ERROR vault-unreachable sealed-b',
-    ]);
+    // One cause, one message: the Vault, counting and naming both targets.
+    const messages = await alerts.receive(1);
+    expect(eventsOf(messages)).toEqual([`ERROR vault-unreachable vault:${proxy.url}`]);
     expect(messages[0]?.body).toContain('Vault is sealed');
+    expect(messages[0]?.body).toContain('for 2 targets: sealed-a, sealed-b.');
 
     // Act: unseal, next scheduled run
     await bao.unseal();
@@ -248,9 +247,8 @@ describe('renew handler when Vault itself is out (a private OpenBao)', () => {
         expect((await fleet.secretJson(target.tokenSecret)).token).toBe(target.token);
         expect(await fleet.versionCount(target.approleSecret)).toBe(1);
       }
-      expect(eventsOf(await alerts.receive(2))).toEqual([
-        'ERROR vault-unreachable down-a',
-        'ERROR vault-unreachable down-b',
+      expect(eventsOf(await alerts.receive(1))).toEqual([
+        `ERROR vault-unreachable vault:${bao.addr}`,
       ]);
     });
 
@@ -259,13 +257,10 @@ describe('renew handler when Vault itself is out (a private OpenBao)', () => {
       const harness = harnessFor(scenario, config);
 
       const report = await harness.invoke(SCHEDULED_EVENT);
-      const messages = await alerts.receive(2);
+      const messages = await alerts.receive(1);
 
       // undici hides ECONNREFUSED in error.cause; the answer must lift it (style.md 6).
-      expect(eventsOf(messages)).toEqual([
-        'ERROR vault-unreachable down-a',
-        'ERROR vault-unreachable down-b',
-      ]);
+      expect(eventsOf(messages)).toEqual([`ERROR vault-unreachable vault:${bao.addr}`]);
       for (const name of ['down-a', 'down-b']) {
         expect(targetReport(report, name).problems[0]?.answer).toMatch(
           /connect ECONNREFUSED 127\.0\.0\.1:\d+/,
@@ -349,7 +344,7 @@ describe('renew handler on the local stack with faults in the way', () => {
     expect(eventsOf(await alerts.receive(3))).toEqual([
       'ERROR deadline-skipped slow-2',
       'ERROR deadline-skipped slow-3',
-      'ERROR vault-unreachable slow-1',
+      `ERROR vault-unreachable vault:${proxy.url}`,
     ]);
   });
 
@@ -480,7 +475,8 @@ describe('renew handler on the local stack with faults in the way', () => {
     const report = await harness.invoke(SCHEDULED_EVENT);
 
     expect(report.summary).toMatchObject({ targets: 2, failed: 2, ok: 0 });
-    expect(report.notifications).toEqual({ published: 2, failed: 0 });
+    // Secrets Manager's trouble is one cause: one message.
+    expect(report.notifications).toEqual({ published: 1, failed: 0 });
     for (const name of ['sm-throttled-a', 'sm-throttled-b']) {
       expect(targetReport(report, name)).toMatchObject({
         status: 'failed',
@@ -506,12 +502,10 @@ describe('renew handler on the local stack with faults in the way', () => {
       expect(await wasRenewed(fleet, target.token)).toBe(false);
       expect(await fleet.versionCount(target.tokenSecret)).toBe(1);
     }
-    const messages = await alerts.receive(2);
-    expect(eventsOf(messages)).toEqual([
-      'ERROR secret-unreadable sm-throttled-a',
-      'ERROR secret-unreadable sm-throttled-b',
-    ]);
+    const messages = await alerts.receive(1);
+    expect(eventsOf(messages)).toEqual(['ERROR secret-unreadable secretsmanager']);
     expect(messages[0]?.body).toContain('ThrottlingException: Rate exceeded');
+    expect(messages[0]?.body).toContain('for 2 targets: sm-throttled-a, sm-throttled-b.');
   });
 
   it('processes every target, stores the fresh tokens, then fails the invocation when SNS is down', async () => {

@@ -61,6 +61,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       env.AWS_ENDPOINT_URL_SECRETS_MANAGER || local.AWS_ENDPOINT_URL_SECRETS_MANAGER,
     AWS_ENDPOINT_URL_SNS: env.AWS_ENDPOINT_URL_SNS || local.AWS_ENDPOINT_URL_SNS,
     AWS_ENDPOINT_URL_SQS: env.AWS_ENDPOINT_URL_SQS || local.AWS_ENDPOINT_URL_SQS,
+    AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB || local.AWS_ENDPOINT_URL_DYNAMODB,
     DATABASE_URL: postgres?.url ?? env.DATABASE_URL ?? '',
   };
   const external = [

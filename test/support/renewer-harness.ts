@@ -7,11 +7,13 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
 import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
@@ -32,6 +34,10 @@ export interface HarnessOptions {
   readonly snsEndpoint?: string;
   readonly vaultRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   readonly awsMaxAttempts?: number;
+  /** The incident table (DynamoDB on the stack); absent: every problem is published each run. */
+  readonly incidentTable?: string;
+  /** The run's clock (incident reminders); default Date.now. */
+  readonly now?: () => number;
   /** Runs after each batch read of the renew run, before its answer is used (races with other writers). */
   readonly afterRead?: (secretIds: readonly string[]) => Promise<void>;
 }
@@ -124,6 +130,16 @@ export function createHarness(options: HarnessOptions): Harness {
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'VaultRenewerTest', serviceName: 'vault-renewer' }),
     requestToken: deterministicRequestToken,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.incidentTable === undefined
+      ? {}
+      : {
+          incidents: createDynamoDbIncidentStore(
+            new DynamoDBClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }),
+            options.incidentTable,
+            options.now,
+          ),
+        }),
   });
   const output: string[] = [];
   return {

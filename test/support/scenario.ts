@@ -73,7 +73,9 @@ export function eventsOf(messages: readonly ReceivedNotification[]): string[] {
     .map((m) => {
       const doc = parseMessageDocument(m.body);
       const lease = doc.lease === undefined ? '' : `/${String(doc.lease)}`;
-      return `${String(doc.severity)} ${String(doc.event)} ${String(doc.target)}${lease}`;
+      // A shared cause's message names the cause instead of one target.
+      const about = doc.target ?? doc.cause;
+      return `${String(doc.severity)} ${String(doc.event)} ${String(about)}${lease}`;
     })
     .sort();
 }

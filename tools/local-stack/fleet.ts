@@ -6,6 +6,11 @@
  */
 
 import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
   CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
@@ -28,6 +33,7 @@ export interface AwsTestClients {
   readonly secretsManager: SecretsManagerClient;
   readonly sns: SNSClient;
   readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
 }
 
 /** SDK clients pointed explicitly at the stack's endpoints (process.env untouched). */
@@ -43,6 +49,7 @@ export function awsClientsFor(env: StackEnv): AwsTestClients {
     }),
     sns: new SNSClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_SNS }),
     sqs: new SQSClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_SQS }),
+    dynamodb: new DynamoDBClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }),
   };
 }
 
@@ -371,6 +378,29 @@ export class Fleet {
       })),
       ...extra,
     };
+  }
+
+  /**
+   * The incident table as serverless.yml declares it (hash key `scope`,
+   * on-demand, TTL on `expiresAt`), created through the DynamoDB API.
+   */
+  public async incidentTable(): Promise<string> {
+    const name = `${this.prefix}-incidents`;
+    await this.aws.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        AttributeDefinitions: [{ AttributeName: 'scope', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'scope', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await this.aws.dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
+    );
+    return name;
   }
 
   /** An SNS topic with an SQS queue subscribed to it, as a real subscriber would. */

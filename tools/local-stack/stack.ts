@@ -16,6 +16,7 @@ export interface StackEnv {
   readonly AWS_ENDPOINT_URL_SECRETS_MANAGER: string;
   readonly AWS_ENDPOINT_URL_SNS: string;
   readonly AWS_ENDPOINT_URL_SQS: string;
+  readonly AWS_ENDPOINT_URL_DYNAMODB: string;
   readonly DATABASE_URL: string;
 }
 
@@ -30,6 +31,7 @@ export const STACK_ENV_NAMES = [
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_SNS',
   'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_DYNAMODB',
   'DATABASE_URL',
 ] as const satisfies readonly (keyof StackEnv)[];
 
@@ -86,6 +88,7 @@ export function awsEnv(
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
     AWS_ENDPOINT_URL_SNS: endpoint,
     AWS_ENDPOINT_URL_SQS: endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
   };
 }
 

@@ -48,6 +48,7 @@ describe('parseConfig with a valid file', () => {
       scheduleIntervalSeconds: 900,
       concurrency: 16,
       secretIdWarnDays: 7,
+      reminderHours: 24,
       vaultCaCertPem: CA_PEM,
       targets: [
         {
@@ -151,6 +152,7 @@ describe('parseConfig with a valid file', () => {
       scheduleIntervalSeconds: 1800,
       concurrency: 8,
       secretIdWarnDays: 7,
+      reminderHours: 24,
       targets: [
         {
           name: 'app',

@@ -11,6 +11,7 @@ const config: RenewerConfig = deepFreeze({
   scheduleIntervalSeconds: 900,
   concurrency: 2,
   secretIdWarnDays: 7,
+  reminderHours: 24,
   targets: [
     {
       name: 'a',

@@ -1,0 +1,104 @@
+/**
+ * Which messages a scope's problems are worth, given what was already told
+ * (pure). A problem opens an incident the first time, is told again when its
+ * severity rises or a reminder is due, and stays quiet otherwise; an open
+ * incident no longer among the problems resolves.
+ */
+
+import type { IncidentItem, OpenIncident } from './incident-port.js';
+import { Severity } from './notifier-port.js';
+import type { Problem } from './problems.js';
+
+export const IncidentState = {
+  Opened: 'opened',
+  Worsened: 'worsened',
+  Reminder: 'reminder',
+  Resolved: 'resolved',
+} as const;
+export type IncidentState = (typeof IncidentState)[keyof typeof IncidentState];
+
+export interface Transition {
+  readonly key: string;
+  readonly state: IncidentState;
+  /** The problem now; absent for `resolved`. */
+  readonly problem?: Problem;
+  /** The incident as it was, for `worsened`, `reminder` and `resolved`. */
+  readonly previous?: OpenIncident;
+}
+
+export interface IncidentPlan {
+  /** Messages to publish, in key order. */
+  readonly transitions: readonly Transition[];
+  /** The item to store; `undefined` when nothing changes (no write). */
+  readonly next: IncidentItem | undefined;
+}
+
+const RANK: Readonly<Record<string, number>> = {
+  [Severity.Warning]: 1,
+  [Severity.Error]: 2,
+  [Severity.Critical]: 3,
+};
+
+/** Problems that are incidents: WARNING or worse (INFO messages are events, told as they come). */
+export function isIncident(problem: Problem): boolean {
+  return (RANK[problem.severity] ?? 0) > 0;
+}
+
+export function incidentKey(problem: Problem): string {
+  return problem.lease === undefined ? problem.code : `${problem.code}/${problem.lease}`;
+}
+
+export function planIncidents(
+  scope: string,
+  stored: IncidentItem | undefined,
+  problems: readonly Problem[],
+  nowMs: number,
+  reminderMs: number,
+  /** False when this run could not check the scope fully (e.g. its Vault was down): nothing resolves. */
+  resolveAbsent = true,
+): IncidentPlan {
+  const now = new Date(nowMs).toISOString();
+  // The worst problem per key: two problems of one code on one lease are one incident.
+  const current = new Map<string, Problem>();
+  for (const problem of problems.filter(isIncident)) {
+    const key = incidentKey(problem);
+    const earlier = current.get(key);
+    if (earlier === undefined || (RANK[problem.severity] ?? 0) > (RANK[earlier.severity] ?? 0)) {
+      current.set(key, problem);
+    }
+  }
+  const open = stored?.incidents ?? {};
+  const transitions: Transition[] = [];
+  const next: Record<string, OpenIncident> = {};
+  for (const [key, problem] of [...current].sort(([a], [b]) => a.localeCompare(b))) {
+    const previous = open[key];
+    if (previous === undefined) {
+      transitions.push({ key, state: IncidentState.Opened, problem });
+      next[key] = { severity: problem.severity, openedAt: now, lastPublishedAt: now };
+    } else if ((RANK[problem.severity] ?? 0) > (RANK[previous.severity] ?? 0)) {
+      transitions.push({ key, state: IncidentState.Worsened, problem, previous });
+      next[key] = { ...previous, severity: problem.severity, lastPublishedAt: now };
+    } else if (nowMs - Date.parse(previous.lastPublishedAt) >= reminderMs) {
+      transitions.push({ key, state: IncidentState.Reminder, problem, previous });
+      next[key] = { ...previous, lastPublishedAt: now };
+    } else {
+      // Quiet: the same or a lower severity, told recently. A lower severity is kept
+      // as told, so falling back and rising again is not a new message each time.
+      next[key] = previous;
+    }
+  }
+  for (const key of Object.keys(open).sort()) {
+    const previous = open[key];
+    if (previous === undefined || current.has(key)) continue;
+    if (resolveAbsent) {
+      transitions.push({ key, state: IncidentState.Resolved, previous });
+    } else {
+      next[key] = previous;
+    }
+  }
+  if (transitions.length === 0) return { transitions, next: undefined };
+  return {
+    transitions,
+    next: { scope, incidents: next, version: (stored?.version ?? 0) + 1 },
+  };
+}
