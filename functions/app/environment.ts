@@ -65,7 +65,13 @@ export function loadEnvironment(
     ALERT_TOPIC_ARN: env.ALERT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
-    INCIDENT_TABLE_NAME: env.INCIDENT_TABLE_NAME || undefined,
+    // Empty or `none`: no incident state (osls invoke local, which cannot resolve the table's Ref).
+    INCIDENT_TABLE_NAME:
+      env.INCIDENT_TABLE_NAME === undefined ||
+      env.INCIDENT_TABLE_NAME === '' ||
+      env.INCIDENT_TABLE_NAME === 'none'
+        ? undefined
+        : env.INCIDENT_TABLE_NAME,
   });
   if (!parsed.success) {
     throw new EnvironmentError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));

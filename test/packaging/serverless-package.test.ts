@@ -283,11 +283,21 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
         Resource: { Ref: 'AlertTopic' },
       },
     ]);
-    // Nothing else with "*" than the batch read, and no service beyond logs, SM and SNS.
+    // The incident table: read in batches and written, nothing else, on that table only.
+    expect(statementsWith(statements, 'dynamodb:')).toEqual([
+      {
+        Sid: 'IncidentState',
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': ['IncidentTable', 'Arn'] },
+      },
+    ]);
+    // Nothing else with "*" than the batch read, and no service beyond these.
     expect(statements.filter((s) => s.Resource === '*').map(actions)).toEqual([
       ['secretsmanager:BatchGetSecretValue'],
     ]);
     expect([...new Set(statements.flatMap(actions).map((a) => a.split(':')[0]))].sort()).toEqual([
+      'dynamodb',
       'logs',
       'secretsmanager',
       'sns',
@@ -323,6 +333,33 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       { Ref: 'AlertTopic' },
     ]);
     expect(statements.flatMap(actions)).not.toContain('secretsmanager:PutSecretValue');
+    expect(statementsWith(statements, 'dynamodb:')).toEqual([
+      {
+        Sid: 'ReadIncidents',
+        Effect: 'Allow',
+        Action: 'dynamodb:BatchGetItem',
+        Resource: { 'Fn::GetAtt': ['IncidentTable', 'Arn'] },
+      },
+    ]);
+  });
+
+  it('keeps incident state in an on-demand table with TTL and point-in-time recovery', () => {
+    expect(standard.template.Resources.IncidentTable).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'vault-renewer-test-incidents',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'scope', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    });
+    expect(
+      props<{ Environment: { Variables: Record<string, unknown> } }>(
+        standard.template,
+        'RenewLambdaFunction',
+      ).Environment.Variables.INCIDENT_TABLE_NAME,
+    ).toEqual({ Ref: 'IncidentTable' });
   });
 
   it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic", () => {

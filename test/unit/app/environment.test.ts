@@ -27,4 +27,21 @@ describe('loadEnvironment', () => {
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadEnvironment({ ALERT_TOPIC_ARN: TOPIC }))).toBe(true);
   });
+
+  it('takes the incident table when named, and none for empty or "none"', () => {
+    expect(
+      loadEnvironment({
+        ALERT_TOPIC_ARN: TOPIC,
+        INCIDENT_TABLE_NAME: 'vault-renewer-prod-incidents',
+      }).incidentTableName,
+    ).toBe('vault-renewer-prod-incidents');
+    for (const none of ['', 'none', undefined]) {
+      expect(
+        loadEnvironment({ ALERT_TOPIC_ARN: TOPIC, INCIDENT_TABLE_NAME: none }),
+      ).not.toHaveProperty('incidentTableName');
+    }
+    expect(() =>
+      loadEnvironment({ ALERT_TOPIC_ARN: TOPIC, INCIDENT_TABLE_NAME: '[object Object]' }),
+    ).toThrow(/INCIDENT_TABLE_NAME must be a DynamoDB table name/);
+  });
 });
