@@ -26,6 +26,7 @@ export const handler = createRenewHandler({
   vault,
   store: createSecretsManagerStore({ client: aws.secretsManager }),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  serviceName: environment.serviceName,
   logger: createLogger(environment.serviceName, 'renew'),
   metrics: createMetrics(environment.serviceName),
   requestToken: deterministicRequestToken,

@@ -25,5 +25,6 @@ export const handler = createRotateHandler({
   ),
   staging: createSecretStagingStore(aws.secretsManager),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  serviceName: environment.serviceName,
   logger: createLogger(environment.serviceName, 'rotate'),
 });

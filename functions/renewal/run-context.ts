@@ -22,6 +22,8 @@ export interface RenewalDeps {
   readonly vault: VaultPort;
   readonly store: SecretsStore;
   readonly notifier: Notifier;
+  /** The deployment (POWERTOOLS_SERVICE_NAME): messages name their incident with it. */
+  readonly serviceName: string;
   readonly logger: RunLogger;
   readonly now: () => number;
   /**

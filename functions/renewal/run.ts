@@ -100,6 +100,7 @@ export async function runRenewal(
     if (quiet) return;
     for (const problem of problems.filter((p) => shouldPublish(p, target))) {
       const message = composeMessage(problem, target, {
+        service: deps.serviceName,
         runId: request.runId,
         occurredAt: new Date(deps.now()).toISOString(),
         intervalSeconds: config.scheduleIntervalSeconds,
