@@ -25,7 +25,11 @@ export const handler = createRenewHandler({
   config,
   vault,
   store: createSecretsManagerStore({ client: aws.secretsManager }),
-  notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  notifier: createSnsNotifier({
+    client: aws.sns,
+    topicArn: environment.alertTopicArn,
+    ...(environment.chatTopicArn === undefined ? {} : { chatTopicArn: environment.chatTopicArn }),
+  }),
   serviceName: environment.serviceName,
   logger: createLogger(environment.serviceName, 'renew'),
   metrics: createMetrics(environment.serviceName),
