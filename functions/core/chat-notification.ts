@@ -23,12 +23,12 @@ export const RESOLVED_SEVERITY = 'OK';
 export type ChatSeverity = Severity | typeof RESOLVED_SEVERITY;
 
 /**
- * Bounds of each field. AWS's page documents the fields but, in the copy
- * read for this work, no lengths; these are Slack Block Kit's (header text
- * 150, section text 3,000, at most 10 context elements), the stricter of the
- * two platforms Amazon Q renders to. Longer text is cut, never refused: a
- * chat message that says less beats one that is not sent. The e-mail keeps
- * the full text.
+ * Bounds of each field. The parts of AWS's page that could be read for this
+ * work (event schema, required fields, `textType`) give no lengths, so these
+ * are Slack Block Kit's (header text 150, section text 3,000, at most 10
+ * context elements), the stricter of the two platforms Amazon Q renders to.
+ * Longer text is cut, never refused: a chat message that says less beats one
+ * that is not sent. The e-mail keeps the full text.
  */
 export const CHAT_LIMITS = {
   titleChars: 150,
