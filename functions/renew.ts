@@ -26,7 +26,12 @@ export const handler = createRenewHandler({
   config,
   vault,
   store: createSecretsManagerStore({ client: aws.secretsManager }),
-  notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  notifier: createSnsNotifier({
+    client: aws.sns,
+    topicArn: environment.alertTopicArn,
+    ...(environment.chatTopicArn === undefined ? {} : { chatTopicArn: environment.chatTopicArn }),
+  }),
+  serviceName: environment.serviceName,
   ...(environment.incidentTableName === undefined
     ? {}
     : { incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName) }),

@@ -24,6 +24,11 @@ export const handler = createRotateHandler({
     config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
   ),
   staging: createSecretStagingStore(aws.secretsManager),
-  notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  notifier: createSnsNotifier({
+    client: aws.sns,
+    topicArn: environment.alertTopicArn,
+    ...(environment.chatTopicArn === undefined ? {} : { chatTopicArn: environment.chatTopicArn }),
+  }),
+  serviceName: environment.serviceName,
   logger: createLogger(environment.serviceName, 'rotate'),
 });

@@ -3,7 +3,7 @@
  * package time (through `infra/package-time.cjs`): the Secrets Manager
  * statements of each function's role (infra/secret-grants.ts), the schedule derived from `schedule.intervalMinutes`,
  * the heartbeat alarm's period, VPC placement and the optional resources (KMS
- * grants, e-mail subscriptions).
+ * grants, e-mail subscriptions, the chat topic).
  *
  * Pure functions of the loaded config and the params, so a new target in the
  * config changes the IAM resources with no edit to serverless.yml, and the
@@ -34,6 +34,7 @@ export interface PackageParams {
   readonly alertEmails: string;
   readonly alertTopicKmsKeyArn: string;
   readonly secretsKmsKeyArn: string;
+  readonly chatTopic: string;
 }
 
 export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
@@ -45,11 +46,13 @@ export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
   'alertEmails',
   'alertTopicKmsKeyArn',
   'secretsKmsKeyArn',
+  'chatTopic',
 ];
 
 /** Logical ids of resources in infra/*.yml that the generated resources refer to. */
 export const LOGICAL_IDS = {
   alertTopic: 'AlertTopic',
+  chatTopic: 'ChatTopic',
   renewRole: 'RenewRole',
   diagnoseRole: 'DiagnoseRole',
   rotateRole: 'RotateRole',
@@ -125,8 +128,13 @@ export interface PackageTimeValues {
   readonly vpc: Vpc | false;
   /** `ManagedPolicyArns` of the function roles: the ENI permissions a VPC function needs. */
   readonly managedPolicyArns: readonly CfnValue[];
+  /** `CHAT_TOPIC_ARN` of the functions: the chat topic, or empty when the stage has none. */
+  readonly chatTopicArnEnv: CfnValue;
   /** Resources that exist only when a param asks for them. */
-  readonly optionalResources: { readonly Resources: Readonly<Record<string, unknown>> };
+  readonly optionalResources: {
+    readonly Resources: Readonly<Record<string, unknown>>;
+    readonly Outputs: Readonly<Record<string, unknown>>;
+  };
 }
 
 const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
@@ -226,6 +234,11 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
     }
   }
 
+  const chatTopic = params.chatTopic.trim();
+  if (chatTopic !== 'true' && chatTopic !== 'false') {
+    problems.push(`chatTopic: must be true or false, got ${JSON.stringify(params.chatTopic)}`);
+  }
+
   if (problems.length > 0) throw new PackageParamsError(problems);
 
   const grants = secretGrants(config);
@@ -249,9 +262,11 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
           },
         ]
       : [],
+    chatTopicArnEnv: chatTopic === 'true' ? { Ref: LOGICAL_IDS.chatTopic } : '',
     optionalResources: {
       Resources: {
         ...emailSubscriptions(emails),
+        ...(chatTopic === 'true' ? chatTopicResources(topicKey) : {}),
         ...(secretsKey === ''
           ? {}
           : {
@@ -278,7 +293,93 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
               RotateAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.rotateRole, topicKey),
             }),
       },
+      Outputs:
+        chatTopic === 'true'
+          ? {
+              ChatTopicArn: {
+                Description:
+                  'SNS topic with each alert in Amazon Q chat form; map it to a Slack or Teams channel in Amazon Q Developer in chat applications',
+                Value: { Ref: LOGICAL_IDS.chatTopic },
+              },
+            }
+          : {},
     },
+  };
+}
+
+/**
+ * The chat topic: Amazon Q Developer in chat applications subscribes to it
+ * (HTTPS) once it is mapped to a Slack or Teams channel, and the renew and
+ * rotate functions publish the chat form of each message to it. A topic of
+ * its own rather than a per-protocol message on the alert topic: see
+ * `functions/aws/sns-notifier.ts` and docs/deploy.md.
+ */
+function chatTopicResources(topicKey: string): Record<string, unknown> {
+  const topic = { Ref: LOGICAL_IDS.chatTopic };
+  const publish = (roleLogicalId: string) => ({
+    Type: 'AWS::IAM::RolePolicy',
+    Properties: {
+      RoleName: { Ref: roleLogicalId },
+      PolicyName: 'chat-topic-publish',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'PublishChatForm', Effect: 'Allow', Action: 'sns:Publish', Resource: topic },
+        ],
+      },
+    },
+  });
+  return {
+    [LOGICAL_IDS.chatTopic]: {
+      Type: 'AWS::SNS::Topic',
+      Properties: {
+        // Standard, not FIFO: Amazon Q's HTTPS subscription needs a standard topic.
+        TopicName: { 'Fn::Sub': `\${AWS::StackName}-chat` },
+        DisplayName: { 'Fn::Sub': `\${AWS::StackName} chat` },
+        // The alert topic's key, when it has one: the same publishers, the same grants.
+        ...(topicKey === '' ? {} : { KmsMasterKeyId: topicKey }),
+      },
+    },
+    ChatTopicPolicy: {
+      Type: 'AWS::SNS::TopicPolicy',
+      Properties: {
+        Topics: [topic],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              // As the default policy: the account administers and subscribes through IAM.
+              Sid: 'AccountAdministers',
+              Effect: 'Allow',
+              Principal: {
+                AWS: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:root` },
+              },
+              Action: [
+                'sns:GetTopicAttributes',
+                'sns:SetTopicAttributes',
+                'sns:AddPermission',
+                'sns:RemovePermission',
+                'sns:DeleteTopic',
+                'sns:Subscribe',
+                'sns:ListSubscriptionsByTopic',
+                'sns:Publish',
+              ],
+              Resource: topic,
+            },
+            {
+              Sid: 'DenyPlainHttp',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sns:Publish',
+              Resource: topic,
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        },
+      },
+    },
+    RenewChatTopicPolicy: publish(LOGICAL_IDS.renewRole),
+    RotateChatTopicPolicy: publish(LOGICAL_IDS.rotateRole),
   };
 }
 

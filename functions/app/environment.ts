@@ -11,16 +11,16 @@ import '../config/zod-locale.js';
 /** The service name when the environment names none (local runs, tests). */
 export const DEFAULT_SERVICE_NAME = 'vault-renewer';
 
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
 const schema = z.object({
   ALERT_TOPIC_ARN: z
     .string({ error: 'is required' })
-    .check(
-      z.trim(),
-      z.regex(
-        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
-        'must be an SNS topic ARN',
-      ),
-    ),
+    .check(z.trim(), z.regex(TOPIC_ARN, 'must be an SNS topic ARN')),
+  // Empty (the deploy's default) means no chat topic.
+  CHAT_TOPIC_ARN: z.optional(
+    z.string().check(z.trim(), z.regex(TOPIC_ARN, 'must be an SNS topic ARN or empty')),
+  ),
   POWERTOOLS_SERVICE_NAME: z._default(
     z.string().check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be a plain name')),
     DEFAULT_SERVICE_NAME,
@@ -44,6 +44,8 @@ const schema = z.object({
 
 export interface RenewEnvironment {
   readonly alertTopicArn: string;
+  /** The chat topic (Amazon Q Developer in chat applications), when the stage has one. */
+  readonly chatTopicArn?: string;
   /** `service` of logs and metrics (POWERTOOLS_SERVICE_NAME). */
   readonly serviceName: string;
   readonly configFile: string;
@@ -63,6 +65,7 @@ export function loadEnvironment(
 ): RenewEnvironment {
   const parsed = z.safeParse(schema, {
     ALERT_TOPIC_ARN: env.ALERT_TOPIC_ARN,
+    CHAT_TOPIC_ARN: env.CHAT_TOPIC_ARN?.trim() === '' ? undefined : env.CHAT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
     // Empty or `none`: no incident state (osls invoke local, which cannot resolve the table's Ref).
@@ -78,6 +81,9 @@ export function loadEnvironment(
   }
   return Object.freeze({
     alertTopicArn: parsed.data.ALERT_TOPIC_ARN,
+    ...(parsed.data.CHAT_TOPIC_ARN === undefined
+      ? {}
+      : { chatTopicArn: parsed.data.CHAT_TOPIC_ARN }),
     configFile: parsed.data.RENEWER_CONFIG_FILE,
     serviceName: parsed.data.POWERTOOLS_SERVICE_NAME,
     ...(parsed.data.INCIDENT_TABLE_NAME === undefined

@@ -24,10 +24,25 @@ export interface SnsNotifierOptions {
   readonly client: SNSClient;
   /** A standard topic: FIFO topics cannot deliver to email (aws-facts §2.1). */
   readonly topicArn: string;
+  /**
+   * The chat topic, mapped to a channel in Amazon Q Developer in chat
+   * applications: it gets the chat form of each message that has one. Absent:
+   * no chat form is sent.
+   */
+  readonly chatTopicArn?: string;
 }
 
+/**
+ * Publishes each message to the alert topic and, when it has a chat form and a
+ * chat topic is configured, that form to the chat topic. Two topics rather
+ * than one `MessageStructure=json` publish with a body per protocol: SNS sends
+ * message attributes only for String structure (SNS docs, "Amazon SNS message
+ * attributes"), and Amazon Q subscribes over HTTPS, so its `https` body would
+ * also reach every pager webhook on the topic. Both publishes are plain
+ * String structure with the same attributes, so filter policies work on both.
+ */
 export function createSnsNotifier(options: SnsNotifierOptions): Notifier {
-  const { client, topicArn } = options;
+  const { client, topicArn, chatTopicArn } = options;
   return {
     async publish(message, publishOptions) {
       const problems = findMessageProblems(message);
@@ -38,22 +53,26 @@ export function createSnsNotifier(options: SnsNotifierOptions): Notifier {
         messageAttributes[name] = { DataType: ATTRIBUTE_DATA_TYPE, StringValue: value };
       }
       const signal = publishOptions?.signal;
-      try {
-        // Plain String structure, never MessageStructure=json: SNS drops
-        // message attributes for JSON structure (aws-facts §2.1).
-        await client.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Subject: message.subject,
-            Message: message.body,
-            MessageAttributes: messageAttributes,
-          }),
-          signal === undefined ? {} : { abortSignal: signal },
-        );
-      } catch (error) {
-        throw new PublishError(topicArn, describeAwsFailure(error, [message.body]), {
-          cause: error,
-        });
+      const send = async (arn: string, body: string): Promise<void> => {
+        try {
+          await client.send(
+            new PublishCommand({
+              TopicArn: arn,
+              Subject: message.subject,
+              Message: body,
+              MessageAttributes: messageAttributes,
+            }),
+            signal === undefined ? {} : { abortSignal: signal },
+          );
+        } catch (error) {
+          throw new PublishError(arn, describeAwsFailure(error, [body]), { cause: error });
+        }
+      };
+      // The alert topic first: e-mail and the machine subscribers are the
+      // record; chat is a view of it.
+      await send(topicArn, message.body);
+      if (chatTopicArn !== undefined && message.chat !== undefined) {
+        await send(chatTopicArn, JSON.stringify(message.chat));
       }
     },
   };
@@ -88,21 +107,31 @@ export function findMessageProblems(message: OutgoingMessage): string[] {
   if (names.length > MESSAGE_MAX_ATTRIBUTES) {
     problems.push(`${names.length} message attributes, at most ${MESSAGE_MAX_ATTRIBUTES} allowed`);
   }
-  let sizeBytes = Buffer.byteLength(body, 'utf8');
+  let attributeBytes = 0;
   for (const [name, value] of Object.entries(attributes)) {
     problems.push(...findAttributeNameProblems(name));
     if (value.length === 0) {
       problems.push(`message attribute ${JSON.stringify(name)} has an empty value`);
     }
-    sizeBytes +=
+    attributeBytes +=
       Buffer.byteLength(name, 'utf8') +
       Buffer.byteLength(ATTRIBUTE_DATA_TYPE, 'utf8') +
       Buffer.byteLength(value, 'utf8');
   }
+  // Each publish carries the attributes, so each body is measured with them.
+  const sizeBytes = Buffer.byteLength(body, 'utf8') + attributeBytes;
   if (sizeBytes > MESSAGE_MAX_BYTES) {
     problems.push(
       `body and attributes take ${sizeBytes} bytes, at most ${MESSAGE_MAX_BYTES} allowed`,
     );
+  }
+  if (message.chat !== undefined) {
+    const chatBytes = Buffer.byteLength(JSON.stringify(message.chat), 'utf8') + attributeBytes;
+    if (chatBytes > MESSAGE_MAX_BYTES) {
+      problems.push(
+        `chat form and attributes take ${chatBytes} bytes, at most ${MESSAGE_MAX_BYTES} allowed`,
+      );
+    }
   }
   return problems;
 }

@@ -8,9 +8,10 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import { type ChatAlert, composeChatNotification } from './chat-notification.js';
 import { explain } from './explain.js';
+import { IncidentState, incidentId } from './incident.js';
 import type { OpenIncident } from './incident-port.js';
-import { IncidentState } from './incidents.js';
 import {
   composeMessage,
   MACHINE_READABLE_MARKER,
@@ -27,9 +28,13 @@ export const RESOLVED_SEVERITY = 'OK';
 /** How many affected targets a shared-cause message names. */
 export const NAMED_TARGETS = 10;
 
-/** The incident's stable id: its scope and key (what threads its messages together). */
-export function incidentId(scope: string, key: string): string {
-  return `${scope}/${key}`;
+/**
+ * The incident's id (what threads its messages together in chat): the
+ * deployment, the target or shared cause, and the incident's key (the event
+ * code, with `/<lease>` for a lease's).
+ */
+export function idOf(context: NotificationContext, subject: string, key: string): string {
+  return incidentId({ service: context.service, subject, event: key });
 }
 
 /** A problem's message, marked with the incident's state (opened, worsened, reminder). */
@@ -43,7 +48,10 @@ export function incidentMessage(
     readonly previous?: OpenIncident;
   },
 ): OutgoingMessage {
-  const message = composeMessage(problem, target, context);
+  const message = composeMessage(problem, target, {
+    ...context,
+    incident: { id: incident.id, state: incident.state },
+  });
   const note =
     incident.state === IncidentState.Reminder
       ? `Reminder: open since ${incident.previous?.openedAt ?? '?'}, still ${problem.severity}.`
@@ -100,6 +108,30 @@ export function resolvedMessage(
       state: IncidentState.Resolved,
       incident: incident.id,
     },
+    chat: composeChatNotification({
+      ...chatBase(context, target.vault),
+      severity: RESOLVED_SEVERITY,
+      incident: { id: incident.id, state: IncidentState.Resolved },
+      title,
+      target: target.name,
+      ...(lease === undefined ? {} : { lease }),
+      event: code,
+      summary: `Open since ${incident.previous.openedAt} (${incident.previous.severity}); this run found it cleared.`,
+      likelyCause: '',
+      fix: '',
+    }),
+  };
+}
+
+function chatBase(
+  context: NotificationContext,
+  vault: TargetConfig['vault'],
+): Pick<ChatAlert, 'vault' | 'dryRun' | 'runId' | 'occurredAt'> {
+  return {
+    vault: `${vault.address}${vault.namespace === undefined ? '' : ` namespace ${vault.namespace}`}`,
+    dryRun: context.dryRun,
+    runId: context.runId,
+    occurredAt: context.occurredAt,
   };
 }
 
@@ -181,6 +213,22 @@ export function causeMessage(
       incident: incident.id,
       ...(context.dryRun ? { dryRun: 'true' } : {}),
     },
+    chat: composeChatNotification({
+      ...chatBase(context, representative.vault),
+      severity: severity as ChatAlert['severity'],
+      incident: { id: incident.id, state: incident.state },
+      title: `${explanation.title} at ${cause.label}`,
+      target: resolved
+        ? cause.label
+        : `${count} target${count === 1 ? '' : 's'}: ${named.join(', ')}${more}`,
+      event: cause.problem.code,
+      summary: resolved
+        ? `Open since ${incident.previous?.openedAt ?? '?'}; this run reached it again.`
+        : cause.problem.summary,
+      ...(cause.problem.answer === undefined || resolved ? {} : { answer: cause.problem.answer }),
+      likelyCause: explanation.likelyCause,
+      fix: explanation.fix,
+    }),
   };
 }
 

@@ -5,17 +5,12 @@
  * incident no longer among the problems resolves.
  */
 
+import { IncidentState } from './incident.js';
 import type { IncidentItem, OpenIncident } from './incident-port.js';
 import { Severity } from './notifier-port.js';
 import type { Problem } from './problems.js';
 
-export const IncidentState = {
-  Opened: 'opened',
-  Worsened: 'worsened',
-  Reminder: 'reminder',
-  Resolved: 'resolved',
-} as const;
-export type IncidentState = (typeof IncidentState)[keyof typeof IncidentState];
+export { IncidentState };
 
 export interface Transition {
   readonly key: string;

@@ -1,12 +1,15 @@
 /**
  * Words a problem as one SNS message: readable in an e-mail, parseable by
  * machines (a versioned JSON document after a marker line), filterable by
- * message attributes. Built only from the {@link Problem} and the target's
- * configuration, neither of which ever holds a secret.
+ * message attributes, and in Amazon Q's chat form for the chat topic
+ * (`chat-notification.ts`). Built only from the {@link Problem} and the
+ * target's configuration, neither of which ever holds a secret.
  */
 
 import type { TargetConfig } from '../config/types.js';
+import { composeChatNotification } from './chat-notification.js';
 import { explain } from './explain.js';
+import { type IncidentRef, IncidentState, incidentId } from './incident.js';
 import type { OutgoingMessage } from './notifier-port.js';
 import type { Problem } from './problems.js';
 import { humanSeconds, toSubject } from './wording.js';
@@ -16,10 +19,17 @@ export const NOTIFICATION_SCHEMA = 'vault-renewer/notification/v1';
 export const MACHINE_READABLE_MARKER = `--- machine-readable (${NOTIFICATION_SCHEMA}) ---`;
 
 export interface NotificationContext {
+  /** The deployment (POWERTOOLS_SERVICE_NAME): part of the incident id. */
+  readonly service: string;
   readonly runId: string;
   readonly occurredAt: string;
   readonly intervalSeconds: number;
   readonly dryRun: boolean;
+  /**
+   * The incident this message belongs to. Absent: a new one, identified by
+   * service, target and event ({@link incidentId}).
+   */
+  readonly incident?: IncidentRef;
 }
 
 export function composeMessage(
@@ -36,6 +46,7 @@ export function composeMessage(
   const subject = toSubject(
     `[${problem.severity}] vault-renewer ${target.name}: ${explanation.title}${dry}`,
   );
+  const vault = `${target.vault.address}${target.vault.namespace === undefined ? '' : ` namespace ${target.vault.namespace}`}`;
   const lines = [
     `${problem.severity}: ${explanation.title} for target "${target.name}"${problem.lease === undefined ? '' : `, lease "${problem.lease}"`}${dry}`,
     '',
@@ -48,7 +59,7 @@ export function composeMessage(
       : [
           `Time until the credential dies: ${humanSeconds(problem.secondsUntilExpiry)} (${expiresAt})`,
         ]),
-    `Vault: ${target.vault.address}${target.vault.namespace === undefined ? '' : ` namespace ${target.vault.namespace}`}`,
+    `Vault: ${vault}`,
     `Run: ${context.runId} at ${context.occurredAt}`,
   ];
   const document = {
@@ -70,6 +81,10 @@ export function composeMessage(
     runId: context.runId,
     occurredAt: context.occurredAt,
   };
+  const incident = context.incident ?? {
+    id: incidentId({ service: context.service, subject: target.name, event: problem.code }),
+    state: IncidentState.Opened,
+  };
   return {
     subject,
     body: `${lines.join('\n')}\n\n${MACHINE_READABLE_MARKER}\n${JSON.stringify(document, null, 2)}\n`,
@@ -81,6 +96,26 @@ export function composeMessage(
       // Subscribers that page can drop dry runs with a filter policy.
       ...(context.dryRun ? { dryRun: 'true' } : {}),
     },
+    chat: composeChatNotification({
+      severity: problem.severity,
+      incident,
+      title: explanation.title,
+      target: target.name,
+      ...(problem.lease === undefined ? {} : { lease: problem.lease }),
+      event: problem.code,
+      summary: problem.summary,
+      ...(problem.answer === undefined ? {} : { answer: problem.answer }),
+      likelyCause: explanation.likelyCause,
+      fix: explanation.fix,
+      ...(problem.secondsUntilExpiry === undefined
+        ? {}
+        : { secondsUntilExpiry: problem.secondsUntilExpiry }),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      vault,
+      dryRun: context.dryRun,
+      runId: context.runId,
+      occurredAt: context.occurredAt,
+    }),
   };
 }
 

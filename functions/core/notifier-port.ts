@@ -4,6 +4,8 @@
  * only sends it.
  */
 
+import type { ChatNotification } from './chat-notification.js';
+
 export const Severity = {
   Critical: 'CRITICAL',
   Error: 'ERROR',
@@ -19,6 +21,12 @@ export interface OutgoingMessage {
   readonly body: string;
   /** SNS String message attributes for subscription filter policies. */
   readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * The same notification in Amazon Q's custom-notification schema, for the
+   * chat topic (published there with the same attributes); absent for
+   * messages chat does not get.
+   */
+  readonly chat?: ChatNotification;
 }
 
 export interface Notifier {

@@ -14,7 +14,7 @@ import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import {
   causeMessage,
-  incidentId,
+  idOf,
   incidentMessage,
   resolvedMessage,
   type SharedCause,
@@ -75,7 +75,8 @@ export interface IncidentSummary {
   readonly resolved: number;
 }
 
-export interface AlertingDeps extends Pick<RenewalDeps, 'notifier' | 'logger' | 'now'> {
+export interface AlertingDeps
+  extends Pick<RenewalDeps, 'notifier' | 'logger' | 'now' | 'serviceName'> {
   readonly incidents?: IncidentStore;
 }
 
@@ -118,6 +119,7 @@ export function createAlerting(
   const work: Promise<void>[] = [];
 
   const context = (): NotificationContext => ({
+    service: deps.serviceName,
     runId: request.runId,
     occurredAt: new Date(deps.now()).toISOString(),
     intervalSeconds: config.scheduleIntervalSeconds,
@@ -293,7 +295,7 @@ export function createAlerting(
           (stored) =>
             planIncidents(scope, stored, incidents, deps.now(), reminderMs, hit.size === 0),
           (t) => {
-            const key = incidentId(scope, t.key);
+            const key = idOf(context(), target.name, t.key);
             if (t.state === IncidentState.Resolved && t.previous !== undefined) {
               const [code, lease] = t.key.split('/') as [ProblemCode, string | undefined];
               return resolvedMessage(code, lease, target, context(), {
@@ -323,13 +325,13 @@ export function createAlerting(
               (stored) => planIncidents(scope, stored, [cause.problem], deps.now(), reminderMs),
               (t) =>
                 causeMessage(cause, representative, context(), {
-                  id: incidentId(scope, t.key),
+                  id: idOf(context(), cause.id, t.key),
                   state: t.state,
                   ...(t.previous === undefined ? {} : { previous: t.previous }),
                 }),
               () => [
                 causeMessage(cause, representative, context(), {
-                  id: incidentId(scope, cause.problem.code),
+                  id: idOf(context(), cause.id, cause.problem.code),
                   state: IncidentState.Opened,
                 }),
               ],
@@ -359,7 +361,7 @@ export function createAlerting(
               (stored) => planIncidents(scope, stored, [], deps.now(), reminderMs),
               (t) =>
                 causeMessage(cause, representative, context(), {
-                  id: incidentId(scope, t.key),
+                  id: idOf(context(), cause.id, t.key),
                   state: t.state,
                   ...(t.previous === undefined ? {} : { previous: t.previous }),
                 }),

@@ -25,6 +25,8 @@ export interface RenewalDeps {
   readonly notifier: Notifier;
   /** Incident state; absent: every problem is published each run. */
   readonly incidents?: IncidentStore;
+  /** The deployment (POWERTOOLS_SERVICE_NAME): messages name their incident with it. */
+  readonly serviceName: string;
   readonly logger: RunLogger;
   readonly now: () => number;
   /**

@@ -40,6 +40,8 @@ export interface RotationRequest {
 
 export interface RotateDeps extends RotationDeps {
   readonly notifier: Notifier;
+  /** The deployment (POWERTOOLS_SERVICE_NAME): messages name their incident with it. */
+  readonly serviceName: string;
   /** Told of each message that could not be published (the handler logs it). */
   readonly publishFailed?: (problem: Problem, error: unknown) => void;
 }
@@ -163,6 +165,7 @@ async function publishAll(
   let failed = 0;
   for (const problem of problems) {
     const message = composeMessage(problem, found.target, {
+      service: deps.serviceName,
       runId,
       occurredAt: new Date(deps.now()).toISOString(),
       intervalSeconds: config.scheduleIntervalSeconds,

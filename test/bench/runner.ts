@@ -129,6 +129,7 @@ const handler = createRenewHandler({
     client: sns,
     topicArn: fleet?.topicArn ?? 'arn:aws:sns:us-east-1:123456789012:bench',
   }),
+  serviceName: 'vault-renewer',
   logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'INFO' }),
   metrics: new Metrics({ namespace: 'VaultRenewerBench', serviceName: 'vault-renewer' }),
   requestToken: deterministicRequestToken,

@@ -25,7 +25,9 @@ import { deterministicRequestToken } from '../../functions/aws/client-request-to
 import { PublishError, SecretWriteError } from '../../functions/aws/errors.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
-import type { OutgoingMessage } from '../../functions/core/notifier-port.js';
+import { composeMessage } from '../../functions/core/notification.js';
+import { type OutgoingMessage, Severity } from '../../functions/core/notifier-port.js';
+import { ProblemCode } from '../../functions/core/problems.js';
 import {
   READ_CONCURRENCY,
   readAllSecrets,
@@ -54,6 +56,15 @@ import { stackEnv, uniqueName } from '../support/stack-env.js';
  *   (aws-facts §1.1).
  * - No IAM: AccessDenied (per secret or for a whole batch) cannot happen here;
  *   the unit tests cover a whole batch failing.
+ * - SNS per-protocol messages (`MessageStructure=json`, moto/sns/models.py):
+ *   moto delivers the protocol's key or `default`, but still hands SQS the
+ *   message attributes, where AWS sends attributes only for String structure
+ *   ("Amazon SNS message attributes"); it posts HTTP/HTTPS envelopes without
+ *   `MessageAttributes` even for String structure; it delivers nothing to
+ *   email or email-json. So moto cannot show what the per-protocol design would
+ *   lose; the notifier uses a second topic for chat instead (docs/deploy.md),
+ *   and what is asserted below is that design: both topics, String structure,
+ *   attributes and filter policies on each.
  */
 
 const env = stackEnv();
@@ -372,5 +383,164 @@ describe('SnsNotifier on moto', () => {
       httpStatusCode: 404,
     });
     expect((error as Error).message).not.toContain(message.body);
+  });
+});
+
+describe('SnsNotifier with a chat topic on moto', () => {
+  const target = {
+    name: 'billing-api',
+    vault: { address: 'https://vault.example.com:8200' },
+    tokenSecretId: 'billing-api/token',
+    approle: { secretId: 'billing-api/approle', mount: 'approle' },
+    incrementSeconds: 3600,
+    leases: [],
+    notify: { onRelogin: false, onReissue: false },
+  };
+  const messageOf = (severity: Severity) =>
+    composeMessage(
+      {
+        code: ProblemCode.VaultUnreachable,
+        severity,
+        summary: 'Vault did not answer.',
+        secondsUntilExpiry: 600,
+      },
+      target,
+      {
+        service: 'vault-renewer-it',
+        runId: 'run-1',
+        occurredAt: '2026-12-01T10:00:00.000Z',
+        intervalSeconds: 900,
+        dryRun: false,
+      },
+    );
+  const topics: string[] = [];
+  const queues: string[] = [];
+  async function topic(name: string): Promise<string> {
+    const created = await sns.send(new CreateTopicCommand({ Name: uniqueName(name) }));
+    if (created.TopicArn === undefined) throw new Error('CreateTopic answered without an ARN');
+    topics.push(created.TopicArn);
+    return created.TopicArn;
+  }
+
+  async function subscribedQueue(topicArn: string, filterPolicy?: object): Promise<string> {
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('sink') }));
+    if (queue.QueueUrl === undefined) throw new Error('CreateQueue answered without a URL');
+    queues.push(queue.QueueUrl);
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: attributes.Attributes?.QueueArn,
+        ...(filterPolicy === undefined
+          ? {}
+          : { Attributes: { FilterPolicy: JSON.stringify(filterPolicy) } }),
+      }),
+    );
+    return queue.QueueUrl;
+  }
+
+  async function envelopes(queueUrl: string): Promise<Record<string, unknown>[]> {
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        WaitTimeSeconds: 1,
+        MaxNumberOfMessages: 10,
+      }),
+    );
+    return (received.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
+  }
+
+  /** Fresh topics and queues per test: no test reads another's messages. */
+  async function setUp() {
+    const alertTopicArn = await topic('alerts');
+    const chatTopicArn = await topic('chat');
+    return {
+      alertTopicArn,
+      chatTopicArn,
+      alertQueue: await subscribedQueue(alertTopicArn),
+      chatQueue: await subscribedQueue(chatTopicArn),
+      criticalChatQueue: await subscribedQueue(chatTopicArn, { severity: ['CRITICAL'] }),
+    };
+  }
+
+  afterAll(async () => {
+    for (const arn of topics) await sns.send(new DeleteTopicCommand({ TopicArn: arn }));
+    for (const url of queues) await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+  });
+
+  it('sends the alert topic the human text and JSON document, and the chat topic the chat form, each with the attributes', async () => {
+    const { alertTopicArn, chatTopicArn, alertQueue, chatQueue } = await setUp();
+    const message = messageOf(Severity.Critical);
+
+    await createSnsNotifier({ client: sns, topicArn: alertTopicArn, chatTopicArn }).publish(
+      message,
+    );
+
+    const attributes = {
+      severity: { Type: 'String', Value: 'CRITICAL' },
+      target: { Type: 'String', Value: 'billing-api' },
+      event: { Type: 'String', Value: 'vault-unreachable' },
+      schema: { Type: 'String', Value: 'vault-renewer/notification/v1' },
+    };
+    const [alert] = await envelopes(alertQueue);
+    expect(alert).toMatchObject({
+      TopicArn: alertTopicArn,
+      Subject: message.subject,
+      Message: message.body,
+      MessageAttributes: attributes,
+    });
+    const [chat] = await envelopes(chatQueue);
+    expect(chat).toMatchObject({ TopicArn: chatTopicArn, MessageAttributes: attributes });
+    expect(JSON.parse(String(chat?.Message))).toEqual(message.chat);
+    expect(JSON.parse(String(chat?.Message))).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      metadata: { threadId: 'vault-renewer-it:billing-api:vault-unreachable' },
+    });
+  });
+
+  it("lets a chat subscription's filter policy pick by severity", async () => {
+    const { alertTopicArn, chatTopicArn, criticalChatQueue, chatQueue } = await setUp();
+    const notifier = createSnsNotifier({ client: sns, topicArn: alertTopicArn, chatTopicArn });
+
+    await notifier.publish(messageOf(Severity.Warning));
+    await notifier.publish(messageOf(Severity.Critical));
+
+    const picked = await envelopes(criticalChatQueue);
+    expect(picked.map((e) => JSON.parse(String(e.Message)).content.keywords[0])).toEqual([
+      'CRITICAL',
+    ]);
+    expect(await envelopes(chatQueue)).toHaveLength(2);
+  });
+
+  it('sends no chat form without a chat topic', async () => {
+    const { alertTopicArn, alertQueue, chatQueue } = await setUp();
+    await createSnsNotifier({ client: sns, topicArn: alertTopicArn }).publish(
+      messageOf(Severity.Critical),
+    );
+
+    expect(await envelopes(alertQueue)).toHaveLength(1);
+    expect(await envelopes(chatQueue)).toEqual([]);
+  });
+
+  it('names the chat topic when only the chat publish fails', async () => {
+    const { alertTopicArn, chatTopicArn, alertQueue } = await setUp();
+    const missing = chatTopicArn.replace(/:[^:]+$/, `:${uniqueName('no-such-chat')}`);
+
+    const error = await createSnsNotifier({
+      client: sns,
+      topicArn: alertTopicArn,
+      chatTopicArn: missing,
+    })
+      .publish(messageOf(Severity.Critical))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(PublishError);
+    expect(error).toMatchObject({ topicArn: missing });
+    // The alert topic got its message first.
+    expect(await envelopes(alertQueue)).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@
  * config/targets.resolved.json is never overwritten and the runs go in parallel:
  *  - `standard`: the shipped config, default params;
  *  - `changed`: a config with one more target and a 5-minute schedule, stage prod,
- *    VPC, e-mail and KMS params, schedule disabled;
+ *    VPC, e-mail, KMS and chat topic params, schedule disabled;
  *  - `stale`: a resolved config that is not the one RENEWER_CONFIG names.
  */
 
@@ -151,6 +151,7 @@ beforeAll(async () => {
         'alertEmails=oncall@example.com, platform@example.org',
         `alertTopicKmsKeyArn=${TOPIC_KEY}`,
         `secretsKmsKeyArn=${SECRETS_KEY}`,
+        'chatTopic=true',
       ],
     }),
     staleRun(),
@@ -578,6 +579,47 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     expect(statementsWith(roleStatements(standard.template, 'RenewRole'), 'kms:')).toEqual([]);
   });
 
+  it('creates the chat topic only when chatTopic asks, and lets renew and rotate publish to it', () => {
+    const variables = (template: Packaged['template'], id: string) =>
+      props<{ Environment: { Variables: Record<string, unknown> } }>(template, id).Environment
+        .Variables;
+    for (const id of ['RenewLambdaFunction', 'RotateLambdaFunction']) {
+      expect(variables(changed.template, id).CHAT_TOPIC_ARN).toEqual({ Ref: 'ChatTopic' });
+      expect(variables(standard.template, id).CHAT_TOPIC_ARN).toBe('');
+    }
+    const topic = props<Record<string, unknown>>(changed.template, 'ChatTopic');
+    expect(topic).toEqual({
+      TopicName: { 'Fn::Sub': `\${AWS::StackName}-chat` },
+      DisplayName: { 'Fn::Sub': `\${AWS::StackName} chat` },
+      KmsMasterKeyId: TOPIC_KEY,
+    });
+    const policy = props<{ PolicyDocument: { Statement: Statement[] } }>(
+      changed.template,
+      'ChatTopicPolicy',
+    );
+    expect(
+      policy.PolicyDocument.Statement.filter((s) => s.Effect === 'Allow' && s.Principal === '*'),
+    ).toEqual([]);
+    expect(policy.PolicyDocument.Statement.find((s) => s.Sid === 'DenyPlainHttp')).toMatchObject({
+      Effect: 'Deny',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    for (const role of ['RenewRole', 'RotateRole']) {
+      expect(statementsWith(roleStatements(changed.template, role), 'sns:Publish')).toContainEqual(
+        expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: 'ChatTopic' } }),
+      );
+    }
+    // diagnose publishes its summary to the alert topic only.
+    expect(
+      statementsWith(roleStatements(changed.template, 'DiagnoseRole'), 'sns:Publish').map(
+        (s) => s.Resource,
+      ),
+    ).not.toContainEqual({ Ref: 'ChatTopic' });
+    expect(changed.template.Outputs.ChatTopicArn?.Value).toEqual({ Ref: 'ChatTopic' });
+    expect(standard.template.Resources.ChatTopic).toBeUndefined();
+    expect(standard.template.Outputs.ChatTopicArn).toBeUndefined();
+  });
+
   it('places the functions in the VPC only when subnets and security groups are given', () => {
     for (const id of ['RenewLambdaFunction', 'DiagnoseLambdaFunction']) {
       expect(props<Record<string, unknown>>(standard.template, id).VpcConfig).toBeUndefined();
@@ -708,6 +750,7 @@ describe('package-time params', () => {
     alertEmails: '',
     alertTopicKmsKeyArn: '',
     secretsKmsKeyArn: '',
+    chatTopic: 'false',
   };
 
   it('fail the package naming every bad param at once', () => {
@@ -719,6 +762,7 @@ describe('package-time params', () => {
         vpcSubnetIds: 'subnet-0123456789abcdef0',
         alertEmails: 'a@example.com; b@example.com',
         secretsKmsKeyArn: 'alias/mine',
+        chatTopic: 'yes',
       });
     expect(attempt).toThrow(PackageParamsError);
     expect(attempt).toThrow(
@@ -730,6 +774,7 @@ describe('package-time params', () => {
     expect(attempt).toThrow(/vpcSubnetIds, vpcSecurityGroupIds: give both/);
     expect(attempt).toThrow(/alertEmails: "a@example.com; b@example.com" is not an e-mail address/);
     expect(attempt).toThrow(/secretsKmsKeyArn: must be a KMS key ARN/);
+    expect(attempt).toThrow(/chatTopic: must be true or false, got "yes"/);
   });
 
   it('accept a rate that agrees with the config, and a cron taken as is', () => {

@@ -127,6 +127,7 @@ export function createHarness(options: HarnessOptions): Harness {
     vault,
     store: afterReading(createSecretsManagerStore({ client: secretsManager }), options.afterRead),
     notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
+    serviceName: 'vault-renewer',
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'VaultRenewerTest', serviceName: 'vault-renewer' }),
     requestToken: deterministicRequestToken,
@@ -194,6 +195,7 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
     vault,
     staging: createSecretStagingStore(secretsManager),
     notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
+    serviceName: 'vault-renewer',
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
   });
   const output: string[] = [];

@@ -24,6 +24,20 @@ describe('loadEnvironment', () => {
     expect(attempt).toThrow(/RENEWER_CONFIG_FILE must not be blank/);
   });
 
+  it('reads the chat topic when one is given, and takes an empty one for none', () => {
+    const chat = 'arn:aws:sns:eu-west-1:123456789012:vault-renewer-chat';
+
+    expect(loadEnvironment({ ALERT_TOPIC_ARN: TOPIC, CHAT_TOPIC_ARN: chat }).chatTopicArn).toBe(
+      chat,
+    );
+    expect(loadEnvironment({ ALERT_TOPIC_ARN: TOPIC, CHAT_TOPIC_ARN: '' })).not.toHaveProperty(
+      'chatTopicArn',
+    );
+    expect(() => loadEnvironment({ ALERT_TOPIC_ARN: TOPIC, CHAT_TOPIC_ARN: 'slack' })).toThrow(
+      /CHAT_TOPIC_ARN must be an SNS topic ARN or empty/,
+    );
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadEnvironment({ ALERT_TOPIC_ARN: TOPIC }))).toBe(true);
   });

@@ -63,6 +63,39 @@ describe('findMessageProblems', () => {
     ]);
   });
 
+  it('measures the chat form with the attributes too: it is published with them', () => {
+    const attributes = { severity: 'INFO' };
+    const attributeBytes = 'severity'.length + 'String'.length + 'INFO'.length;
+    const chatOf = (description: string) =>
+      ({
+        version: '1.0',
+        source: 'custom',
+        id: 'i',
+        content: {
+          textType: 'client-markdown',
+          title: 't',
+          description,
+          nextSteps: [],
+          keywords: [],
+        },
+        metadata: {
+          threadId: 't',
+          summary: 's',
+          eventType: 'e',
+          relatedResources: [],
+          additionalContext: {},
+        },
+      }) as const;
+    const emptyBytes = JSON.stringify(chatOf('')).length;
+    const atLimit = chatOf('x'.repeat(MESSAGE_MAX_BYTES - attributeBytes - emptyBytes));
+    const overLimit = chatOf('x'.repeat(MESSAGE_MAX_BYTES - attributeBytes - emptyBytes + 1));
+
+    expect(findMessageProblems({ ...VALID, attributes, chat: atLimit })).toEqual([]);
+    expect(findMessageProblems({ ...VALID, attributes, chat: overLimit })).toEqual([
+      `chat form and attributes take ${MESSAGE_MAX_BYTES + 1} bytes, at most ${MESSAGE_MAX_BYTES} allowed`,
+    ]);
+  });
+
   it('counts UTF-8 bytes, not characters', () => {
     const body = 'é'.repeat(MESSAGE_MAX_BYTES / 2); // 2 bytes each: exactly the limit on its own
 

@@ -87,6 +87,7 @@ describe('runRenewal publishing', () => {
         vault,
         store,
         notifier: hangingNotifier,
+        serviceName: 'vault-renewer',
         logger: silentLogger,
         now: Date.now,
         requestToken: (...parts) => parts.join('/'),
