@@ -1,3 +1,4 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -17,6 +18,7 @@ export interface AwsClientsOptions {
 export interface AwsClients {
   readonly secretsManager: SecretsManagerClient;
   readonly sns: SNSClient;
+  readonly eventBridge: EventBridgeClient;
 }
 
 /**
@@ -24,8 +26,10 @@ export interface AwsClients {
  * invocations reuse their connections.
  *
  * No `endpoint` here on purpose: the SDK itself honours
- * `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SNS` (from SDK 3.428,
- * aws-facts §3.1), which is how the local stack redirects them.
+ * `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SNS` /
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE` (from SDK 3.428, aws-facts §3.1; the suffix
+ * is the client's serviceId, `EventBridge`), which is how the local stack
+ * redirects them.
  */
 export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -37,5 +41,6 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   return Object.freeze({
     secretsManager: new SecretsManagerClient(config),
     sns: new SNSClient(config),
+    eventBridge: new EventBridgeClient(config),
   });
 }
