@@ -16,6 +16,8 @@ export interface StackEnv {
   readonly AWS_ENDPOINT_URL_SECRETS_MANAGER: string;
   readonly AWS_ENDPOINT_URL_SNS: string;
   readonly AWS_ENDPOINT_URL_SQS: string;
+  /** The SDK's name for EventBridge's endpoint (serviceId `EventBridge`). */
+  readonly AWS_ENDPOINT_URL_EVENTBRIDGE: string;
   readonly DATABASE_URL: string;
 }
 
@@ -30,6 +32,7 @@ export const STACK_ENV_NAMES = [
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   'AWS_ENDPOINT_URL_SNS',
   'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'DATABASE_URL',
 ] as const satisfies readonly (keyof StackEnv)[];
 
@@ -86,6 +89,7 @@ export function awsEnv(
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
     AWS_ENDPOINT_URL_SNS: endpoint,
     AWS_ENDPOINT_URL_SQS: endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
   };
 }
 
