@@ -9,6 +9,7 @@ import { createLogger, createMetrics } from './app/observability.js';
 import { createRenewHandler } from './app/renew-handler.js';
 import { deterministicRequestToken } from './aws/client-request-token.js';
 import { createAwsClients } from './aws/clients.js';
+import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
@@ -26,6 +27,10 @@ export const handler = createRenewHandler({
   vault,
   store: createSecretsManagerStore({ client: aws.secretsManager }),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  changeEvents: createEventBridgePublisher({
+    client: aws.eventBridge,
+    eventBusName: environment.eventBusName,
+  }),
   logger: createLogger(environment.serviceName, 'renew'),
   metrics: createMetrics(environment.serviceName),
   requestToken: deterministicRequestToken,

@@ -9,6 +9,7 @@ import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createRotateHandler } from './app/rotate-handler.js';
 import { createAwsClients } from './aws/clients.js';
+import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from './aws/secret-staging.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
@@ -25,5 +26,9 @@ export const handler = createRotateHandler({
   ),
   staging: createSecretStagingStore(aws.secretsManager),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
+  changeEvents: createEventBridgePublisher({
+    client: aws.eventBridge,
+    eventBusName: environment.eventBusName,
+  }),
   logger: createLogger(environment.serviceName, 'rotate'),
 });

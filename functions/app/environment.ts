@@ -10,6 +10,8 @@ import '../config/zod-locale.js';
 
 /** The service name when the environment names none (local runs, tests). */
 export const DEFAULT_SERVICE_NAME = 'vault-renewer';
+/** The account's own bus, which every account has. */
+export const DEFAULT_EVENT_BUS_NAME = 'default';
 
 const schema = z.object({
   ALERT_TOPIC_ARN: z
@@ -25,6 +27,20 @@ const schema = z.object({
     z.string().check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be a plain name')),
     DEFAULT_SERVICE_NAME,
   ),
+  // A name, not an ARN: the IAM grant (infra/iam.yml) is this bus in the
+  // function's own account and region. EventBridge allows [/.\-_A-Za-z0-9], 1-256.
+  EVENT_BUS_NAME: z._default(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.regex(
+          /^[A-Za-z0-9._/-]{1,256}$/,
+          'must be an event bus name in this account (letters, digits, . _ - /), not an ARN',
+        ),
+      ),
+    DEFAULT_EVENT_BUS_NAME,
+  ),
   RENEWER_CONFIG_FILE: z._default(
     z.string().check(z.trim(), z.minLength(1, 'must not be blank')),
     RESOLVED_CONFIG_FILE,
@@ -36,6 +52,8 @@ export interface RenewEnvironment {
   /** `service` of logs and metrics (POWERTOOLS_SERVICE_NAME). */
   readonly serviceName: string;
   readonly configFile: string;
+  /** The EventBridge bus `Credential Changed` events go to (EVENT_BUS_NAME). */
+  readonly eventBusName: string;
 }
 
 export class EnvironmentError extends Error {
@@ -51,6 +69,7 @@ export function loadEnvironment(
   const parsed = z.safeParse(schema, {
     ALERT_TOPIC_ARN: env.ALERT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
+    EVENT_BUS_NAME: env.EVENT_BUS_NAME,
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
   });
   if (!parsed.success) {
@@ -60,5 +79,6 @@ export function loadEnvironment(
     alertTopicArn: parsed.data.ALERT_TOPIC_ARN,
     configFile: parsed.data.RENEWER_CONFIG_FILE,
     serviceName: parsed.data.POWERTOOLS_SERVICE_NAME,
+    eventBusName: parsed.data.EVENT_BUS_NAME,
   });
 }

@@ -90,6 +90,8 @@ export interface RunReport {
     readonly soonestSecretIdExpirySeconds?: number;
   };
   readonly notifications: { readonly published: number; readonly failed: number };
+  /** `Credential Changed` events put on EventBridge, and those that could not be (logged). */
+  readonly changeEvents: { readonly published: number; readonly failed: number };
   readonly targets: readonly TargetReport[];
 }
 

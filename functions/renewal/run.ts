@@ -1,7 +1,8 @@
 /**
  * One renewal run over many targets: read every secret in batches, process
  * targets with bounded concurrency until the deadline is near, publish one
- * message per problem worth telling, return the report.
+ * message per problem worth telling and one change event per credential
+ * changed (change-announcer.ts), return the report.
  *
  * A failure in one target never stops the others. The caller (the handler)
  * turns `publishFailures > 0` into a failed invocation, so a run that could
@@ -16,6 +17,7 @@ import { type Problem, ProblemCode } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
 import { describeAnswer } from '../core/wording.js';
+import { createChangeAnnouncer } from './change-announcer.js';
 import {
   LeaseOutcome,
   type RunReport,
@@ -129,6 +131,8 @@ export async function runRenewal(
     }
   };
 
+  // A dry run writes nothing, so it changes nothing to announce.
+  const changes = createChangeAnnouncer(deps, request.publishDeadlineAtMs);
   const deadlineSkip = (target: TargetConfig, remainingMs: number): TargetReport =>
     skippedReport(target, deadlineSkippedProblem(remainingMs));
   const finish = (target: TargetConfig, report: TargetReport): TargetReport => {
@@ -156,7 +160,9 @@ export async function runRenewal(
           if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
             return finish(target, deadlineSkip(target, remainingMs));
           }
-          return finish(target, await runTarget(target, lookup, context));
+          const run = await runTarget(target, lookup, context);
+          if (!request.dryRun) changes.add(run.changes);
+          return finish(target, run.report);
         } finally {
           secrets.release(target);
         }
@@ -164,6 +170,7 @@ export async function runRenewal(
     }),
   );
   await Promise.all(publishing);
+  const changeEvents = await changes.settle();
 
   const count = (status: TargetStatus): number => reports.filter((r) => r.status === status).length;
   const soonest = soonestExpirySeconds(reports);
@@ -189,6 +196,7 @@ export async function runRenewal(
         : { soonestSecretIdExpirySeconds: Math.min(...secretIdTtls) }),
     },
     notifications: { published, failed: publishFailures },
+    changeEvents,
     targets: reports,
   };
   return { report, publishFailures };

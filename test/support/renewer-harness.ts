@@ -1,17 +1,20 @@
 /**
  * Builds the real renew handler (createRenewHandler with the real Vault
- * client, Secrets Manager store and SNS notifier) against the local stack,
- * and captures everything it writes to stdout/stderr (Powertools logs and EMF
- * metrics) so tests can assert on logs and scan them for planted secrets.
+ * client, Secrets Manager store, SNS notifier and EventBridge publisher)
+ * against the local stack, and captures everything it writes to stdout/stderr
+ * (Powertools logs and EMF metrics) so tests can assert on logs and scan them
+ * for planted secrets.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
 import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
@@ -30,6 +33,9 @@ export interface HarnessOptions {
   /** Override endpoints, e.g. a fault proxy in front of moto or OpenBao. */
   readonly secretsManagerEndpoint?: string;
   readonly snsEndpoint?: string;
+  readonly eventBridgeEndpoint?: string;
+  /** The bus change events go to; `default` unless given. */
+  readonly eventBusName?: string;
   readonly vaultRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   readonly awsMaxAttempts?: number;
   /** Runs after each batch read of the renew run, before its answer is used (races with other writers). */
@@ -113,6 +119,14 @@ export function createHarness(options: HarnessOptions): Harness {
     endpoint: options.secretsManagerEndpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
   });
   const sns = new SNSClient({ ...base, endpoint: options.snsEndpoint ?? env.AWS_ENDPOINT_URL_SNS });
+  const eventBridge = new EventBridgeClient({
+    ...base,
+    endpoint: options.eventBridgeEndpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE,
+  });
+  const changeEvents = createEventBridgePublisher({
+    client: eventBridge,
+    eventBusName: options.eventBusName ?? 'default',
+  });
   const vault = createVaultClient({
     retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
   });
@@ -121,6 +135,7 @@ export function createHarness(options: HarnessOptions): Harness {
     vault,
     store: afterReading(createSecretsManagerStore({ client: secretsManager }), options.afterRead),
     notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
+    changeEvents,
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'VaultRenewerTest', serviceName: 'vault-renewer' }),
     requestToken: deterministicRequestToken,
@@ -144,6 +159,7 @@ export function createHarness(options: HarnessOptions): Harness {
       await vault.close();
       secretsManager.destroy();
       sns.destroy();
+      eventBridge.destroy();
     },
   };
 }
@@ -170,6 +186,14 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
     endpoint: options.secretsManagerEndpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
   });
   const sns = new SNSClient({ ...base, endpoint: options.snsEndpoint ?? env.AWS_ENDPOINT_URL_SNS });
+  const eventBridge = new EventBridgeClient({
+    ...base,
+    endpoint: options.eventBridgeEndpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE,
+  });
+  const changeEvents = createEventBridgePublisher({
+    client: eventBridge,
+    eventBusName: options.eventBusName ?? 'default',
+  });
   const vault = createVaultClient({
     retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
   });
@@ -178,6 +202,7 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
     vault,
     staging: createSecretStagingStore(secretsManager),
     notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
+    changeEvents,
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
   });
   const output: string[] = [];
@@ -196,6 +221,7 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
       await vault.close();
       secretsManager.destroy();
       sns.destroy();
+      eventBridge.destroy();
     },
   };
 }

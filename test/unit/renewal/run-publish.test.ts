@@ -40,7 +40,7 @@ const store: SecretsStore = {
         },
       ]),
     ),
-  write: async () => 'v2',
+  write: async (request) => ({ versionId: 'v2', arn: request.secretId }),
 };
 
 const unreachable = (): never => {
@@ -86,6 +86,7 @@ describe('runRenewal publishing', () => {
         vault,
         store,
         notifier: hangingNotifier,
+        changeEvents: { publish: async () => ({ published: 0, failures: [] }) },
         logger: silentLogger,
         now: Date.now,
         requestToken: (...parts) => parts.join('/'),
