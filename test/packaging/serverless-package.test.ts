@@ -77,6 +77,15 @@ const SECRETS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-5
 const VIA_SNS = `sns.\${AWS::Region}.amazonaws.com`;
 const VIA_SECRETS_MANAGER = `secretsmanager.\${AWS::Region}.amazonaws.com`;
 const VPC_ACCESS_POLICY = `arn:\${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`;
+/** The change-event bus of the `changed` package (param eventBusName). */
+const CHANGED_BUS = 'credential-changes';
+const busArn = (name: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${name}`,
+});
+/** The one statement renew and rotate need for change events: PutEvents on the configured bus. */
+const putChangeEvents = (bus: string) => [
+  { Sid: 'PutChangeEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn(bus) },
+];
 
 let standard: Packaged;
 let changed: Packaged;
@@ -151,6 +160,7 @@ beforeAll(async () => {
         'alertEmails=oncall@example.com, platform@example.org',
         `alertTopicKmsKeyArn=${TOPIC_KEY}`,
         `secretsKmsKeyArn=${SECRETS_KEY}`,
+        `eventBusName=${CHANGED_BUS}`,
       ],
     }),
     staleRun(),
@@ -193,6 +203,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
     }
+    // Change events go to the bus the param names: the account's default one unless given.
+    const busOf = (template: Packaged['template'], id: string) =>
+      props<{ Environment: { Variables: Record<string, unknown> } }>(template, id).Environment
+        .Variables.EVENT_BUS_NAME;
+    expect(busOf(standard.template, 'RenewLambdaFunction')).toBe('default');
+    expect(busOf(standard.template, 'RotateLambdaFunction')).toBe('default');
+    expect(busOf(changed.template, 'RenewLambdaFunction')).toBe(CHANGED_BUS);
+    expect(busOf(changed.template, 'RotateLambdaFunction')).toBe(CHANGED_BUS);
+    expect(busOf(standard.template, 'DiagnoseLambdaFunction')).toBeUndefined();
   });
 
   it('runs renew on an EventBridge Scheduler schedule derived from the config, with an event the handler takes as scheduled', () => {
@@ -248,7 +267,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     });
   });
 
-  it('gives renew its own role: Secrets Manager only on the configured secrets, SNS only on the alert topic', () => {
+  it('gives renew its own role: Secrets Manager only on the configured secrets, SNS only on the alert topic, PutEvents only on the change-event bus', () => {
     const statements = roleStatements(standard.template, 'RenewRole');
     const secrets = secretsOf(standard.config);
     expect(props(standard.template, 'RenewLambdaFunction')).toMatchObject({
@@ -283,11 +302,16 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
         Resource: { Ref: 'AlertTopic' },
       },
     ]);
-    // Nothing else with "*" than the batch read, and no service beyond logs, SM and SNS.
+    expect(statementsWith(statements, 'events:')).toEqual(putChangeEvents('default'));
+    expect(statementsWith(roleStatements(changed.template, 'RenewRole'), 'events:')).toEqual(
+      putChangeEvents(CHANGED_BUS),
+    );
+    // Nothing else with "*" than the batch read, and no service beyond logs, SM, SNS and events.
     expect(statements.filter((s) => s.Resource === '*').map(actions)).toEqual([
       ['secretsmanager:BatchGetSecretValue'],
     ]);
     expect([...new Set(statements.flatMap(actions).map((a) => a.split(':')[0]))].sort()).toEqual([
+      'events',
       'logs',
       'secretsmanager',
       'sns',
@@ -323,9 +347,10 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       { Ref: 'AlertTopic' },
     ]);
     expect(statements.flatMap(actions)).not.toContain('secretsmanager:PutSecretValue');
+    expect(statementsWith(statements, 'events:')).toEqual([]);
   });
 
-  it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic", () => {
+  it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic, PutEvents on the change-event bus", () => {
     const statements = roleStatements(standard.template, 'RotateRole');
     const secrets = secretsOf(standard.config);
     const all = [...new Set([...secrets.approle, ...secrets.tokensAndLeases])].sort();
@@ -348,10 +373,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     ]);
     expect(statements.filter((s) => s.Resource === '*')).toEqual([]);
     expect([...new Set(statements.flatMap(actions).map((a) => a.split(':')[0]))].sort()).toEqual([
+      'events',
       'logs',
       'secretsmanager',
       'sns',
     ]);
+    expect(statementsWith(statements, 'events:')).toEqual(putChangeEvents('default'));
+    expect(statementsWith(roleStatements(changed.template, 'RotateRole'), 'events:')).toEqual(
+      putChangeEvents(CHANGED_BUS),
+    );
     expect(statementsWith(statements, 'sns:').map((s) => s.Resource)).toEqual([
       { Ref: 'AlertTopic' },
     ]);
@@ -606,6 +636,9 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
         expect(bundle.length).toBeLessThan(MAX_BUNDLE_BYTES);
         // The AWS SDK stays out (the runtime provides it).
         expect(bundle.toString('utf8')).toMatch(/require\("@aws-sdk\/client-secrets-manager"\)/);
+        if (fn === 'renew') {
+          expect(bundle.toString('utf8')).toMatch(/require\("@aws-sdk\/client-eventbridge"\)/);
+        }
         // Byte for byte what `npm run build` (scripts/build.ts) wrote in the same copy.
         expect(
           bundle.equals(readFileSync(join(packaged.serviceDir, 'dist', fn, BUNDLE_FILE))),
