@@ -42,7 +42,7 @@ export interface CredentialChange {
   readonly secretArn: string;
   /** The new version, now AWSCURRENT: the VersionId GetSecretValue answers. */
   readonly versionId: string;
-  /** Why it changed: the planner's reason (`max-ttl`, `gone`, `requested`, ...) or `rotation`. */
+  /** Why it changed: the planner's reason (`max-ttl-inside-horizon`, `gone`, `requested`, ...) or `rotation`. */
   readonly reason: string;
   /** ISO time the new token or lease expires, when known; `null` when not (a secret_id, a token that never expires). */
   readonly expiresAt: string | null;
