@@ -11,6 +11,7 @@
  * ARNs are `Fn::Sub` templates CloudFormation completes at deploy time.
  */
 
+import { EVENT_BUS_NAME_PATTERN } from '../functions/app/environment.js';
 import type { RenewerConfig } from '../functions/config/types.js';
 import {
   type CfnValue,
@@ -34,6 +35,7 @@ export interface PackageParams {
   readonly alertEmails: string;
   readonly alertTopicKmsKeyArn: string;
   readonly secretsKmsKeyArn: string;
+  readonly eventBusName: string;
 }
 
 export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
@@ -45,6 +47,7 @@ export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
   'alertEmails',
   'alertTopicKmsKeyArn',
   'secretsKmsKeyArn',
+  'eventBusName',
 ];
 
 /** Logical ids of resources in infra/*.yml that the generated resources refer to. */
@@ -224,6 +227,14 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
     if (value !== '' && !KMS_KEY_ARN.test(value)) {
       problems.push(`${name}: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
     }
+  }
+
+  // serverless.yml passes it on as EVENT_BUS_NAME, which the functions check at
+  // cold start: a bad one must fail the package, not every run after the deploy.
+  if (!EVENT_BUS_NAME_PATTERN.test(params.eventBusName.trim())) {
+    problems.push(
+      'eventBusName: must be an event bus name in this account and region (letters, digits, . _ - /), not an ARN',
+    );
   }
 
   if (problems.length > 0) throw new PackageParamsError(problems);

@@ -12,6 +12,12 @@ import '../config/zod-locale.js';
 export const DEFAULT_SERVICE_NAME = 'vault-renewer';
 /** The account's own bus, which every account has. */
 export const DEFAULT_EVENT_BUS_NAME = 'default';
+/**
+ * A bus name (EventBridge allows [/.\-_A-Za-z0-9], 1-256), not an ARN: the IAM
+ * grant (infra/iam.yml) is this bus in the function's own account and region.
+ * `npm run package` checks the stage param against it too.
+ */
+export const EVENT_BUS_NAME_PATTERN = /^[A-Za-z0-9._/-]{1,256}$/;
 
 const schema = z.object({
   ALERT_TOPIC_ARN: z
@@ -27,15 +33,13 @@ const schema = z.object({
     z.string().check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be a plain name')),
     DEFAULT_SERVICE_NAME,
   ),
-  // A name, not an ARN: the IAM grant (infra/iam.yml) is this bus in the
-  // function's own account and region. EventBridge allows [/.\-_A-Za-z0-9], 1-256.
   EVENT_BUS_NAME: z._default(
     z
       .string()
       .check(
         z.trim(),
         z.regex(
-          /^[A-Za-z0-9._/-]{1,256}$/,
+          EVENT_BUS_NAME_PATTERN,
           'must be an event bus name in this account (letters, digits, . _ - /), not an ARN',
         ),
       ),

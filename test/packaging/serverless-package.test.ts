@@ -704,6 +704,7 @@ describe('package-time params', () => {
     alertEmails: '',
     alertTopicKmsKeyArn: '',
     secretsKmsKeyArn: '',
+    eventBusName: 'default',
   };
 
   it('fail the package naming every bad param at once', () => {
@@ -715,6 +716,7 @@ describe('package-time params', () => {
         vpcSubnetIds: 'subnet-0123456789abcdef0',
         alertEmails: 'a@example.com; b@example.com',
         secretsKmsKeyArn: 'alias/mine',
+        eventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/changes',
       });
     expect(attempt).toThrow(PackageParamsError);
     expect(attempt).toThrow(
@@ -726,6 +728,7 @@ describe('package-time params', () => {
     expect(attempt).toThrow(/vpcSubnetIds, vpcSecurityGroupIds: give both/);
     expect(attempt).toThrow(/alertEmails: "a@example.com; b@example.com" is not an e-mail address/);
     expect(attempt).toThrow(/secretsKmsKeyArn: must be a KMS key ARN/);
+    expect(attempt).toThrow(/eventBusName: must be an event bus name in this account and region/);
   });
 
   it('accept a rate that agrees with the config, and a cron taken as is', () => {
