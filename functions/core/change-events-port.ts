@@ -44,8 +44,24 @@ export interface CredentialChange {
   readonly versionId: string;
   /** Why it changed: the planner's reason (`max-ttl-inside-horizon`, `gone`, `requested`, ...) or `rotation`. */
   readonly reason: string;
-  /** ISO time the new token or lease expires, when known; `null` when not (a secret_id, a token that never expires). */
+  /**
+   * When the new token or lease expires, in one form whatever the source
+   * ({@link expiryForEvent}); `null` when not known (a secret_id, a token that
+   * never expires).
+   */
   readonly expiresAt: string | null;
+}
+
+/**
+ * `expiresAt` as events carry it: ISO 8601 in UTC with milliseconds, as
+ * `Date.toISOString()` writes it. Vault answers `expire_time` with nanoseconds
+ * and an offset (`2026-12-01T11:44:27.470544137Z`), which some consumers'
+ * parsers refuse; an unparseable time is not known.
+ */
+export function expiryForEvent(time: string | null | undefined): string | null {
+  if (time === null || time === undefined) return null;
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
 /** An event that could not be put, with EventBridge's (or the network's) code and message. */

@@ -6,7 +6,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { CredentialKind } from '../core/change-events-port.js';
+import { CredentialKind, expiryForEvent } from '../core/change-events-port.js';
 import {
   type AppRoleDocument,
   parseAppRoleDocument,
@@ -157,7 +157,7 @@ export async function relogin(
         secretArn: written.arn,
         versionId: written.versionId,
         reason: decision.reason,
-        expiresAt,
+        expiresAt: expiryForEvent(expiresAt),
       },
     ],
   };

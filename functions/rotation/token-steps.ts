@@ -7,6 +7,7 @@
  * under the new token (a lease dies with the token that created it).
  */
 
+import { expiryForEvent } from '../core/change-events-port.js';
 import { horizonSeconds } from '../core/lifetime.js';
 import {
   parseAppRoleDocument,
@@ -145,17 +146,17 @@ export async function finishTokenSecret(
 }
 
 /**
- * The new token's expiry as its document records it (createSecret wrote it
- * at login; a testSecret that extended the token leaves it earlier than the
- * real one). `null` when unreadable: the label has moved, and a missing time
- * must not fail the rotation.
+ * The new token's expiry as its document records it, in the events' form
+ * (createSecret wrote it at login; a testSecret that extended the token
+ * leaves it earlier than the real one). `null` when unreadable: the label
+ * has moved, and a missing time must not fail the rotation.
  */
 async function recordedExpiry(context: StepContext): Promise<string | null> {
   try {
     const version = await readStage(context, { versionId: context.token });
     const expiresAt =
       version === undefined ? undefined : parseTokenDocument(version.value).raw.expires_at;
-    return typeof expiresAt === 'string' ? expiresAt : null;
+    return typeof expiresAt === 'string' ? expiryForEvent(expiresAt) : null;
   } catch {
     return null;
   }

@@ -96,7 +96,8 @@ describe('change events of a renew run', () => {
         secretArn: tokenSecret.arn,
         versionId: tokenSecret.versionId,
         reason: 'requested',
-        expiresAt: storedToken.expires_at,
+        // Vault's nanoseconds, in the events' one form.
+        expiresAt: new Date(String(storedToken.expires_at)).toISOString(),
       },
     });
     expect(found.get('lease/db')).toMatchObject({
@@ -247,7 +248,7 @@ describe('change events of a rotation', () => {
           secretArn: token.arn,
           versionId: token.versionId,
           reason: 'rotation',
-          expiresAt: storedToken.expires_at,
+          expiresAt: new Date(String(storedToken.expires_at)).toISOString(),
         },
       ]);
       expect((await current(app.tokenSecret)).versionId).toBe(token.versionId);
