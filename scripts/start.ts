@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseRenewEvent } from '../functions/app/renew-event.js';
 import { parseMessageDocument } from '../functions/core/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
-import type { Fleet } from '../tools/local-stack/fleet.js';
+import type { Fleet, ReceivedEvent } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import {
   readCommandLine,
@@ -121,6 +121,17 @@ function printMessages(alerts: readonly { subject: string; body: string }[]): vo
   }
 }
 
+function printChangeEvents(events: readonly ReceivedEvent[]): void {
+  console.log(
+    `\nChange events received through an EventBridge rule's SQS queue (${events.length}):`,
+  );
+  for (const { detail } of events) {
+    console.log(
+      `  ${String(detail.target)} ${String(detail.kind)}/${String(detail.name)} version ${String(detail.versionId)} (${String(detail.reason)}), expires ${String(detail.expiresAt)}`,
+    );
+  }
+}
+
 /**
  * How the run is shown: the table and the messages for a person, or with
  * `--json` exactly the run report (the handler's result) on stdout, progress on
@@ -155,8 +166,10 @@ async function runLocal(event: unknown, output: Output): Promise<void> {
   try {
     const targets = await seedFleet(fleet);
     const { configFile, resolvedFile } = writeLocalConfig('demo', stack.env.VAULT_ADDR, targets);
+    const consumer = await fleet.changeEventConsumer();
     Object.assign(process.env, stack.env, {
       ALERT_TOPIC_ARN: alerts.topicArn,
+      EVENT_BUS_NAME: consumer.eventBusName,
       RENEWER_CONFIG_FILE: resolvedFile,
       POWERTOOLS_SERVICE_NAME: 'vault-renewer',
       POWERTOOLS_METRICS_NAMESPACE: 'VaultRenewerLocal',
@@ -166,6 +179,8 @@ async function runLocal(event: unknown, output: Output): Promise<void> {
     showReport(report, output);
     const messages = await alerts.receive(report.notifications.published, 10_000);
     if (!output.json) printMessages(messages);
+    const events = await consumer.receive(report.changeEvents.published, 10_000);
+    if (!output.json) printChangeEvents(events);
     say(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
     // The demo's failures are staged on purpose: it ends well when it ran.
   } finally {
