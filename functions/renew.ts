@@ -10,6 +10,7 @@ import { createRenewHandler } from './app/renew-handler.js';
 import { deterministicRequestToken } from './aws/client-request-token.js';
 import { createAwsClients } from './aws/clients.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
+import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
@@ -35,6 +36,10 @@ export const handler = createRenewHandler({
   ...(environment.incidentTableName === undefined
     ? {}
     : { incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName) }),
+  changeEvents: createEventBridgePublisher({
+    client: aws.eventBridge,
+    eventBusName: environment.eventBusName,
+  }),
   logger: createLogger(environment.serviceName, 'renew'),
   metrics: createMetrics(environment.serviceName),
   requestToken: deterministicRequestToken,

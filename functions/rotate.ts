@@ -9,6 +9,7 @@ import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createRotateHandler } from './app/rotate-handler.js';
 import { createAwsClients } from './aws/clients.js';
+import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from './aws/secret-staging.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
@@ -30,5 +31,9 @@ export const handler = createRotateHandler({
     ...(environment.chatTopicArn === undefined ? {} : { chatTopicArn: environment.chatTopicArn }),
   }),
   serviceName: environment.serviceName,
+  changeEvents: createEventBridgePublisher({
+    client: aws.eventBridge,
+    eventBusName: environment.eventBusName,
+  }),
   logger: createLogger(environment.serviceName, 'rotate'),
 });

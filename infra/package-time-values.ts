@@ -11,6 +11,7 @@
  * ARNs are `Fn::Sub` templates CloudFormation completes at deploy time.
  */
 
+import { EVENT_BUS_NAME_PATTERN } from '../functions/app/environment.js';
 import type { RenewerConfig } from '../functions/config/types.js';
 import {
   type CfnValue,
@@ -35,6 +36,7 @@ export interface PackageParams {
   readonly alertTopicKmsKeyArn: string;
   readonly secretsKmsKeyArn: string;
   readonly chatTopic: string;
+  readonly eventBusName: string;
 }
 
 export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
@@ -47,6 +49,7 @@ export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
   'alertTopicKmsKeyArn',
   'secretsKmsKeyArn',
   'chatTopic',
+  'eventBusName',
 ];
 
 /** Logical ids of resources in infra/*.yml that the generated resources refer to. */
@@ -237,6 +240,13 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
   const chatTopic = params.chatTopic.trim();
   if (chatTopic !== 'true' && chatTopic !== 'false') {
     problems.push(`chatTopic: must be true or false, got ${JSON.stringify(params.chatTopic)}`);
+  }
+  // serverless.yml passes it on as EVENT_BUS_NAME, which the functions check at
+  // cold start: a bad one must fail the package, not every run after the deploy.
+  if (!EVENT_BUS_NAME_PATTERN.test(params.eventBusName.trim())) {
+    problems.push(
+      'eventBusName: must be an event bus name in this account and region (letters, digits, . _ - /), not an ARN',
+    );
   }
 
   if (problems.length > 0) throw new PackageParamsError(problems);

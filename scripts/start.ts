@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseRenewEvent } from '../functions/app/renew-event.js';
 import { parseMessageDocument } from '../functions/core/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
-import type { Fleet } from '../tools/local-stack/fleet.js';
+import type { Fleet, ReceivedEvent } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import {
   readCommandLine,
@@ -121,6 +121,17 @@ function printMessages(alerts: readonly { subject: string; body: string }[]): vo
   }
 }
 
+function printChangeEvents(events: readonly ReceivedEvent[]): void {
+  console.log(
+    `\nChange events received through an EventBridge rule's SQS queue (${events.length}):`,
+  );
+  for (const { detail } of events) {
+    console.log(
+      `  ${String(detail.target)} ${String(detail.kind)}/${String(detail.name)} version ${String(detail.versionId)} (${String(detail.reason)}), expires ${String(detail.expiresAt)}`,
+    );
+  }
+}
+
 /**
  * How the run is shown: the table and the messages for a person, or with
  * `--json` exactly the run report (the handler's result) on stdout, progress on
@@ -147,6 +158,39 @@ function showReport(report: RunReport, output: Output): void {
   }
 }
 
+/**
+ * Incidents, not alert storms: the next run, with nothing fixed, stays quiet;
+ * after a fix, the run after says RESOLVED once.
+ */
+async function showIncidents(
+  fleet: Fleet,
+  alerts: { receive(count: number, timeoutMs?: number): Promise<{ subject: string }[]> },
+  say: (text: string) => void,
+): Promise<void> {
+  say(
+    '\nRunning again: what the first run repaired itself resolves, what needs a person stays open and says nothing new...',
+  );
+  const quiet = await invoke(SCHEDULED_EVENT, 60_000);
+  say(
+    `  ${quiet.notifications.published} message(s) published (incidents: ${quiet.incidents?.opened ?? 0} opened, ${quiet.incidents?.worsened ?? 0} worsened, ${quiet.incidents?.reminded ?? 0} reminded, ${quiet.incidents?.resolved ?? 0} resolved); INFO messages the config asks for are not incidents:`,
+  );
+  for (const message of await alerts.receive(quiet.notifications.published, 5_000)) {
+    say(`  ${message.subject}`);
+  }
+  const [, , , , , auditShipper] = DEMO_TARGETS;
+  say(`\nFixing ${auditShipper}'s policy (renew-self allowed) and running once more...`);
+  await fleet.vault('PUT', `sys/policies/acl/${fleet.prefix}-${auditShipper}`, {
+    policy: [
+      'path "auth/token/lookup-self" { capabilities = ["read"] }',
+      'path "auth/token/renew-self" { capabilities = ["update"] }',
+    ].join('\n'),
+  });
+  const fixed = await invoke(SCHEDULED_EVENT, 60_000);
+  for (const message of await alerts.receive(fixed.notifications.published, 10_000)) {
+    say(`  ${message.subject}`);
+  }
+}
+
 async function runLocal(event: unknown, output: Output): Promise<void> {
   const { say } = output;
   // A wrong event fails now, not after the stack started.
@@ -155,8 +199,12 @@ async function runLocal(event: unknown, output: Output): Promise<void> {
   try {
     const targets = await seedFleet(fleet);
     const { configFile, resolvedFile } = writeLocalConfig('demo', stack.env.VAULT_ADDR, targets);
+    const consumer = await fleet.changeEventConsumer();
+    const incidentTable = await fleet.incidentTable();
     Object.assign(process.env, stack.env, {
       ALERT_TOPIC_ARN: alerts.topicArn,
+      INCIDENT_TABLE_NAME: incidentTable,
+      EVENT_BUS_NAME: consumer.eventBusName,
       RENEWER_CONFIG_FILE: resolvedFile,
       POWERTOOLS_SERVICE_NAME: 'vault-renewer',
       POWERTOOLS_METRICS_NAMESPACE: 'VaultRenewerLocal',
@@ -166,6 +214,9 @@ async function runLocal(event: unknown, output: Output): Promise<void> {
     showReport(report, output);
     const messages = await alerts.receive(report.notifications.published, 10_000);
     if (!output.json) printMessages(messages);
+    const events = await consumer.receive(report.changeEvents.published, 10_000);
+    if (!output.json) printChangeEvents(events);
+    if (!output.json && event === SCHEDULED_EVENT) await showIncidents(fleet, alerts, say);
     say(`\nStructured logs and EMF metrics of the run: ${LOG_FILE}`);
     // The demo's failures are staged on purpose: it ends well when it ran.
   } finally {

@@ -11,6 +11,15 @@ import '../config/zod-locale.js';
 /** The service name when the environment names none (local runs, tests). */
 export const DEFAULT_SERVICE_NAME = 'vault-renewer';
 
+/** The account's own bus, which every account has. */
+export const DEFAULT_EVENT_BUS_NAME = 'default';
+/**
+ * A bus name (EventBridge allows [/.\-_A-Za-z0-9], 1-256), not an ARN: the IAM
+ * grant (infra/iam.yml) is this bus in the function's own account and region.
+ * `npm run package` checks the stage param against it too.
+ */
+export const EVENT_BUS_NAME_PATTERN = /^[A-Za-z0-9._/-]{1,256}$/;
+
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 const schema = z.object({
@@ -24,6 +33,18 @@ const schema = z.object({
   POWERTOOLS_SERVICE_NAME: z._default(
     z.string().check(z.trim(), z.regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be a plain name')),
     DEFAULT_SERVICE_NAME,
+  ),
+  EVENT_BUS_NAME: z._default(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.regex(
+          EVENT_BUS_NAME_PATTERN,
+          'must be an event bus name in this account (letters, digits, . _ - /), not an ARN',
+        ),
+      ),
+    DEFAULT_EVENT_BUS_NAME,
   ),
   INCIDENT_TABLE_NAME: z.optional(
     z
@@ -51,6 +72,8 @@ export interface RenewEnvironment {
   readonly configFile: string;
   /** The incident table (DynamoDB); absent: every problem is published each run. */
   readonly incidentTableName?: string;
+  /** The EventBridge bus `Credential Changed` events go to (EVENT_BUS_NAME). */
+  readonly eventBusName: string;
 }
 
 export class EnvironmentError extends Error {
@@ -68,6 +91,7 @@ export function loadEnvironment(
     CHAT_TOPIC_ARN: env.CHAT_TOPIC_ARN?.trim() === '' ? undefined : env.CHAT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
+    EVENT_BUS_NAME: env.EVENT_BUS_NAME,
     // Empty or `none`: no incident state (osls invoke local, which cannot resolve the table's Ref).
     INCIDENT_TABLE_NAME:
       env.INCIDENT_TABLE_NAME === undefined ||
@@ -89,5 +113,6 @@ export function loadEnvironment(
     ...(parsed.data.INCIDENT_TABLE_NAME === undefined
       ? {}
       : { incidentTableName: parsed.data.INCIDENT_TABLE_NAME }),
+    eventBusName: parsed.data.EVENT_BUS_NAME,
   });
 }

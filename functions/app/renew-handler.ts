@@ -74,6 +74,7 @@ export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
     deps.logger.info('run finished', {
       summary: report.summary,
       notifications: report.notifications,
+      changeEvents: report.changeEvents,
     });
     if (publishFailures > 0) {
       throw new NotificationFailedError(publishFailures);

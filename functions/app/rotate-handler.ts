@@ -14,7 +14,7 @@ import { parseRotateEvent } from './rotate-event.js';
 /** Time kept back from Lambda's remaining time to publish a failure and return. */
 export const ROTATE_MARGIN_MS = 3_000;
 
-export interface RotateHandlerDeps extends Omit<RotateDeps, 'now'> {
+export interface RotateHandlerDeps extends Omit<RotateDeps, 'now' | 'changeEventsFailed'> {
   readonly config: RenewerConfig;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -41,7 +41,34 @@ export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
       Math.max(1_000, context.getRemainingTimeInMillis() - ROTATE_MARGIN_MS),
     );
     try {
-      const report = await rotateStep(deps.config, { ...deps, now }, { ...request, runId, signal });
+      const changeEventsFailed: RotateDeps['changeEventsFailed'] = (failures) =>
+        deps.logger.error('could not put change events', {
+          failed: failures.length,
+          events: failures.map(({ change, code, message }) => ({
+            target: change.target,
+            kind: change.kind,
+            versionId: change.versionId,
+            code,
+            message,
+          })),
+        });
+      const report = await rotateStep(
+        deps.config,
+        {
+          ...deps,
+          now,
+          changeEventsFailed,
+          publishFailed: (problem, error) =>
+            deps.logger.error('could not publish notification', {
+              event: problem.code,
+              error:
+                error instanceof Error
+                  ? { name: error.name, message: error.message }
+                  : String(error),
+            }),
+        },
+        { ...request, runId, signal },
+      );
       deps.logger.info('rotation step finished', { report });
       return report;
     } catch (error) {

@@ -22,6 +22,10 @@ export const METRIC = {
   RunsCompleted: 'RunsCompleted',
   /** Failures (severity ERROR or CRITICAL): the failure alarm watches it. */
   Failures: 'Failures',
+  /** `Credential Changed` events put on EventBridge. */
+  ChangeEventsPublished: 'ChangeEventsPublished',
+  /** Change events that could not be put (each is logged): consumers did not hear of a change. */
+  ChangeEventsFailed: 'ChangeEventsFailed',
 } as const;
 
 export function recordRunMetrics(metrics: Metrics, report: RunReport): void {
@@ -55,6 +59,8 @@ export function recordRunMetrics(metrics: Metrics, report: RunReport): void {
     MetricUnit.Count,
     problems.filter((p) => p.severity === 'ERROR' || p.severity === 'CRITICAL').length,
   );
+  metrics.addMetric(METRIC.ChangeEventsPublished, MetricUnit.Count, report.changeEvents.published);
+  metrics.addMetric(METRIC.ChangeEventsFailed, MetricUnit.Count, report.changeEvents.failed);
   metrics.addMetric(METRIC.RunDuration, MetricUnit.Milliseconds, report.durationMs);
   if (report.summary.soonestExpirySeconds !== undefined) {
     metrics.addMetric(

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -19,6 +20,7 @@ export interface AwsClients {
   readonly secretsManager: SecretsManagerClient;
   readonly sns: SNSClient;
   readonly dynamodb: DynamoDBClient;
+  readonly eventBridge: EventBridgeClient;
 }
 
 /**
@@ -26,8 +28,10 @@ export interface AwsClients {
  * invocations reuse their connections.
  *
  * No `endpoint` here on purpose: the SDK itself honours
- * `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SNS` (from SDK 3.428,
- * aws-facts §3.1), which is how the local stack redirects them.
+ * `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SNS` /
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE` (from SDK 3.428, aws-facts §3.1; the suffix
+ * is the client's serviceId, `EventBridge`), which is how the local stack
+ * redirects them.
  */
 export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -40,5 +44,6 @@ export function createAwsClients(options: AwsClientsOptions = {}): AwsClients {
     secretsManager: new SecretsManagerClient(config),
     sns: new SNSClient(config),
     dynamodb: new DynamoDBClient(config),
+    eventBridge: new EventBridgeClient(config),
   });
 }

@@ -122,7 +122,10 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
         );
         // The token becomes the VersionId (PutSecretValue model docs), so it is
         // the right answer should a response ever omit it.
-        return output.VersionId ?? request.clientRequestToken;
+        return {
+          versionId: output.VersionId ?? request.clientRequestToken,
+          arn: output.ARN ?? request.secretId,
+        };
       } catch (error) {
         throw new SecretWriteError(request.secretId, describeAwsFailure(error, [request.value]), {
           cause: error,

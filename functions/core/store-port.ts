@@ -31,6 +31,13 @@ export interface SecretWrite {
   readonly clientRequestToken: string;
 }
 
+/** The version a write made, now AWSCURRENT. */
+export interface WrittenVersion {
+  readonly versionId: string;
+  /** The secret's ARN as AWS answered; the id written to when the answer held none. */
+  readonly arn: string;
+}
+
 /**
  * The most ids one {@link SecretsStore.readBatch} takes: BatchGetSecretValue
  * accepts 20 in `SecretIdList`; the SDK does not check it, the service does
@@ -48,6 +55,6 @@ export interface SecretsStore {
     secretIds: readonly string[],
     options?: { readonly signal?: AbortSignal },
   ): Promise<ReadonlyMap<string, SecretReadResult>>;
-  /** PutSecretValue; returns the new VersionId. Throws {@link SecretWriteError} on failure. */
-  write(request: SecretWrite, options?: { readonly signal?: AbortSignal }): Promise<string>;
+  /** PutSecretValue; returns the new version. Throws {@link SecretWriteError} on failure. */
+  write(request: SecretWrite, options?: { readonly signal?: AbortSignal }): Promise<WrittenVersion>;
 }

@@ -5,6 +5,7 @@
  */
 
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
+import { CredentialKind } from '../core/change-events-port.js';
 import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Problem } from '../core/problems.js';
 import {
@@ -214,6 +215,7 @@ async function reissue(
     return renewed.ttlSeconds;
   });
   const now = deps.now();
+  const expiresAt = isoAfter(now, ttlSeconds);
   const value = renderLeaseDocument(previous, {
     leaseId: issued.leaseId,
     ttlSeconds,
@@ -222,10 +224,11 @@ async function reissue(
     path: lease.reissuePath,
     tokenAccessor: active.accessor ?? '',
     issuedAt: new Date(now).toISOString(),
-    expiresAt: isoAfter(now, ttlSeconds),
+    expiresAt,
   });
+  let written: Awaited<ReturnType<typeof storeSecret>>;
   try {
-    await storeSecret(context, lease.secretId, value);
+    written = await storeSecret(context, lease.secretId, value);
   } catch (error) {
     return failedLease(lease, decision.reason, leaseWriteFailedProblem(lease, error));
   }
@@ -235,13 +238,24 @@ async function reissue(
       outcome: LeaseOutcome.Reissued,
       reason: decision.reason,
       ttlSeconds,
-      expiresAt: isoAfter(now, ttlSeconds),
+      expiresAt,
     },
     problems: [
       leaseReissuedProblem(lease, decision, ttlSeconds),
       ...shortLived(lease, ttlSeconds, context, true),
     ],
     writes: 1,
+    changes: [
+      {
+        target: target.name,
+        kind: CredentialKind.Lease,
+        name: lease.name,
+        secretArn: written.arn,
+        versionId: written.versionId,
+        reason: decision.reason,
+        expiresAt,
+      },
+    ],
   };
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import { CredentialKind, expiryForEvent } from '../core/change-events-port.js';
 import {
   type AppRoleDocument,
   parseAppRoleDocument,
@@ -117,6 +118,8 @@ export async function relogin(
     },
   );
   const now = deps.now();
+  const expiresAt =
+    ttlSeconds === verified.ttlSeconds ? verified.expireTime : isoAfter(now, ttlSeconds);
   const value = renderTokenDocument(document.raw, {
     token: login.token,
     accessor: verified.accessor,
@@ -124,11 +127,12 @@ export async function relogin(
     policies: verified.policies,
     tokenType: verified.type,
     issuedAt: new Date(now).toISOString(),
-    expiresAt: ttlSeconds === verified.ttlSeconds ? verified.expireTime : isoAfter(now, ttlSeconds),
+    expiresAt,
     ttlSeconds,
   });
+  let written: Awaited<ReturnType<typeof storeSecret>>;
   try {
-    await storeSecret(context, target.tokenSecretId, value);
+    written = await storeSecret(context, target.tokenSecretId, value);
   } catch (error) {
     return failed(ReloginFailure.WriteFailed, { error });
   }
@@ -145,6 +149,17 @@ export async function relogin(
     },
     problems: [reloggedInProblem(decision, ttlSeconds)],
     writes: 1,
+    changes: [
+      {
+        target: target.name,
+        kind: CredentialKind.Token,
+        name: CredentialKind.Token,
+        secretArn: written.arn,
+        versionId: written.versionId,
+        reason: decision.reason,
+        expiresAt: expiryForEvent(expiresAt),
+      },
+    ],
   };
 }
 

@@ -93,6 +93,8 @@ export interface RunReport {
   readonly notifications: { readonly published: number; readonly failed: number };
   /** Incident bookkeeping: `off` without a table, `unavailable` when it failed (every problem was published). */
   readonly incidents?: IncidentSummary;
+  /** `Credential Changed` events put on EventBridge, and those that could not be (logged). */
+  readonly changeEvents: { readonly published: number; readonly failed: number };
   readonly targets: readonly TargetReport[];
 }
 

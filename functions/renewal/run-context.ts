@@ -4,11 +4,12 @@
  * context every step of a target reads (never copies) from them.
  */
 
+import type { ChangeEventPublisher, CredentialChange } from '../core/change-events-port.js';
 import type { IncidentStore } from '../core/incident-port.js';
 import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Notifier } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
-import type { SecretsStore } from '../core/store-port.js';
+import type { SecretsStore, WrittenVersion } from '../core/store-port.js';
 import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/vault-port.js';
 
 /** The narrow logger the run needs (Powertools Logger satisfies it). */
@@ -27,6 +28,8 @@ export interface RenewalDeps {
   readonly incidents?: IncidentStore;
   /** The deployment (POWERTOOLS_SERVICE_NAME): messages name their incident with it. */
   readonly serviceName: string;
+  /** `Credential Changed` events for every version a run makes current. */
+  readonly changeEvents: ChangeEventPublisher;
   readonly logger: RunLogger;
   readonly now: () => number;
   /**
@@ -82,6 +85,8 @@ export interface StepResult {
   readonly problems: readonly Problem[];
   /** Secrets Manager versions written. */
   readonly writes: number;
+  /** What each of those writes changed, for the change events (absent: none). */
+  readonly changes?: readonly CredentialChange[];
 }
 
 export function failureKind(error: unknown): VaultFailureKind | undefined {
@@ -97,9 +102,9 @@ export async function storeSecret(
   context: RunContext,
   secretId: string,
   value: string,
-): Promise<void> {
+): Promise<WrittenVersion> {
   const { deps, signal } = context;
-  await deps.store.write(
+  return deps.store.write(
     { secretId, value, clientRequestToken: deps.requestToken(secretId, value) },
     { signal },
   );

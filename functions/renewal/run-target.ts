@@ -7,6 +7,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import type { CredentialChange } from '../core/change-events-port.js';
 import type { Problem } from '../core/problems.js';
 import {
   parseAppRoleDocument,
@@ -39,13 +40,20 @@ interface TargetOutcome {
   readonly leases: readonly LeaseReport[];
   readonly problems: readonly Problem[];
   readonly writes: number;
+  readonly changes?: readonly CredentialChange[];
+}
+
+/** A target's report, and the credentials its run changed (for the change events). */
+export interface TargetRun {
+  readonly report: TargetReport;
+  readonly changes: readonly CredentialChange[];
 }
 
 export async function runTarget(
   target: TargetConfig,
   secrets: SecretLookup,
   context: RunContext,
-): Promise<TargetReport> {
+): Promise<TargetRun> {
   const started = context.deps.now();
   let outcome: TargetOutcome;
   try {
@@ -59,11 +67,15 @@ export async function runTarget(
       writes: 0,
     };
   }
-  return assembleTargetReport({
-    target: target.name,
-    ...outcome,
-    durationMs: context.deps.now() - started,
-  });
+  const { changes = [], ...parts } = outcome;
+  return {
+    report: assembleTargetReport({
+      target: target.name,
+      ...parts,
+      durationMs: context.deps.now() - started,
+    }),
+    changes,
+  };
 }
 
 async function renewTarget(
@@ -99,6 +111,7 @@ async function renewTarget(
     ...token.problems,
   ];
   let writes = token.writes;
+  const changes = [...(token.changes ?? [])];
   if (token.active === undefined) {
     return {
       token: token.token,
@@ -106,6 +119,7 @@ async function renewTarget(
         token.leasesSkipped === undefined ? [] : skippedLeases(target.leases, token.leasesSkipped),
       problems,
       writes,
+      changes,
     };
   }
   // Looked up with a token seen alive this run: in a dry run that predicts a
@@ -144,6 +158,7 @@ async function renewTarget(
     unknown.push(...(result.unknown ?? []));
     problems.push(...result.problems);
     writes += result.writes;
+    changes.push(...(result.changes ?? []));
   }
   problems.push(...secretId.problems);
   return {
@@ -155,6 +170,7 @@ async function renewTarget(
     leases,
     problems,
     writes,
+    changes,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * One renewal run over many targets: read every secret in batches, process
  * targets with bounded concurrency until the deadline is near, publish one
- * message per problem worth telling, return the report.
+ * message per problem worth telling and one change event per credential
+ * changed (change-announcer.ts), return the report.
  *
  * A failure in one target never stops the others. The caller (the handler)
  * turns `publishFailures > 0` into a failed invocation, so a run that could
@@ -15,6 +16,7 @@ import type { Problem } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
 import { createAlerting } from './alerting.js';
+import { createChangeAnnouncer } from './change-announcer.js';
 import {
   LeaseOutcome,
   type RunReport,
@@ -74,6 +76,8 @@ export async function runRenewal(
 
   const alerting = createAlerting(config, deps, request, selected);
 
+  // A dry run writes nothing, so it changes nothing to announce.
+  const changes = createChangeAnnouncer(deps, request.publishDeadlineAtMs);
   const deadlineSkip = (target: TargetConfig, remainingMs: number): TargetReport =>
     skippedReport(target, deadlineSkippedProblem(remainingMs));
   const finish = (target: TargetConfig, report: TargetReport): TargetReport => {
@@ -101,7 +105,9 @@ export async function runRenewal(
           if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
             return finish(target, deadlineSkip(target, remainingMs));
           }
-          return finish(target, await runTarget(target, lookup, context));
+          const run = await runTarget(target, lookup, context);
+          if (!request.dryRun) changes.add(run.changes);
+          return finish(target, run.report);
         } finally {
           secrets.release(target);
         }
@@ -109,6 +115,7 @@ export async function runRenewal(
     }),
   );
   const told = await alerting.finish();
+  const changeEvents = await changes.settle();
 
   const count = (status: TargetStatus): number => reports.filter((r) => r.status === status).length;
   const soonest = soonestExpirySeconds(reports);
@@ -135,6 +142,7 @@ export async function runRenewal(
     },
     notifications: { published: told.published, failed: told.failed },
     incidents: told.incidents,
+    changeEvents,
     targets: reports,
   };
   return { report, publishFailures: told.failed };

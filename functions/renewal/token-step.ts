@@ -252,6 +252,7 @@ export async function tokenStep(
       token: login.token,
       problems: [...announced, ...login.problems, ...shortLived],
       writes: login.writes,
+      ...(login.changes === undefined ? {} : { changes: login.changes }),
       active: login.active,
       loginSecretId: login.secretId,
       replaced: true,

@@ -213,6 +213,8 @@ export async function finishAppRoleSecret(
     outcome: alreadyCurrent ? StepOutcome.AlreadyCurrent : StepOutcome.Finished,
     problems,
     details: { previousDestroyed: problems.length === 0 },
+    // A secret_id's expiry is Vault's to tell (a lookup); the event does not guess it.
+    madeCurrent: { expiresAt: null },
   };
 }
 

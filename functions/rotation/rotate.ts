@@ -2,11 +2,17 @@
  * One step of Secrets Manager's rotation protocol for one secret: find the
  * target and kind, check what AWS's templates check, run the step, publish
  * what a person must hear about (a failed step, a previous secret_id left
- * alive), and report. Each step is idempotent for its ClientRequestToken:
+ * alive), announce the new version once finishSecret made it current, and
+ * report. Each step is idempotent for its ClientRequestToken:
  * Secrets Manager retries whole rotations.
  */
 
 import type { RenewerConfig } from '../config/types.js';
+import type {
+  ChangeEventFailure,
+  ChangeEventPublisher,
+  CredentialChange,
+} from '../core/change-events-port.js';
 import { composeMessage } from '../core/notification.js';
 import type { Notifier } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
@@ -44,6 +50,10 @@ export interface RotateDeps extends RotationDeps {
   readonly serviceName: string;
   /** Told of each message that could not be published (the handler logs it). */
   readonly publishFailed?: (problem: Problem, error: unknown) => void;
+  /** The `Credential Changed` event of a finished rotation. */
+  readonly changeEvents: ChangeEventPublisher;
+  /** Told of change events that could not be put (the handler logs them); the step still succeeds. */
+  readonly changeEventsFailed?: (failures: readonly ChangeEventFailure[]) => void;
 }
 
 /** What one step did. Never a value: names, version ids, outcomes and counts. */
@@ -56,6 +66,8 @@ export interface RotationReport {
   readonly outcome: StepOutcome;
   readonly problems: readonly { readonly code: string; readonly severity: string }[];
   readonly notifications: { readonly published: number; readonly failed: number };
+  /** finishSecret: its `Credential Changed` event, put or not. Other steps: 0 and 0. */
+  readonly changeEvents: { readonly published: number; readonly failed: number };
   readonly details?: Readonly<Record<string, string | number | boolean>>;
 }
 
@@ -91,6 +103,18 @@ export async function rotateStep(
     throw error;
   }
   const notifications = await publishAll(config, deps, found, result.problems, request.runId);
+  const changeEvents =
+    result.madeCurrent === undefined
+      ? { published: 0, failed: 0 }
+      : await announce(deps, signal, {
+          target: found.target.name,
+          kind: found.kind,
+          name: found.kind,
+          secretArn: description.arn,
+          versionId: request.token,
+          reason: 'rotation',
+          expiresAt: result.madeCurrent.expiresAt,
+        });
   return {
     secret: description.name,
     target: found.target.name,
@@ -100,6 +124,7 @@ export async function rotateStep(
     outcome: result.outcome,
     problems: result.problems.map((p) => ({ code: p.code, severity: p.severity })),
     notifications,
+    changeEvents,
     ...(result.details === undefined ? {} : { details: result.details }),
   };
 }
@@ -152,6 +177,27 @@ function failedProblem(
       ...(config.rotator === undefined ? {} : { rotator: config.rotator }),
     },
   };
+}
+
+/**
+ * Puts the event of a finished rotation. A repeated finishSecret (Secrets
+ * Manager retries) puts it again: consumers tell repeats by `versionId`, and a
+ * first attempt that died after moving the label would otherwise never tell.
+ */
+async function announce(
+  deps: RotateDeps,
+  signal: AbortSignal,
+  change: CredentialChange,
+): Promise<{ published: number; failed: number }> {
+  try {
+    const outcome = await deps.changeEvents.publish([change], { signal });
+    if (outcome.failures.length > 0) deps.changeEventsFailed?.(outcome.failures);
+    return { published: outcome.published, failed: outcome.failures.length };
+  } catch (error) {
+    // The port does not throw; a bug must not undo a finished rotation either.
+    deps.changeEventsFailed?.([{ change, code: 'UnexpectedError', message: answerOf(error) }]);
+    return { published: 0, failed: 1 };
+  }
 }
 
 async function publishAll(

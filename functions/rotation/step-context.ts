@@ -58,6 +58,8 @@ export interface StepResult {
   readonly problems: readonly Problem[];
   /** Non-secret facts for the report, e.g. the new token's TTL. */
   readonly details?: Readonly<Record<string, string | number | boolean>>;
+  /** The step made the new version current (finishSecret): the change event's facts. */
+  readonly madeCurrent?: { readonly expiresAt: string | null };
 }
 
 /**

@@ -7,6 +7,7 @@
  * under the new token (a lease dies with the token that created it).
  */
 
+import { expiryForEvent } from '../core/change-events-port.js';
 import { horizonSeconds } from '../core/lifetime.js';
 import {
   parseAppRoleDocument,
@@ -140,5 +141,23 @@ export async function finishTokenSecret(
     problems: [],
     // Issued by the previous token: the next renew run re-issues them.
     details: { leasesToReissue: target.leases.length },
+    madeCurrent: { expiresAt: await recordedExpiry(context) },
   };
+}
+
+/**
+ * The new token's expiry as its document records it, in the events' form
+ * (createSecret wrote it at login; a testSecret that extended the token
+ * leaves it earlier than the real one). `null` when unreadable: the label
+ * has moved, and a missing time must not fail the rotation.
+ */
+async function recordedExpiry(context: StepContext): Promise<string | null> {
+  try {
+    const version = await readStage(context, { versionId: context.token });
+    const expiresAt =
+      version === undefined ? undefined : parseTokenDocument(version.value).raw.expires_at;
+    return typeof expiresAt === 'string' ? expiryForEvent(expiresAt) : null;
+  } catch {
+    return null;
+  }
 }

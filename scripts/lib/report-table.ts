@@ -27,6 +27,7 @@ export function renderRunReport(report: RunReport): string {
     '',
     `${summary.targets} targets: ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped${summary.unknown > 0 ? `, ${summary.unknown} unknown (dry run)` : ''}` +
       ` in ${report.durationMs} ms${report.dryRun ? ' (dry run)' : ''}; ` +
-      `${report.notifications.published} notification(s) published, ${report.notifications.failed} failed`,
+      `${report.notifications.published} notification(s) published, ${report.notifications.failed} failed; ` +
+      `${report.changeEvents.published} change event(s) put, ${report.changeEvents.failed} failed`,
   ].join('\n');
 }

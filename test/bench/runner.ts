@@ -12,10 +12,12 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler } from '../../functions/app/renew-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { deepFreeze } from '../../functions/config/deep-freeze.js';
@@ -131,6 +133,11 @@ const handler = createRenewHandler({
   }),
   serviceName: 'vault-renewer',
   logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'INFO' }),
+  // moto serves EventBridge on the Secrets Manager endpoint; a healthy fleet puts no event.
+  changeEvents: createEventBridgePublisher({
+    client: new EventBridgeClient({ ...AWS, endpoint: fleet?.secretsManagerEndpoint ?? endpoint }),
+    eventBusName: 'default',
+  }),
   metrics: new Metrics({ namespace: 'VaultRenewerBench', serviceName: 'vault-renewer' }),
   requestToken: deterministicRequestToken,
 });

@@ -232,13 +232,13 @@ describe('SecretsManagerStore on moto', () => {
     const token = deterministicRequestToken(name, 'accessor-new');
     const store = createSecretsManagerStore({ client: secretsManager });
 
-    const versionId = await store.write({
+    const written = await store.write({
       secretId: name,
       value: '{"token":"new"}',
       clientRequestToken: token,
     });
 
-    expect(versionId).toBe(token);
+    expect(written).toEqual({ versionId: token, arn: first.arn });
     const current = await secretsManager.send(new GetSecretValueCommand({ SecretId: name }));
     expect(current).toMatchObject({ VersionId: token, SecretString: '{"token":"new"}' });
     const previous = await secretsManager.send(

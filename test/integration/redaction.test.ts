@@ -5,8 +5,8 @@
  * the output (re-login that works and that fails, lease re-issue, malformed
  * secrets that hold secrets, Vault refusing a revoked token, dry run, a
  * forced re-login, refused console events, SNS failing); then every log line,
- * every SNS message, every returned report and every thrown error is scanned
- * for every value planted or created on the way.
+ * every SNS message, every change event, every returned report and every
+ * thrown error is scanned for every value planted or created on the way.
  */
 
 import { inspect } from 'node:util';
@@ -138,11 +138,12 @@ async function putSecret(fleet: Fleet, secret: string, value: string): Promise<v
   );
 }
 
-describe('redaction: secrets never reach logs, SNS, reports or errors', () => {
+describe('redaction: secrets never reach logs, SNS, change events, reports or errors', () => {
   let scenario: Scenario;
   const plantedSecretId = `PLANTED-SECRET-ID-${Math.random().toString(16).slice(2, 14)}`;
   const harnesses: Harness[] = [];
   const messages: Evidence[] = [];
+  const changeEvents: Evidence[] = [];
   const reports: Evidence[] = [];
   const errors: Evidence[] = [];
   const received: Record<string, string[]> = {};
@@ -208,20 +209,26 @@ describe('redaction: secrets never reach logs, SNS, reports or errors', () => {
       // Every notable event is published, so every message kind is scanned.
       { defaults: { notify: { onRelogin: true, onReissue: true } } },
     );
-    const harness = scenario.harness(config);
+    const consumer = await fleet.changeEventConsumer();
+    const harness = scenario.harness(config, { eventBusName: consumer.eventBusName });
     harnesses.push(harness);
-    const run = async (name: string, event: unknown, expected: number) => {
+    const run = async (name: string, event: unknown, expected: number, changes: number) => {
       const report = await harness.invoke(event);
       reports.push({ where: `report of ${name}`, text: JSON.stringify(report) });
       const got = await alerts.receive(expected);
       received[name] = eventsOf(got);
       messages.push(...messageEvidence(got, name));
+      const events = await consumer.receive(changes);
+      changeEvents.push(
+        ...events.map((e, i) => ({ where: `change event #${i} of ${name}`, text: e.raw })),
+      );
     };
 
     // Act
-    await run('dry run', { dryRun: true, notify: true }, 7);
-    await run('scheduled run', SCHEDULED_EVENT, 13);
-    await run('forced re-login', { action: 'relogin', targets: ['relog'] }, 2);
+    await run('dry run', { dryRun: true, notify: true }, 7, 0);
+    // relog and fixed log in again; the leases of relog, fixed and gone are re-issued.
+    await run('scheduled run', SCHEDULED_EVENT, 13, 5);
+    await run('forced re-login', { action: 'relogin', targets: ['relog'] }, 2, 2);
     const invalidEvents: Record<string, unknown> = {
       'secrets in unknown fields': {
         action: t('relog').token,
@@ -348,6 +355,11 @@ describe('redaction: secrets never reach logs, SNS, reports or errors', () => {
   it('no SNS subject, body or attribute holds a planted value', () => {
     expect(messages.length).toBe(3 * 22);
     expect(leaksIn(messages, plants)).toEqual([]);
+  });
+
+  it('no change event holds a planted value', () => {
+    expect(changeEvents).toHaveLength(7);
+    expect(leaksIn(changeEvents, plants)).toEqual([]);
   });
 
   it('no returned report holds a planted value', () => {

@@ -77,6 +77,15 @@ const SECRETS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-5
 const VIA_SNS = `sns.\${AWS::Region}.amazonaws.com`;
 const VIA_SECRETS_MANAGER = `secretsmanager.\${AWS::Region}.amazonaws.com`;
 const VPC_ACCESS_POLICY = `arn:\${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`;
+/** The change-event bus of the `changed` package (param eventBusName). */
+const CHANGED_BUS = 'credential-changes';
+const busArn = (name: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${name}`,
+});
+/** The one statement renew and rotate need for change events: PutEvents on the configured bus. */
+const putChangeEvents = (bus: string) => [
+  { Sid: 'PutChangeEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn(bus) },
+];
 
 let standard: Packaged;
 let changed: Packaged;
@@ -152,6 +161,7 @@ beforeAll(async () => {
         `alertTopicKmsKeyArn=${TOPIC_KEY}`,
         `secretsKmsKeyArn=${SECRETS_KEY}`,
         'chatTopic=true',
+        `eventBusName=${CHANGED_BUS}`,
       ],
     }),
     staleRun(),
@@ -194,6 +204,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
     }
+    // Change events go to the bus the param names: the account's default one unless given.
+    const busOf = (template: Packaged['template'], id: string) =>
+      props<{ Environment: { Variables: Record<string, unknown> } }>(template, id).Environment
+        .Variables.EVENT_BUS_NAME;
+    expect(busOf(standard.template, 'RenewLambdaFunction')).toBe('default');
+    expect(busOf(standard.template, 'RotateLambdaFunction')).toBe('default');
+    expect(busOf(changed.template, 'RenewLambdaFunction')).toBe(CHANGED_BUS);
+    expect(busOf(changed.template, 'RotateLambdaFunction')).toBe(CHANGED_BUS);
+    expect(busOf(standard.template, 'DiagnoseLambdaFunction')).toBeUndefined();
   });
 
   it('runs renew on an EventBridge Scheduler schedule derived from the config, with an event the handler takes as scheduled', () => {
@@ -249,7 +268,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     });
   });
 
-  it('gives renew its own role: Secrets Manager only on the configured secrets, SNS only on the alert topic', () => {
+  it('gives renew its own role: Secrets Manager only on the configured secrets, SNS only on the alert topic, PutEvents only on the change-event bus', () => {
     const statements = roleStatements(standard.template, 'RenewRole');
     const secrets = secretsOf(standard.config);
     expect(props(standard.template, 'RenewLambdaFunction')).toMatchObject({
@@ -294,11 +313,17 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       },
     ]);
     // Nothing else with "*" than the batch read, and no service beyond these.
+    expect(statementsWith(statements, 'events:')).toEqual(putChangeEvents('default'));
+    expect(statementsWith(roleStatements(changed.template, 'RenewRole'), 'events:')).toEqual(
+      putChangeEvents(CHANGED_BUS),
+    );
+    // Nothing else with "*" than the batch read, and no service beyond logs, SM, SNS and events.
     expect(statements.filter((s) => s.Resource === '*').map(actions)).toEqual([
       ['secretsmanager:BatchGetSecretValue'],
     ]);
     expect([...new Set(statements.flatMap(actions).map((a) => a.split(':')[0]))].sort()).toEqual([
       'dynamodb',
+      'events',
       'logs',
       'secretsmanager',
       'sns',
@@ -334,6 +359,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       { Ref: 'AlertTopic' },
     ]);
     expect(statements.flatMap(actions)).not.toContain('secretsmanager:PutSecretValue');
+    expect(statementsWith(statements, 'events:')).toEqual([]);
     expect(statementsWith(statements, 'dynamodb:')).toEqual([
       {
         Sid: 'ReadIncidents',
@@ -363,7 +389,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     ).toEqual({ Ref: 'IncidentTable' });
   });
 
-  it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic", () => {
+  it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic, PutEvents on the change-event bus", () => {
     const statements = roleStatements(standard.template, 'RotateRole');
     const secrets = secretsOf(standard.config);
     const all = [...new Set([...secrets.approle, ...secrets.tokensAndLeases])].sort();
@@ -386,10 +412,15 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     ]);
     expect(statements.filter((s) => s.Resource === '*')).toEqual([]);
     expect([...new Set(statements.flatMap(actions).map((a) => a.split(':')[0]))].sort()).toEqual([
+      'events',
       'logs',
       'secretsmanager',
       'sns',
     ]);
+    expect(statementsWith(statements, 'events:')).toEqual(putChangeEvents('default'));
+    expect(statementsWith(roleStatements(changed.template, 'RotateRole'), 'events:')).toEqual(
+      putChangeEvents(CHANGED_BUS),
+    );
     expect(statementsWith(statements, 'sns:').map((s) => s.Resource)).toEqual([
       { Ref: 'AlertTopic' },
     ]);
@@ -685,6 +716,9 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
         expect(bundle.length).toBeLessThan(MAX_BUNDLE_BYTES);
         // The AWS SDK stays out (the runtime provides it).
         expect(bundle.toString('utf8')).toMatch(/require\("@aws-sdk\/client-secrets-manager"\)/);
+        if (fn === 'renew') {
+          expect(bundle.toString('utf8')).toMatch(/require\("@aws-sdk\/client-eventbridge"\)/);
+        }
         // Byte for byte what `npm run build` (scripts/build.ts) wrote in the same copy.
         expect(
           bundle.equals(readFileSync(join(packaged.serviceDir, 'dist', fn, BUNDLE_FILE))),
@@ -751,6 +785,7 @@ describe('package-time params', () => {
     alertTopicKmsKeyArn: '',
     secretsKmsKeyArn: '',
     chatTopic: 'false',
+    eventBusName: 'default',
   };
 
   it('fail the package naming every bad param at once', () => {
@@ -763,6 +798,7 @@ describe('package-time params', () => {
         alertEmails: 'a@example.com; b@example.com',
         secretsKmsKeyArn: 'alias/mine',
         chatTopic: 'yes',
+        eventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/changes',
       });
     expect(attempt).toThrow(PackageParamsError);
     expect(attempt).toThrow(
@@ -775,6 +811,7 @@ describe('package-time params', () => {
     expect(attempt).toThrow(/alertEmails: "a@example.com; b@example.com" is not an e-mail address/);
     expect(attempt).toThrow(/secretsKmsKeyArn: must be a KMS key ARN/);
     expect(attempt).toThrow(/chatTopic: must be true or false, got "yes"/);
+    expect(attempt).toThrow(/eventBusName: must be an event bus name in this account and region/);
   });
 
   it('accept a rate that agrees with the config, and a cron taken as is', () => {

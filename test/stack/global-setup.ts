@@ -17,7 +17,8 @@ import {
  * Pointing the suite at existing services instead:
  * - VAULT_ADDR and VAULT_TOKEN set → that Vault is used and OpenBao is not started
  *   (VAULT_UNSEAL_KEY is passed on when set, else empty; tests that seal start their own).
- * - AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SNS and AWS_ENDPOINT_URL_SQS all set →
+ * - AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL_SQS and
+ *   AWS_ENDPOINT_URL_EVENTBRIDGE all set →
  *   those endpoints are used with AWS_REGION / AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the
  *   environment (defaults: us-east-1, test, test) and moto is not started. If only some are
  *   set, moto is started and serves the missing ones.
@@ -28,7 +29,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { env } = process;
   const externalVault = Boolean(env.VAULT_ADDR && env.VAULT_TOKEN);
   const externalAws = Boolean(
-    env.AWS_ENDPOINT_URL_SECRETS_MANAGER && env.AWS_ENDPOINT_URL_SNS && env.AWS_ENDPOINT_URL_SQS,
+    env.AWS_ENDPOINT_URL_SECRETS_MANAGER &&
+      env.AWS_ENDPOINT_URL_SNS &&
+      env.AWS_ENDPOINT_URL_SQS &&
+      env.AWS_ENDPOINT_URL_EVENTBRIDGE,
   );
   const externalDatabase = Boolean(env.DATABASE_URL);
 
@@ -40,7 +44,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   // moto takes any credentials; real endpoints get the ones from the environment.
   const anyExternalAws = Boolean(
-    env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL_SNS || env.AWS_ENDPOINT_URL_SQS,
+    env.AWS_ENDPOINT_URL_SECRETS_MANAGER ||
+      env.AWS_ENDPOINT_URL_SNS ||
+      env.AWS_ENDPOINT_URL_SQS ||
+      env.AWS_ENDPOINT_URL_EVENTBRIDGE,
   );
   const local = awsEnv(moto?.endpoint ?? '');
   const stack: StackEnv = {
@@ -62,6 +69,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     AWS_ENDPOINT_URL_SNS: env.AWS_ENDPOINT_URL_SNS || local.AWS_ENDPOINT_URL_SNS,
     AWS_ENDPOINT_URL_SQS: env.AWS_ENDPOINT_URL_SQS || local.AWS_ENDPOINT_URL_SQS,
     AWS_ENDPOINT_URL_DYNAMODB: env.AWS_ENDPOINT_URL_DYNAMODB || local.AWS_ENDPOINT_URL_DYNAMODB,
+    AWS_ENDPOINT_URL_EVENTBRIDGE:
+      env.AWS_ENDPOINT_URL_EVENTBRIDGE || local.AWS_ENDPOINT_URL_EVENTBRIDGE,
     DATABASE_URL: postgres?.url ?? env.DATABASE_URL ?? '',
   };
   const external = [

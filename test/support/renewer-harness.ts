@@ -1,19 +1,22 @@
 /**
  * Builds the real renew handler (createRenewHandler with the real Vault
- * client, Secrets Manager store and SNS notifier) against the local stack,
- * and captures everything it writes to stdout/stderr (Powertools logs and EMF
- * metrics) so tests can assert on logs and scan them for planted secrets.
+ * client, Secrets Manager store, SNS notifier and EventBridge publisher)
+ * against the local stack, and captures everything it writes to stdout/stderr
+ * (Powertools logs and EMF metrics) so tests can assert on logs and scan them
+ * for planted secrets.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
 import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
+import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
@@ -32,6 +35,9 @@ export interface HarnessOptions {
   /** Override endpoints, e.g. a fault proxy in front of moto or OpenBao. */
   readonly secretsManagerEndpoint?: string;
   readonly snsEndpoint?: string;
+  readonly eventBridgeEndpoint?: string;
+  /** The bus change events go to; `default` unless given. */
+  readonly eventBusName?: string;
   readonly vaultRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   readonly awsMaxAttempts?: number;
   /** The incident table (DynamoDB on the stack); absent: every problem is published each run. */
@@ -119,6 +125,14 @@ export function createHarness(options: HarnessOptions): Harness {
     endpoint: options.secretsManagerEndpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
   });
   const sns = new SNSClient({ ...base, endpoint: options.snsEndpoint ?? env.AWS_ENDPOINT_URL_SNS });
+  const eventBridge = new EventBridgeClient({
+    ...base,
+    endpoint: options.eventBridgeEndpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE,
+  });
+  const changeEvents = createEventBridgePublisher({
+    client: eventBridge,
+    eventBusName: options.eventBusName ?? 'default',
+  });
   const vault = createVaultClient({
     retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
   });
@@ -128,6 +142,7 @@ export function createHarness(options: HarnessOptions): Harness {
     store: afterReading(createSecretsManagerStore({ client: secretsManager }), options.afterRead),
     notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
     serviceName: 'vault-renewer',
+    changeEvents,
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
     metrics: new Metrics({ namespace: 'VaultRenewerTest', serviceName: 'vault-renewer' }),
     requestToken: deterministicRequestToken,
@@ -161,6 +176,7 @@ export function createHarness(options: HarnessOptions): Harness {
       await vault.close();
       secretsManager.destroy();
       sns.destroy();
+      eventBridge.destroy();
     },
   };
 }
@@ -187,6 +203,14 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
     endpoint: options.secretsManagerEndpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
   });
   const sns = new SNSClient({ ...base, endpoint: options.snsEndpoint ?? env.AWS_ENDPOINT_URL_SNS });
+  const eventBridge = new EventBridgeClient({
+    ...base,
+    endpoint: options.eventBridgeEndpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE,
+  });
+  const changeEvents = createEventBridgePublisher({
+    client: eventBridge,
+    eventBusName: options.eventBusName ?? 'default',
+  });
   const vault = createVaultClient({
     retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
   });
@@ -196,6 +220,7 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
     staging: createSecretStagingStore(secretsManager),
     notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
     serviceName: 'vault-renewer',
+    changeEvents,
     logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
   });
   const output: string[] = [];
@@ -214,6 +239,7 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
       await vault.close();
       secretsManager.destroy();
       sns.destroy();
+      eventBridge.destroy();
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Seeds targets on the local stack through the real Vault HTTP API and the
  * real AWS SDK (moto): AppRole roles and policies, logged-in tokens, database
- * leases, the Secrets Manager secrets that hold them, and an SNS topic with an
- * SQS queue subscribed to it. Used by `npm start` and the integration tests.
+ * leases, the Secrets Manager secrets that hold them, an SNS topic with an
+ * SQS queue subscribed to it, and an EventBridge bus whose rule delivers the
+ * change events to an SQS queue. Used by `npm start` and the integration tests.
  */
 
 import {
@@ -10,6 +11,12 @@ import {
   DynamoDBClient,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -34,6 +41,7 @@ export interface AwsTestClients {
   readonly sns: SNSClient;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
+  readonly eventBridge: EventBridgeClient;
 }
 
 /** SDK clients pointed explicitly at the stack's endpoints (process.env untouched). */
@@ -50,6 +58,7 @@ export function awsClientsFor(env: StackEnv): AwsTestClients {
     sns: new SNSClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_SNS }),
     sqs: new SQSClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_SQS }),
     dynamodb: new DynamoDBClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }),
+    eventBridge: new EventBridgeClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_EVENTBRIDGE }),
   };
 }
 
@@ -65,6 +74,29 @@ export interface AlertSubscriber {
   /** Drains the queue until `count` messages arrived or `timeoutMs` passed; then a short extra drain. */
   receive(count: number, timeoutMs?: number): Promise<ReceivedNotification[]>;
 }
+
+/** An EventBridge event as an SQS target receives it (the whole event is the body). */
+export interface ReceivedEvent {
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly resources: readonly string[];
+  readonly detail: Readonly<Record<string, unknown>>;
+  /** The body exactly as received, to scan for planted values. */
+  readonly raw: string;
+}
+
+export interface ChangeEventConsumer {
+  readonly eventBusName: string;
+  readonly queueUrl: string;
+  /** Drains the queue until `count` events arrived or `timeoutMs` passed; then a short extra drain. */
+  receive(count: number, timeoutMs?: number): Promise<ReceivedEvent[]>;
+}
+
+/** The rule a consumer writes (README "Change events"): every change the renewer announces. */
+export const CHANGE_EVENT_PATTERN = {
+  source: ['vault-renewer'],
+  'detail-type': ['Credential Changed'],
+} as const;
 
 /** Vault role settings a seeded target gets. */
 export interface RoleSettings {
@@ -423,50 +455,99 @@ export class Fleet {
     return {
       topicArn,
       queueUrl,
-      receive: async (count, timeoutMs = 5_000) => {
-        const received: ReceivedNotification[] = [];
-        const drainUntil = async (deadline: number, want: number) => {
-          while (received.length < want && Date.now() < deadline) {
-            const batch = await sqs.send(
-              new ReceiveMessageCommand({
-                QueueUrl: queueUrl,
-                MaxNumberOfMessages: 10,
-                WaitTimeSeconds: 1,
-              }),
-            );
-            const messages = batch.Messages ?? [];
-            for (const message of messages) {
-              const envelope = JSON.parse(message.Body ?? '{}') as {
-                Subject?: string;
-                Message: string;
-                MessageAttributes?: Record<string, { Value: string }>;
-              };
-              received.push({
-                subject: envelope.Subject ?? '',
-                body: envelope.Message,
-                attributes: Object.fromEntries(
-                  Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
-                ),
-              });
-            }
-            if (messages.length > 0) {
-              await sqs.send(
-                new DeleteMessageBatchCommand({
-                  QueueUrl: queueUrl,
-                  Entries: messages.map((m, i) => ({
-                    Id: String(i),
-                    ReceiptHandle: m.ReceiptHandle ?? '',
-                  })),
-                }),
-              );
-            }
-          }
-        };
-        await drainUntil(Date.now() + timeoutMs, count);
-        // Anything beyond the expected count would be a bug: look once more.
-        await drainUntil(Date.now() + 1_200, Number.POSITIVE_INFINITY);
-        return received;
-      },
+      receive: async (count, timeoutMs = 5_000) =>
+        (await drainQueue(sqs, queueUrl, count, timeoutMs)).map((body) => {
+          const envelope = JSON.parse(body) as {
+            Subject?: string;
+            Message: string;
+            MessageAttributes?: Record<string, { Value: string }>;
+          };
+          return {
+            subject: envelope.Subject ?? '',
+            body: envelope.Message,
+            attributes: Object.fromEntries(
+              Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
+            ),
+          };
+        }),
     };
   }
+
+  /**
+   * A bus of this fleet's own (so other tests' events never reach it), a rule
+   * on it matching {@link CHANGE_EVENT_PATTERN}, and an SQS queue as the rule's
+   * target, as a consumer would set them up.
+   */
+  public async changeEventConsumer(name = 'changes'): Promise<ChangeEventConsumer> {
+    const { eventBridge, sqs } = this.aws;
+    const eventBusName = `${this.prefix}-${name}`;
+    await eventBridge.send(new CreateEventBusCommand({ Name: eventBusName }));
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: eventBusName }));
+    const queueUrl = queue.QueueUrl ?? '';
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const rule = `${eventBusName}-credential-changed`;
+    await eventBridge.send(
+      new PutRuleCommand({
+        Name: rule,
+        EventBusName: eventBusName,
+        EventPattern: JSON.stringify(CHANGE_EVENT_PATTERN),
+      }),
+    );
+    await eventBridge.send(
+      new PutTargetsCommand({
+        Rule: rule,
+        EventBusName: eventBusName,
+        Targets: [{ Id: 'queue', Arn: attributes.Attributes?.QueueArn ?? '' }],
+      }),
+    );
+    return {
+      eventBusName,
+      queueUrl,
+      receive: async (count, timeoutMs = 5_000) =>
+        (await drainQueue(sqs, queueUrl, count, timeoutMs)).map((raw) => ({
+          ...(JSON.parse(raw) as Omit<ReceivedEvent, 'raw'>),
+          raw,
+        })),
+    };
+  }
+}
+
+/** Bodies from the queue until `count` arrived or `timeoutMs` passed, each deleted once read. */
+async function drainQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  count: number,
+  timeoutMs: number,
+): Promise<string[]> {
+  const received: string[] = [];
+  const drainUntil = async (deadline: number, want: number) => {
+    while (received.length < want && Date.now() < deadline) {
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      const messages = batch.Messages ?? [];
+      for (const message of messages) received.push(message.Body ?? '');
+      if (messages.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((m, i) => ({
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle ?? '',
+            })),
+          }),
+        );
+      }
+    }
+  };
+  await drainUntil(Date.now() + timeoutMs, count);
+  // Anything beyond the expected count would be a bug: look once more.
+  await drainUntil(Date.now() + 1_200, Number.POSITIVE_INFINITY);
+  return received;
 }

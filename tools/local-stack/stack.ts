@@ -17,6 +17,8 @@ export interface StackEnv {
   readonly AWS_ENDPOINT_URL_SNS: string;
   readonly AWS_ENDPOINT_URL_SQS: string;
   readonly AWS_ENDPOINT_URL_DYNAMODB: string;
+  /** The SDK's name for EventBridge's endpoint (serviceId `EventBridge`). */
+  readonly AWS_ENDPOINT_URL_EVENTBRIDGE: string;
   readonly DATABASE_URL: string;
 }
 
@@ -32,6 +34,7 @@ export const STACK_ENV_NAMES = [
   'AWS_ENDPOINT_URL_SNS',
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'DATABASE_URL',
 ] as const satisfies readonly (keyof StackEnv)[];
 
@@ -89,6 +92,7 @@ export function awsEnv(
     AWS_ENDPOINT_URL_SNS: endpoint,
     AWS_ENDPOINT_URL_SQS: endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
   };
 }
 

@@ -226,18 +226,22 @@ describe('SecretsManagerStore.readBatch', () => {
 });
 
 describe('SecretsManagerStore.write', () => {
-  it('sends SecretString with the caller token and returns the VersionId', async () => {
+  it('sends SecretString with the caller token and returns the VersionId and the ARN', async () => {
     const { client, calls } = clientAnswering((_command, input) => ({
+      ARN: `${ACCOUNT_ARN}:app/token-AbC123`,
       VersionId: input.ClientRequestToken,
     }));
 
-    const versionId = await createSecretsManagerStore({ client }).write({
+    const written = await createSecretsManagerStore({ client }).write({
       secretId: 'app/token',
       value: '{"token":"hvs.new"}',
       clientRequestToken: '08362a78-f0ce-8fac-b84d-ba8f787a03f2',
     });
 
-    expect(versionId).toBe('08362a78-f0ce-8fac-b84d-ba8f787a03f2');
+    expect(written).toEqual({
+      versionId: '08362a78-f0ce-8fac-b84d-ba8f787a03f2',
+      arn: `${ACCOUNT_ARN}:app/token-AbC123`,
+    });
     expect(calls).toEqual([
       {
         command: 'PutSecretValueCommand',
@@ -248,6 +252,21 @@ describe('SecretsManagerStore.write', () => {
         },
       },
     ]);
+  });
+
+  it('answers the token as VersionId and the id as ARN when the response omits them', async () => {
+    const { client } = clientAnswering(() => ({}));
+
+    const written = await createSecretsManagerStore({ client }).write({
+      secretId: 'app/token',
+      value: '{"token":"hvs.new"}',
+      clientRequestToken: '08362a78-f0ce-8fac-b84d-ba8f787a03f2',
+    });
+
+    expect(written).toEqual({
+      versionId: '08362a78-f0ce-8fac-b84d-ba8f787a03f2',
+      arn: 'app/token',
+    });
   });
 
   it('wraps a failure once as SecretWriteError without the value', async () => {

@@ -41,7 +41,7 @@ const store: SecretsStore = {
         },
       ]),
     ),
-  write: async () => 'v2',
+  write: async (request) => ({ versionId: 'v2', arn: request.secretId }),
 };
 
 const unreachable = (): never => {
@@ -88,6 +88,7 @@ describe('runRenewal publishing', () => {
         store,
         notifier: hangingNotifier,
         serviceName: 'vault-renewer',
+        changeEvents: { publish: async () => ({ published: 0, failures: [] }) },
         logger: silentLogger,
         now: Date.now,
         requestToken: (...parts) => parts.join('/'),
