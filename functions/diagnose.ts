@@ -9,6 +9,7 @@ import { createDiagnoseHandler } from './app/diagnose-handler.js';
 import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createAwsClients } from './aws/clients.js';
+import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createSecretStagingStore } from './aws/secret-staging.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
@@ -28,6 +29,11 @@ export const handler = createDiagnoseHandler({
   vault,
   store: { readBatch: store.readBatch },
   describe: { describe: createSecretStagingStore(aws.secretsManager).describe },
+  ...(environment.incidentTableName === undefined
+    ? {}
+    : {
+        incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName),
+      }),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
   logger: createLogger(environment.serviceName, 'diagnose'),
 });

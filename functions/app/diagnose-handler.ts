@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { RenewerConfig } from '../config/types.js';
+import type { IncidentStore } from '../core/incident-port.js';
 import type { Notifier } from '../core/notifier-port.js';
 import type { SecretStagingStore } from '../core/staging-port.js';
 import type { SecretsStore } from '../core/store-port.js';
@@ -27,6 +28,8 @@ export interface DiagnoseHandlerDeps {
   readonly vault: DiagnoseVault;
   /** Read only: diagnose never writes a secret. */
   readonly store: Pick<SecretsStore, 'readBatch'>;
+  /** Incident state, to list each target's open incidents (read only). */
+  readonly incidents?: Pick<IncidentStore, 'readBatch'>;
   /** DescribeSecret, for each target's rotation status (read only). */
   readonly describe?: Pick<SecretStagingStore, 'describe'>;
   readonly notifier: Notifier;
@@ -67,6 +70,7 @@ export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandle
         vault: deps.vault,
         store: deps.store,
         ...(deps.describe === undefined ? {} : { describe: deps.describe }),
+        ...(deps.incidents === undefined ? {} : { incidents: deps.incidents }),
         now,
       },
       {

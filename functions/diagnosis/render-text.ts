@@ -104,6 +104,13 @@ export function renderTargetLines(target: TargetDiagnosis): string[] {
     ]);
     lines.push(...renderWrappedTable(COLUMNS, rows).map((l) => `  ${l}`));
   }
+  if (target.incidentsError !== undefined) {
+    lines.push(`  open incidents: unknown (${target.incidentsError})`);
+  } else if (target.incidents !== undefined && target.incidents.length > 0) {
+    lines.push(
+      `  open incidents: ${target.incidents.map((i) => `${i.key} ${i.severity} since ${i.openedAt}`).join('; ')}`,
+    );
+  }
   if (target.rotation !== undefined) {
     lines.push(...rotationLines(target.rotation).map((l) => `  ${l}`));
   }

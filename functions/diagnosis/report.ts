@@ -5,6 +5,7 @@
  * lease id or credential.
  */
 
+import type { OpenIncident } from '../core/incident-port.js';
 import type { Check } from './check.js';
 import type { RotationStatus } from './rotation-status.js';
 import type { Verdict } from './verdict.js';
@@ -22,6 +23,10 @@ export interface TargetDiagnosis {
   readonly checks: readonly Check[];
   /** Why the target could not be diagnosed (verdict `unknown`). */
   readonly error?: string;
+  /** Its open incidents (event code, or `code/lease`), as the renew runs told them; when diagnose has the table. */
+  readonly incidents?: readonly (OpenIncident & { readonly key: string })[];
+  /** Why the incidents could not be listed. */
+  readonly incidentsError?: string;
   /** Secrets Manager's rotation of its AppRole and token secrets, when diagnose may describe them. */
   readonly rotation?: RotationStatus;
   readonly durationMs: number;

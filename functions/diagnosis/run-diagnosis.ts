@@ -7,6 +7,13 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
+import {
+  INCIDENT_SCOPES_PER_READ,
+  type IncidentItem,
+  type IncidentStore,
+  type OpenIncident,
+  targetScope,
+} from '../core/incident-port.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, readAllSecrets } from '../core/secret-reads.js';
 import type { SecretStagingStore } from '../core/staging-port.js';
@@ -28,6 +35,8 @@ export interface DiagnosisDeps {
   readonly vault: DiagnoseVault;
   /** Read only: diagnose never writes a secret. */
   readonly store: Pick<SecretsStore, 'readBatch'>;
+  /** Incident state, to list each target's open incidents; absent: not listed. */
+  readonly incidents?: Pick<IncidentStore, 'readBatch'>;
   /** DescribeSecret, for the rotation status; absent: not reported. */
   readonly describe?: Pick<SecretStagingStore, 'describe'>;
   readonly now: () => number;
@@ -83,6 +92,9 @@ export async function runDiagnosis(
     READ_CONCURRENCY,
   );
 
+  // Open incidents, 100 targets a read; a table that cannot be read is said per target.
+  const incidentItems = readIncidents(deps.incidents, selected, signal);
+
   // One sys/health per Vault, however many targets it serves.
   const healthByEndpoint = new Map<string, Promise<Observed<VaultHealth>>>();
   const health = (endpoint: VaultEndpoint) => {
@@ -136,6 +148,7 @@ export async function runDiagnosis(
             vault: vaultOf(target),
             checks,
             ...(rotation === undefined ? {} : { rotation }),
+            ...(await openIncidentsOf(target, incidentItems)),
             durationMs: deps.now() - started,
           };
         } catch (error) {
@@ -157,5 +170,48 @@ export async function runDiagnosis(
     login: request.login,
     summary: summarise(targets),
     targets,
+  };
+}
+
+type IncidentRead = Promise<
+  ReadonlyMap<string, IncidentItem> | { readonly error: string } | undefined
+>;
+
+function readIncidents(
+  store: Pick<IncidentStore, 'readBatch'> | undefined,
+  targets: readonly TargetConfig[],
+  signal: AbortSignal,
+): IncidentRead {
+  if (store === undefined) return Promise.resolve(undefined);
+  const scopes = targets.map((t) => targetScope(t.name));
+  const batches = Array.from(
+    { length: Math.ceil(scopes.length / INCIDENT_SCOPES_PER_READ) },
+    (_, i) =>
+      store.readBatch(
+        scopes.slice(i * INCIDENT_SCOPES_PER_READ, (i + 1) * INCIDENT_SCOPES_PER_READ),
+        {
+          signal,
+        },
+      ),
+  );
+  return Promise.all(batches).then(
+    (maps) => new Map(maps.flatMap((m) => [...m])),
+    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+  );
+}
+
+async function openIncidentsOf(
+  target: TargetConfig,
+  read: IncidentRead,
+): Promise<Pick<TargetDiagnosis, 'incidents' | 'incidentsError'>> {
+  const items = await read;
+  if (items === undefined) return {};
+  if ('error' in items) return { incidentsError: items.error as string };
+  const item = (items as ReadonlyMap<string, IncidentItem>).get(targetScope(target.name));
+  const open: Record<string, OpenIncident> = { ...(item?.incidents ?? {}) };
+  return {
+    incidents: Object.entries(open)
+      .map(([key, incident]) => ({ key, ...incident }))
+      .sort((a, b) => a.key.localeCompare(b.key)),
   };
 }

@@ -6,8 +6,16 @@
  * as before when the table is unreachable.
  */
 
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDiagnoseHandler } from '../../functions/app/diagnose-handler.js';
+import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
+import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
+import { parseConfig } from '../../functions/config/load.js';
 import { parseMessageDocument } from '../../functions/core/notification.js';
+import { createVaultClient } from '../../functions/vault/client.js';
 import { type OpenBao, startOpenBao } from '../../tools/local-stack/openbao.js';
 import { type StackEnv, vaultEnv } from '../../tools/local-stack/stack.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
@@ -187,6 +195,63 @@ describe('a broken target is one incident', () => {
       resolved: 0,
     });
     expect(report.notifications.published).toBe(0);
+  });
+});
+
+describe('diagnose lists open incidents', () => {
+  it("shows a target's open incidents from the table, and says when it cannot read them", async () => {
+    // Prepare: an incident opened by a renew run.
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('listed', {
+      ...healthyRole,
+      noDefaultPolicy: true,
+      policy: noRenewSelf('listed'),
+    });
+    const config = configWith(fleet.env, [fleet.targetConfig(target)]);
+    await scenario.harness(config, { incidentTable: table }).invoke(SCHEDULED_EVENT);
+    await alerts.receive(1);
+    const env = fleet.env;
+    const aws = {
+      region: env.AWS_REGION,
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      },
+    };
+    const dynamodb = new DynamoDBClient({ ...aws, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB });
+    const secretsManager = new SecretsManagerClient({
+      ...aws,
+      endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    });
+    const vault = createVaultClient();
+    const diagnoseWith = (tableName: string) =>
+      createDiagnoseHandler({
+        config: parseConfig(JSON.stringify(config), { format: 'json' }),
+        vault,
+        store: { readBatch: createSecretsManagerStore({ client: secretsManager }).readBatch },
+        incidents: createDynamoDbIncidentStore(dynamodb, tableName),
+        notifier: { publish: async () => undefined },
+        logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'ERROR' }),
+      })({}, { awsRequestId: 'diag', getRemainingTimeInMillis: () => 60_000 });
+
+    // Act
+    const listed = await diagnoseWith(table);
+    const unreadable = await diagnoseWith(`${fleet.prefix}-no-such-table`);
+
+    // Assess
+    expect(listed.targets[0]?.incidents).toEqual([
+      {
+        key: 'token-renew-denied',
+        severity: 'ERROR',
+        openedAt: expect.any(String),
+        lastPublishedAt: expect.any(String),
+      },
+    ]);
+    expect(listed.table.join('\n')).toContain('open incidents: token-renew-denied ERROR since ');
+    expect(unreadable.targets[0]?.incidentsError).toMatch(/ResourceNotFoundException|not found/);
+    await vault.close();
+    dynamodb.destroy();
+    secretsManager.destroy();
   });
 });
 
