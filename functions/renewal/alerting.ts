@@ -114,7 +114,8 @@ export function createAlerting(
   let published = 0;
   let failed = 0;
   const counts = { opened: 0, worsened: 0, reminded: 0, resolved: 0 };
-  let state: IncidentSummary['state'] = deps.incidents === undefined ? 'off' : 'on';
+  let state: IncidentSummary['state'] =
+    deps.incidents === undefined || request.dryRun ? 'off' : 'on';
   const publishLimit = pLimit(PUBLISH_CONCURRENCY);
   const work: Promise<void>[] = [];
 
@@ -167,7 +168,7 @@ export function createAlerting(
   ];
   const readLimit = pLimit(READ_CONCURRENCY);
   const items: Promise<ReadonlyMap<string, IncidentItem> | undefined> =
-    deps.incidents === undefined || quiet
+    deps.incidents === undefined || request.dryRun
       ? Promise.resolve(undefined)
       : Promise.all(
           Array.from({ length: Math.ceil(scopes.length / INCIDENT_SCOPES_PER_READ) }, (_, i) =>
@@ -196,7 +197,8 @@ export function createAlerting(
     fallback: () => OutgoingMessage[],
     about: Record<string, string>,
   ): Promise<void> => {
-    const store = deps.incidents;
+    // A dry run changes nothing, incident state included: what it was asked to tell, it tells.
+    const store = request.dryRun ? undefined : deps.incidents;
     const read = await items;
     if (store === undefined || read === undefined || state === 'unavailable') {
       await Promise.all(fallback().map((m) => send(m, about)));

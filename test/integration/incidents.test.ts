@@ -175,6 +175,30 @@ describe('a broken target is one incident', () => {
     expect(renew.output.join('')).toContain('incident state unavailable');
   });
 
+  it('leaves incident state alone on a dry run, even one that publishes', async () => {
+    // Prepare
+    const { fleet, alerts } = scenario;
+    const target = await fleet.target('dry', {
+      ...healthyRole,
+      noDefaultPolicy: true,
+      policy: noRenewSelf('dry'),
+    });
+    const renew = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]), {
+      incidentTable: table,
+    });
+
+    // Act
+    const dry = await renew.invoke({ dryRun: true, notify: true });
+    const dryMessages = await alerts.receive(1);
+    await renew.invoke(SCHEDULED_EVENT);
+
+    // Assess: the real run still opens the incident.
+    expect(dry.incidents?.state).toBe('off');
+    expect(dryMessages[0]?.attributes).toMatchObject({ dryRun: 'true' });
+    const real = await alerts.receive(1);
+    expect(real[0]?.attributes).toMatchObject({ state: 'opened' });
+  });
+
   it('writes nothing for a healthy fleet', async () => {
     // Prepare
     const { fleet } = scenario;
