@@ -51,12 +51,14 @@ export function planIncidents(
   reminderMs: number,
   /** False when this run could not check the scope fully (e.g. its Vault was down): nothing resolves. */
   resolveAbsent = true,
+  /** The incident a problem belongs to; default its code, with `/<lease>` for a lease's. */
+  keyOf: (problem: Problem) => string = incidentKey,
 ): IncidentPlan {
   const now = new Date(nowMs).toISOString();
   // The worst problem per key: two problems of one code on one lease are one incident.
   const current = new Map<string, Problem>();
   for (const problem of problems.filter(isIncident)) {
-    const key = incidentKey(problem);
+    const key = keyOf(problem);
     const earlier = current.get(key);
     if (earlier === undefined || (RANK[problem.severity] ?? 0) > (RANK[earlier.severity] ?? 0)) {
       current.set(key, problem);

@@ -26,7 +26,7 @@ import {
   type IncidentStore,
   targetScope,
 } from '../core/incident-port.js';
-import { type IncidentPlan, IncidentState, planIncidents } from '../core/incidents.js';
+import { type IncidentPlan, IncidentState, incidentKey, planIncidents } from '../core/incidents.js';
 import { composeMessage, type NotificationContext } from '../core/notification.js';
 import type { OutgoingMessage } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
@@ -158,14 +158,11 @@ export function createAlerting(
     state = 'unavailable';
   };
 
-  // Every scope's item, read in batches of 100 while the targets run.
-  const scopes = [
-    ...selected.map((t) => targetScope(t.name)),
-    ...new Set([
-      ...selected.map((t) => causeScope(endpointOf(t).id)),
-      causeScope(secretsManagerCause().id),
-    ]),
-  ];
+  // Every target's item, read in batches of 100 while the targets run. A
+  // shared cause's item is read only in a run that needs it: one that hits
+  // the cause, or one whose targets got past it again (their items remember
+  // the cause they were caught in).
+  const scopes = selected.map((t) => targetScope(t.name));
   const readLimit = pLimit(READ_CONCURRENCY);
   const items: Promise<ReadonlyMap<string, IncidentItem> | undefined> =
     deps.incidents === undefined || request.dryRun
@@ -193,13 +190,14 @@ export function createAlerting(
   const settle = async (
     scope: string,
     plan: (stored: IncidentItem | undefined) => IncidentPlan,
-    message: (transition: IncidentPlan['transitions'][number]) => OutgoingMessage,
+    message: (transition: IncidentPlan['transitions'][number]) => OutgoingMessage | undefined,
     fallback: () => OutgoingMessage[],
     about: Record<string, string>,
+    source: Promise<ReadonlyMap<string, IncidentItem> | undefined> = items,
   ): Promise<void> => {
     // A dry run changes nothing, incident state included: what it was asked to tell, it tells.
     const store = request.dryRun ? undefined : deps.incidents;
-    const read = await items;
+    const read = await source;
     if (store === undefined || read === undefined || state === 'unavailable') {
       await Promise.all(fallback().map((m) => send(m, about)));
       return;
@@ -217,13 +215,17 @@ export function createAlerting(
         return;
       }
       if (claimed) {
-        for (const t of next.transitions) {
+        const told = next.transitions.flatMap((t) => {
+          const m = message(t);
+          return m === undefined ? [] : [{ t, m }];
+        });
+        for (const { t } of told) {
           if (t.state === IncidentState.Opened) counts.opened += 1;
           if (t.state === IncidentState.Worsened) counts.worsened += 1;
           if (t.state === IncidentState.Reminder) counts.reminded += 1;
           if (t.state === IncidentState.Resolved) counts.resolved += 1;
         }
-        await Promise.all(next.transitions.map((t) => send(message(t), about)));
+        await Promise.all(told.map(({ m }) => send(m, about)));
         return;
       }
       try {
@@ -237,7 +239,12 @@ export function createAlerting(
   };
 
   const shared = new Map<string, { cause: SharedCause; representative: TargetConfig }>();
-  const reached = new Map<string, { cause: CauseRef; representative: TargetConfig }>();
+  /** Causes some target was caught in before and got past in this run: maybe resolved. */
+  const cleared = new Map<string, { cause: CauseRef; representative: TargetConfig }>();
+  /** The key under which a target's item remembers a shared cause (never told per target). */
+  const CAUSE_KEY = 'cause:';
+  const causeOfKey = new Map<string, CauseRef>();
+  const targetWork: Promise<void>[] = [];
 
   return {
     target(target, problems, checked) {
@@ -263,10 +270,8 @@ export function createAlerting(
           });
         }
       }
-      if (checked) {
-        for (const cause of [endpointOf(target), secretsManagerCause()]) {
-          if (!hit.has(cause.id)) reached.set(cause.id, { cause, representative: target });
-        }
+      for (const ref of [endpointOf(target), secretsManagerCause()]) {
+        causeOfKey.set(`${CAUSE_KEY}${ref.id}`, ref);
       }
       for (const problem of own.filter((p) => p.severity === 'INFO')) {
         work.push(
@@ -290,13 +295,34 @@ export function createAlerting(
         return;
       }
       const scope = targetScope(target.name);
-      work.push(
+      // The shared causes it is caught in, remembered in its own item (told once, by the cause).
+      const markers = new Map<Problem, string>();
+      for (const id of hit) {
+        const entry = shared.get(id);
+        if (entry !== undefined) markers.set({ ...entry.cause.problem }, `${CAUSE_KEY}${id}`);
+      }
+      targetWork.push(
         settle(
           scope,
           // A run that could not reach the target's Vault or secrets checked nothing else: nothing resolves.
           (stored) =>
-            planIncidents(scope, stored, incidents, deps.now(), reminderMs, hit.size === 0),
+            planIncidents(
+              scope,
+              stored,
+              [...incidents, ...markers.keys()],
+              deps.now(),
+              reminderMs,
+              hit.size === 0,
+              (p) => markers.get(p) ?? incidentKey(p),
+            ),
           (t) => {
+            if (t.key.startsWith(CAUSE_KEY)) {
+              const ref = causeOfKey.get(t.key);
+              if (t.state === IncidentState.Resolved && ref !== undefined) {
+                cleared.set(ref.id, { cause: ref, representative: target });
+              }
+              return undefined;
+            }
             const key = idOf(context(), target.name, t.key);
             if (t.state === IncidentState.Resolved && t.previous !== undefined) {
               const [code, lease] = t.key.split('/') as [ProblemCode, string | undefined];
@@ -318,7 +344,19 @@ export function createAlerting(
     },
 
     async finish() {
+      await Promise.all(targetWork);
       if (!quiet) {
+        // Only the causes this run needs: hit now, or maybe cleared now.
+        const needed = [...new Set([...shared.keys(), ...cleared.keys()])].map(causeScope);
+        const causeItems: Promise<ReadonlyMap<string, IncidentItem> | undefined> =
+          deps.incidents === undefined || request.dryRun || needed.length === 0
+            ? Promise.resolve(undefined)
+            : (deps.incidents as IncidentStore)
+                .readBatch(needed.slice(0, INCIDENT_SCOPES_PER_READ))
+                .catch((error: unknown) => {
+                  unavailable(error);
+                  return undefined;
+                });
         for (const { cause, representative } of shared.values()) {
           const scope = causeScope(cause.id);
           work.push(
@@ -338,11 +376,11 @@ export function createAlerting(
                 }),
               ],
               { cause: cause.id },
+              causeItems,
             ),
           );
         }
-        // A shared cause some checked target got past this run: its incident resolves.
-        for (const [id, { cause: ref, representative }] of reached) {
+        for (const [id, { cause: ref, representative }] of cleared) {
           if (shared.has(id)) continue;
           const scope = causeScope(id);
           const cause: SharedCause = {
@@ -369,6 +407,7 @@ export function createAlerting(
                 }),
               () => [],
               { cause: id },
+              causeItems,
             ),
           );
         }

@@ -9,6 +9,8 @@
  *   `auth/<mount>/role/<role>/secret-id/lookup`: a secret_id far from expiry.
  * - Secrets Manager `BatchGetSecretValue`: a token, AppRole or lease document
  *   per id, by the id's last path segment; `PutSecretValue` is counted.
+ * - DynamoDB `BatchGetItem` on the incident table: no item (a healthy fleet has
+ *   no open incident); `BatchGetItem` and `PutItem` are counted.
  * - SNS `Publish`: counted.
  * GET /__stats returns the counters as JSON.
  *
@@ -30,6 +32,9 @@ const stats = {
   smSecretsServed: 0,
   smPut: 0,
   snsPublish: 0,
+  ddbBatchGet: 0,
+  ddbKeysRead: 0,
+  ddbPut: 0,
   other: 0,
 };
 
@@ -128,6 +133,26 @@ function answer(
       ClientRequestToken: string;
     };
     return json(200, { ARN: id, Name: id, VersionId: version, VersionStages: ['AWSCURRENT'] });
+  }
+  if (target === 'DynamoDB_20120810.BatchGetItem') {
+    stats.ddbBatchGet += 1;
+    const { RequestItems: items = {} } = JSON.parse(body) as {
+      RequestItems?: Record<string, { Keys?: unknown[] }>;
+    };
+    const tables = Object.keys(items);
+    stats.ddbKeysRead += tables.reduce((n, t) => n + (items[t]?.Keys?.length ?? 0), 0);
+    return {
+      status: 200,
+      type: 'application/x-amz-json-1.0',
+      text: JSON.stringify({
+        Responses: Object.fromEntries(tables.map((t) => [t, []])),
+        UnprocessedKeys: {},
+      }),
+    };
+  }
+  if (target === 'DynamoDB_20120810.PutItem') {
+    stats.ddbPut += 1;
+    return { status: 200, type: 'application/x-amz-json-1.0', text: '{}' };
   }
   if (body.includes('Action=Publish')) {
     stats.snsPublish += 1;

@@ -12,11 +12,13 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler } from '../../functions/app/renew-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
@@ -132,6 +134,15 @@ const handler = createRenewHandler({
     topicArn: fleet?.topicArn ?? 'arn:aws:sns:us-east-1:123456789012:bench',
   }),
   serviceName: 'vault-renewer',
+  // Incident bookkeeping as deployed (canned mode: the canned server answers DynamoDB).
+  ...(real
+    ? {}
+    : {
+        incidents: createDynamoDbIncidentStore(
+          new DynamoDBClient({ ...AWS, endpoint }),
+          'bench-incidents',
+        ),
+      }),
   logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'INFO' }),
   // moto serves EventBridge on the Secrets Manager endpoint; a healthy fleet puts no event.
   changeEvents: createEventBridgePublisher({
