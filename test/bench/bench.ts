@@ -14,7 +14,9 @@
  * the renewer's CPU over the floor's, `floorRatio` the floor's wall time over
  * its own bound. `--repeat N` alternates run and floor N times and reports
  * medians; `--profile` adds one profiled run (node --cpu-prof) of each and
- * prints where the CPU went (profile-summary.ts).
+ * prints where the CPU went (profile-summary.ts). `--cpu-share 0.29` runs the
+ * renewer and the floor with that fraction of one CPU, as Lambda gives a
+ * function by its memory size (cpu-share.ts).
  *
  * Real-stack mode (`--real`, default 1,000 targets): the same run against
  * OpenBao + moto + PostgreSQL of the local stack; no bound, since the
@@ -25,6 +27,7 @@
  * 10,000-target one.
  *
  *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8,64 --repeat 3 --profile]
+ *   npm run bench -- --cpu-share 0.289   # 512 MB of Lambda: 512 / 1769 of a vCPU
  *   npm run bench -- --real [--targets 1000]
  */
 
@@ -39,6 +42,7 @@ import { DEFAULT_CONCURRENCY } from '../../functions/config/schema.js';
 import { BUNDLE_FILE, bundle } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
 import { generatedFleetConfig } from '../support/generated-fleet.js';
+import { createCpuShare } from './cpu-share.js';
 import { formatProfileTable, summarizeProfile } from './profile-summary.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -53,6 +57,7 @@ const { values: args } = parseArgs({
     'import-runs': { type: 'string', default: '10' },
     repeat: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    'cpu-share': { type: 'string' },
   },
 });
 const targetCount = Number(args.targets ?? (args.real ? 1000 : 10_000));
@@ -177,9 +182,11 @@ async function buildProgram(name: string): Promise<string> {
  */
 const HEAP_CAP_FLAG = '--max-old-space-size=128';
 
-/** Starts a measured program with plain node. */
+/** Starts a measured program: plain node, or inside the CPU share of `--cpu-share`. */
 function spawnMeasured(programArgs: string[]) {
-  return spawnSync(process.execPath, programArgs, {
+  const argv = [process.execPath, ...programArgs];
+  const [command = '', ...rest] = cpuShare?.wrap(argv) ?? argv;
+  return spawnSync(command, rest, {
     cwd: REPO,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
@@ -399,30 +406,42 @@ async function realStack(runner: string, concurrency: number) {
 
 mkdirSync(OUT, { recursive: true });
 console.log(`$ npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
-const { bundleKb, importMs, importMsLargeFleet } = await measureBundle();
-const runner = await buildProgram('runner');
-const floorProgram = await buildProgram('http-floor');
-const server = args.real ? undefined : await startCannedServer();
+const cpuShare =
+  args['cpu-share'] === undefined ? undefined : createCpuShare(Number(args['cpu-share']));
+if (cpuShare !== undefined) console.log(`renewer and floor run under ${cpuShare.description}`);
 try {
-  for (const concurrency of concurrencies) {
-    console.log(
-      `${args.real ? 'real-stack' : 'latency-bound'} run: ${targetCount} targets, 1 lease each, concurrency ${concurrency}${args.real ? '' : `, ${delayMs} ms per round trip`}`,
-    );
-    const { figures, result } =
-      server === undefined
-        ? await realStack(runner, concurrency)
-        : await latencyBound(runner, floorProgram, `http://127.0.0.1:${server.port}`, concurrency);
-    const { summary } = figures;
-    console.log(
-      `report: ${summary.targets} targets, ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped; ${(figures.logBytes / 1024 / 1024).toFixed(1)} MB of JSON logs produced`,
-    );
-    console.log(
-      `wall ${Math.round(figures.wallMs)} ms = ${Math.round(targetCount / (figures.wallMs / 1000))} targets/s, ${figures.cpuMs} ms CPU (${(figures.cpuMs / targetCount).toFixed(3)} ms per target); peak RSS of the run ${figures.peakRssMb} MB`,
-    );
-    console.log(
-      `RESULT ${JSON.stringify({ targets: targetCount, concurrency, ...result, peakRssMb: figures.peakRssMb, bundleKb, importMs, importMsLargeFleet })}`,
-    );
+  const { bundleKb, importMs, importMsLargeFleet } = await measureBundle();
+  const runner = await buildProgram('runner');
+  const floorProgram = await buildProgram('http-floor');
+  const server = args.real ? undefined : await startCannedServer();
+  try {
+    for (const concurrency of concurrencies) {
+      console.log(
+        `${args.real ? 'real-stack' : 'latency-bound'} run: ${targetCount} targets, 1 lease each, concurrency ${concurrency}${args.real ? '' : `, ${delayMs} ms per round trip`}`,
+      );
+      const { figures, result } =
+        server === undefined
+          ? await realStack(runner, concurrency)
+          : await latencyBound(
+              runner,
+              floorProgram,
+              `http://127.0.0.1:${server.port}`,
+              concurrency,
+            );
+      const { summary } = figures;
+      console.log(
+        `report: ${summary.targets} targets, ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped; ${(figures.logBytes / 1024 / 1024).toFixed(1)} MB of JSON logs produced`,
+      );
+      console.log(
+        `wall ${Math.round(figures.wallMs)} ms = ${Math.round(targetCount / (figures.wallMs / 1000))} targets/s, ${figures.cpuMs} ms CPU (${(figures.cpuMs / targetCount).toFixed(3)} ms per target); peak RSS of the run ${figures.peakRssMb} MB`,
+      );
+      console.log(
+        `RESULT ${JSON.stringify({ targets: targetCount, concurrency, ...result, peakRssMb: figures.peakRssMb, bundleKb, importMs, importMsLargeFleet })}`,
+      );
+    }
+  } finally {
+    server?.child.kill('SIGTERM');
   }
 } finally {
-  server?.child.kill('SIGTERM');
+  cpuShare?.remove();
 }
