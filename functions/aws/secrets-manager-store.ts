@@ -59,11 +59,22 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
       batchFailure = describeAwsFailure(error);
     }
 
-    const entryIndex = indexEntries(entries);
+    // AWS answers with each secret's Name and ARN. Asked by name, the name
+    // finds it; the index of every ARN form is built only for an id it does not.
+    const byName = new Map<string, SecretValueEntry>();
+    for (const entry of entries) {
+      if (entry.Name !== undefined) byName.set(entry.Name, entry);
+    }
+    let entryIndex: Map<string, SecretValueEntry> | undefined;
     const errorIndex = indexErrors(errors);
+    // In the caller's order, whatever order AWS answered in.
     const results = new Map<string, SecretReadResult>();
     for (const secretId of ids) {
-      const entry = entryIndex.get(secretId);
+      let entry = byName.get(secretId);
+      if (entry === undefined) {
+        entryIndex ??= indexEntries(entries);
+        entry = entryIndex.get(secretId);
+      }
       if (entry !== undefined) {
         results.set(secretId, toResult(secretId, entry));
         continue;
@@ -100,14 +111,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
           `readBatch takes at most ${SECRET_IDS_PER_READ} secret ids (BatchGetSecretValue's limit), got ${uniqueIds.length}`,
         );
       }
-      const byId = await readBatch(uniqueIds, toSendOptions(readOptions?.signal));
-      // Caller's order, whatever order AWS answered in.
-      const results = new Map<string, SecretReadResult>();
-      for (const secretId of uniqueIds) {
-        const result = byId.get(secretId);
-        if (result !== undefined) results.set(secretId, result);
-      }
-      return results;
+      return readBatch(uniqueIds, toSendOptions(readOptions?.signal));
     },
 
     async write(request: SecretWrite, writeOptions) {

@@ -39,6 +39,8 @@ type Read = ReadonlyMap<string, SecretReadResult> | undefined;
 export class SecretReads {
   private readonly reads: (Promise<Read> | undefined)[];
   private readonly chunkOf = new Map<string, number>();
+  /** The calls holding each target's secrets, by target name: worked out once, used thrice. */
+  private readonly chunksByTarget = new Map<string, readonly number[]>();
   private readonly users: number[];
 
   /**
@@ -61,8 +63,13 @@ export class SecretReads {
     this.reads = chunks.map((ids) => read(ids));
   }
 
-  private chunksOf(target: TargetConfig): number[] {
-    return [...new Set(secretIdsOf(target).map((id) => this.chunkOf.get(id) ?? 0))];
+  private chunksOf(target: TargetConfig): readonly number[] {
+    let indexes = this.chunksByTarget.get(target.name);
+    if (indexes === undefined) {
+      indexes = [...new Set(secretIdsOf(target).map((id) => this.chunkOf.get(id) ?? 0))];
+      this.chunksByTarget.set(target.name, indexes);
+    }
+    return indexes;
   }
 
   /** The target's secrets, or `undefined` when a call holding them was not made. */

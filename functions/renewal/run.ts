@@ -86,34 +86,40 @@ export async function runRenewal(
     return report;
   };
 
-  // Reads and renewals overlap: a target starts as soon as the calls holding
-  // its secrets return, while later ids are still being read.
+  // Reads and renewals overlap: the reads run ahead, READ_CONCURRENCY calls at
+  // a time, and `concurrency` workers take the targets in order, each as soon
+  // as the calls holding its secrets have returned. Workers rather than a
+  // pending promise per target made up front: those would live through the
+  // whole run and make every garbage collection dearer (issue 13).
   const readLimit = pLimit(READ_CONCURRENCY);
-  const targetLimit = pLimit(config.concurrency);
   const secrets = new SecretReads(selected, (ids) =>
     readLimit(async () => {
       const remainingMs = request.deadlineAtMs - deps.now();
       return remainingMs < MIN_TARGET_BUDGET_MS ? undefined : deps.store.readBatch(ids, { signal });
     }),
   );
-  const reports = await Promise.all(
-    selected.map(async (target) => {
+  const reports: TargetReport[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let index = next; index < selected.length; index = next) {
+      next = index + 1;
+      const target = selected[index] as TargetConfig;
       const lookup = await secrets.forTarget(target);
-      return targetLimit(async (): Promise<TargetReport> => {
-        const remainingMs = request.deadlineAtMs - deps.now();
-        try {
-          if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
-            return finish(target, deadlineSkip(target, remainingMs));
-          }
+      const remainingMs = request.deadlineAtMs - deps.now();
+      try {
+        if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
+          reports[index] = finish(target, deadlineSkip(target, remainingMs));
+        } else {
           const run = await runTarget(target, lookup, context);
           if (!request.dryRun) changes.add(run.changes);
-          return finish(target, run.report);
-        } finally {
-          secrets.release(target);
+          reports[index] = finish(target, run.report);
         }
-      });
-    }),
-  );
+      } finally {
+        secrets.release(target);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(config.concurrency, selected.length) }, worker));
   const told = await alerting.finish();
   const changeEvents = await changes.settle();
 

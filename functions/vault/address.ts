@@ -39,37 +39,60 @@ export function trimSlashes(path: string): string {
   return path.replace(/^\/+|\/+$/g, '');
 }
 
-export function parseAddress(
-  address: string,
-  request: VaultRequest,
-): { readonly origin: string; readonly pathPrefix: string } {
-  const details = { kind: 'bad-request' as const, method: request.method, path: request.path };
-  const problem = pathProblem(request.path);
-  if (problem !== undefined) {
-    throw new VaultError(`Vault ${request.method} ${request.path}: the path ${problem}`, details);
-  }
+/**
+ * A path of plain segments (letters, digits, `_`, `-`, `~`): it has no
+ * problem and is its own encoding, so the common case skips both checks.
+ */
+const PLAIN_PATH = /^[\w~-]+(?:\/[\w~-]+)*$/;
+
+/** Where requests to one Vault address go, or why the address cannot be used. */
+export type AddressBase =
+  | { readonly ok: true; readonly origin: string; readonly pathPrefix: string }
+  | { readonly ok: false; readonly problem: string };
+
+/** The origin and path prefix of a Vault address; pure, so a caller may keep it per address. */
+export function addressBase(address: string): AddressBase {
   let url: URL;
   try {
     url = new URL(address);
   } catch {
     // The address is not repeated: it could carry credentials.
-    throw new VaultError(
-      `Vault ${request.method} ${request.path}: the address is not a URL`,
-      details,
-    );
+    return { ok: false, problem: 'the address is not a URL' };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new VaultError(
-      `Vault ${request.method} ${request.path}: the address must be http:// or https://`,
-      details,
-    );
+    return { ok: false, problem: 'the address must be http:// or https://' };
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new VaultError(
-      `Vault ${request.method} ${request.path}: the address must not carry credentials, a query or a fragment`,
-      details,
-    );
+    return {
+      ok: false,
+      problem: 'the address must not carry credentials, a query or a fragment',
+    };
   }
   // A reverse proxy may serve Vault under a prefix: https://host/vault → /vault/v1/...
-  return { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+  return { ok: true, origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+}
+
+/**
+ * The request's origin and its path under `/v1/`, percent-encoded; throws a
+ * VaultError naming the request when the path or the address is unusable.
+ */
+export function requestTarget(
+  base: AddressBase,
+  request: VaultRequest,
+): { readonly origin: string; readonly path: string } {
+  const plain = PLAIN_PATH.test(request.path);
+  const problem = plain ? undefined : pathProblem(request.path);
+  if (problem !== undefined) throw refused(request, `the path ${problem}`);
+  if (!base.ok) throw refused(request, base.problem);
+  const query = request.query === undefined ? '' : `?${request.query}`;
+  const encoded = plain ? request.path : encodeVaultPath(request.path);
+  return { origin: base.origin, path: `${base.pathPrefix}/v1/${encoded}${query}` };
+}
+
+function refused(request: VaultRequest, why: string): VaultError {
+  return new VaultError(`Vault ${request.method} ${request.path}: ${why}`, {
+    kind: 'bad-request',
+    method: request.method,
+    path: request.path,
+  });
 }

@@ -14,7 +14,7 @@
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { CallOptions, VaultEndpoint } from '../core/vault-port.js';
-import { encodeVaultPath, parseAddress } from './address.js';
+import { type AddressBase, addressBase, requestTarget } from './address.js';
 import { classifyVaultAnswer } from './classify.js';
 import { errorsOf, headerValue, parseJson, requestIdOf, scrub } from './decode.js';
 import {
@@ -125,13 +125,23 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
   const now = options.now ?? Date.now;
+  // Parsed once per address: a run sends thousands of requests to a handful of them.
+  const bases = new Map<string, AddressBase>();
+  const baseOf = (address: string): AddressBase => {
+    let base = bases.get(address);
+    if (base === undefined) {
+      base = addressBase(address);
+      bases.set(address, base);
+    }
+    return base;
+  };
 
   async function call(
     endpoint: VaultEndpoint,
     request: VaultRequest,
     callOptions: CallOptions | undefined,
   ): Promise<VaultResponse> {
-    const base = parseAddress(endpoint.address, request);
+    const target = requestTarget(baseOf(endpoint.address), request);
     const signal = callOptions?.signal ?? AbortSignal.timeout(defaultTimeoutMs);
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -147,9 +157,6 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
       headers['content-type'] = 'application/json';
       body = JSON.stringify(request.body);
     }
-    const target = `${base.pathPrefix}/v1/${encodeVaultPath(request.path)}${
-      request.query === undefined ? '' : `?${request.query}`
-    }`;
     const details = { method: request.method, path: request.path };
     let lastFailure: VaultError | undefined;
     const deadlinePassed = (attempts: number, cause: unknown) =>
@@ -168,8 +175,8 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
       let raw: RawAnswer;
       try {
         raw = await sendOnce(dispatcher, {
-          origin: base.origin,
-          path: target,
+          origin: target.origin,
+          path: target.path,
           method: request.method,
           headers,
           body: body ?? null,

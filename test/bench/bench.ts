@@ -7,8 +7,16 @@
  * itself (test/bench/runner.ts, bundled and run with plain node like the
  * Lambda) uses the real handler body, Vault client, store and notifier. The
  * lower bound is every round trip the server saw × delay / the renewer's
- * concurrency (the config's default, 8, unless --concurrency says otherwise);
- * `ratio` is wall time over it.
+ * concurrency (the config's default, 8, unless --concurrency says otherwise;
+ * `--concurrency 8,64` measures each in turn); `ratio` is wall time over it.
+ * The transport floor (http-floor.ts) then sends the same Vault requests the
+ * run made, as bare undici requests at the same concurrency: `cpuRatio` is
+ * the renewer's CPU over the floor's, `floorRatio` the floor's wall time over
+ * its own bound. `--repeat N` alternates run and floor N times and reports
+ * medians; `--profile` adds one profiled run (node --cpu-prof) of each and
+ * prints where the CPU went (profile-summary.ts). `--cpu-share 0.29` runs the
+ * renewer and the floor with that fraction of one CPU, as Lambda gives a
+ * function by its memory size (cpu-share.ts).
  *
  * Real-stack mode (`--real`, default 1,000 targets): the same run against
  * OpenBao + moto + PostgreSQL of the local stack; no bound, since the
@@ -18,20 +26,24 @@
  * time (median of fresh node processes), with the shipped config and with a
  * 10,000-target one.
  *
- *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8]
+ *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8,64 --repeat 3 --profile]
+ *   npm run bench -- --cpu-share 0.289   # 512 MB of Lambda: 512 / 1769 of a vCPU
  *   npm run bench -- --real [--targets 1000]
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { request } from 'undici';
 import { DEFAULT_CONCURRENCY } from '../../functions/config/schema.js';
 import { BUNDLE_FILE, bundle } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
 import { generatedFleetConfig } from '../support/generated-fleet.js';
+import { createCpuShare } from './cpu-share.js';
+import { formatProfileTable, summarizeProfile } from './profile-summary.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUT = join(REPO, '.bench');
@@ -43,11 +55,18 @@ const { values: args } = parseArgs({
     'delay-ms': { type: 'string', default: '5' },
     concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) },
     'import-runs': { type: 'string', default: '10' },
+    repeat: { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
+    'cpu-share': { type: 'string' },
   },
 });
 const targetCount = Number(args.targets ?? (args.real ? 1000 : 10_000));
 const delayMs = Number(args['delay-ms']);
-const concurrency = Number(args.concurrency);
+const concurrencies = args.concurrency.split(',').map(Number);
+if (concurrencies.some((c) => !(Number.isInteger(c) && c > 0))) {
+  throw new Error(`--concurrency takes whole numbers > 0, comma-separated: ${args.concurrency}`);
+}
+const repeat = Number(args.repeat);
 
 interface RunnerFigures {
   readonly wallMs: number;
@@ -163,22 +182,56 @@ async function buildProgram(name: string): Promise<string> {
  */
 const HEAP_CAP_FLAG = '--max-old-space-size=128';
 
-async function runRunner(
-  runner: string,
-  runnerArgs: string[],
-  nodeFlags: string[] = [HEAP_CAP_FLAG],
-): Promise<RunnerFigures> {
-  const result = spawnSync(process.execPath, [...nodeFlags, runner, ...runnerArgs], {
+/** Starts a measured program: plain node, or inside the CPU share of `--cpu-share`. */
+function spawnMeasured(programArgs: string[]) {
+  const argv = [process.execPath, ...programArgs];
+  const [command = '', ...rest] = cpuShare?.wrap(argv) ?? argv;
+  return spawnSync(command, rest, {
     cwd: REPO,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
     maxBuffer: 64 * 1024 * 1024,
   });
+}
+
+function runRunner(
+  runner: string,
+  runnerArgs: string[],
+  nodeFlags: string[] = [HEAP_CAP_FLAG],
+): RunnerFigures {
+  const result = spawnMeasured([...nodeFlags, runner, ...runnerArgs]);
   const match = /FIGURES (.+)/.exec(result.stdout);
   if (match?.[1] === undefined) {
     throw new Error(`runner failed (${result.status}): ${result.stderr.slice(-2000)}`);
   }
   return JSON.parse(match[1]) as RunnerFigures;
+}
+
+interface FloorFigures {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+/** The bare undici floor: `requests` Vault requests of the canned fleet at `concurrency`. */
+function runFloor(
+  floorProgram: string,
+  endpoint: string,
+  requests: number,
+  concurrency: number,
+  nodeFlags: string[] = [],
+): FloorFigures {
+  const result = spawnMeasured([
+    ...nodeFlags,
+    floorProgram,
+    endpoint,
+    String(requests),
+    String(concurrency),
+  ]);
+  const match = /FLOOR (.+)/.exec(result.stdout);
+  if (match?.[1] === undefined) {
+    throw new Error(`floor failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  }
+  return JSON.parse(match[1]) as FloorFigures;
 }
 
 async function startCannedServer(): Promise<{ port: number; child: ChildProcess }> {
@@ -209,72 +262,123 @@ function perTarget(counts: RunnerFigures['counts']) {
   };
 }
 
-async function latencyBound(runner: string) {
-  const { port, child } = await startCannedServer();
-  try {
-    const endpoint = `http://127.0.0.1:${port}`;
-    const runnerArgs = [
-      '--mode',
-      'canned',
-      '--endpoint',
-      endpoint,
-      '--targets',
-      String(targetCount),
-    ];
-    const concurrencyArgs = ['--concurrency', String(concurrency)];
-    const uncapped = await runRunner(runner, [...runnerArgs, ...concurrencyArgs], []);
-    const before = (await (await fetch(`${endpoint}/__stats`)).json()) as Record<string, number>;
-    const figures = await runRunner(runner, [...runnerArgs, ...concurrencyArgs]);
-    const after = (await (await fetch(`${endpoint}/__stats`)).json()) as Record<string, number>;
+async function serverStats(endpoint: string): Promise<Record<string, number>> {
+  // A connection of its own (`reset`): minutes pass between two reads, and the
+  // server may close an idle keep-alive socket just as a reused one is written to.
+  const response = await request(`${endpoint}/__stats`, { reset: true });
+  return (await response.body.json()) as Record<string, number>;
+}
+
+/** One profiled run of the renewer and of the floor; prints where their CPU went. */
+function profile(
+  runner: string,
+  runnerArgs: string[],
+  floorProgram: string,
+  endpoint: string,
+  vaultRequests: number,
+  concurrency: number,
+): void {
+  const dir = join(OUT, 'profile', `c${concurrency}`);
+  rmSync(dir, { recursive: true, force: true });
+  const flags = (name: string) => ['--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
+  runRunner(runner, runnerArgs, [HEAP_CAP_FLAG, ...flags('renewer')]);
+  runFloor(floorProgram, endpoint, vaultRequests, concurrency, flags('floor'));
+  const renewer = summarizeProfile(join(dir, 'renewer'), runner);
+  const floor = summarizeProfile(join(dir, 'floor'), floorProgram);
+  console.log(`where the CPU went (node --cpu-prof, profiles in ${dir}):`);
+  console.log(
+    formatProfileTable([
+      { name: 'renewer', summary: renewer },
+      { name: 'floor', summary: floor },
+    ]),
+  );
+}
+
+async function latencyBound(
+  runner: string,
+  floorProgram: string,
+  endpoint: string,
+  concurrency: number,
+) {
+  const runnerArgs = [
+    '--mode',
+    'canned',
+    '--endpoint',
+    endpoint,
+    '--targets',
+    String(targetCount),
+    '--concurrency',
+    String(concurrency),
+  ];
+  const uncapped = runRunner(runner, runnerArgs, []);
+  console.log(
+    `measured runs under node ${HEAP_CAP_FLAG}; the same run without a cap: ${Math.round(uncapped.wallMs)} ms, peak RSS ${uncapped.peakRssMb} MB`,
+  );
+  const runs: { figures: RunnerFigures; stats: Record<string, number>; floor: FloorFigures }[] = [];
+  for (let round = 1; round <= repeat; round += 1) {
+    const before = await serverStats(endpoint);
+    const figures = runRunner(runner, runnerArgs);
+    const after = await serverStats(endpoint);
     const stats = Object.fromEntries(
       Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]),
     );
+    // The floor sends as many Vault requests as this run made, at its concurrency.
+    const floor = runFloor(floorProgram, endpoint, stats.vault ?? 0, concurrency);
     console.log(
-      `measured run under node ${HEAP_CAP_FLAG}; the same run without a cap: ${Math.round(uncapped.wallMs)} ms, peak RSS ${uncapped.peakRssMb} MB`,
+      `round ${round}: renewer ${Math.round(figures.wallMs)} ms wall, ${figures.cpuMs} ms CPU; floor (${stats.vault ?? 0} bare undici Vault requests) ${Math.round(floor.wallMs)} ms wall, ${Math.round(floor.cpuMs)} ms CPU`,
     );
-    const floorProgram = await buildProgram('http-floor');
-    const floor = spawnSync(
-      process.execPath,
-      [floorProgram, `${endpoint}/v1/sys/floor`, '20000', String(concurrency)],
-      {
-        encoding: 'utf8',
-      },
-    );
-    const floorFigures = JSON.parse(/FLOOR (.+)/.exec(floor.stdout)?.[1] ?? '{}') as {
-      wallMs?: number;
-      cpuMs?: number;
-    };
-    const floorBound = (20_000 * delayMs) / concurrency;
-    console.log(
-      `transport floor of this machine: 20000 bare undici POSTs at concurrency ${concurrency}: ${Math.round(floorFigures.wallMs ?? 0)} ms wall, ${Math.round(floorFigures.cpuMs ?? 0)} ms CPU = ${((floorFigures.wallMs ?? 0) / floorBound).toFixed(2)} x their own bound`,
-    );
-    console.log(`canned server saw: ${JSON.stringify(stats)}`);
-    const roundTrips =
-      (stats.vault ?? 0) + (stats.smBatchGet ?? 0) + (stats.smPut ?? 0) + (stats.snsPublish ?? 0);
-    const boundMs = (roundTrips * delayMs) / concurrency;
-    console.log(
-      `lower bound: ${roundTrips} round trips x ${delayMs} ms / concurrency ${concurrency} = ${boundMs.toFixed(0)} ms`,
-    );
-    return {
-      figures,
-      result: {
-        wallMs: Math.round(figures.wallMs),
-        boundMs: Math.round(boundMs),
-        ratio: Number((figures.wallMs / boundMs).toFixed(2)),
-        ...perTarget({
-          vault: stats.vault ?? 0,
-          smReads: stats.smBatchGet ?? 0,
-          smWrites: stats.smPut ?? 0,
-          snsPublishes: stats.snsPublish ?? 0,
-        }),
-      },
-    };
-  } finally {
-    child.kill('SIGTERM');
+    runs.push({ figures, stats, floor });
   }
+  const first = runs[0];
+  if (first === undefined) throw new Error('--repeat takes a whole number >= 1');
+  const { figures, stats } = first;
+  const vaultRequests = stats.vault ?? 0;
+  const wallMs = median(runs.map((r) => r.figures.wallMs));
+  const cpuMs = median(runs.map((r) => r.figures.cpuMs));
+  const floorWallMs = median(runs.map((r) => r.floor.wallMs));
+  const floorCpuMs = median(runs.map((r) => r.floor.cpuMs));
+  const floorBound = (vaultRequests * delayMs) / concurrency;
+  console.log(
+    `transport floor of this machine: the run's ${vaultRequests} Vault requests as bare undici POSTs at concurrency ${concurrency}: ${Math.round(floorWallMs)} ms wall, ${Math.round(floorCpuMs)} ms CPU = ${(floorWallMs / floorBound).toFixed(2)} x their own bound`,
+  );
+  console.log(`canned server saw (round 1): ${JSON.stringify(stats)}`);
+  const roundTrips =
+    (stats.vault ?? 0) +
+    (stats.smBatchGet ?? 0) +
+    (stats.smPut ?? 0) +
+    (stats.snsPublish ?? 0) +
+    (stats.ddbBatchGet ?? 0) +
+    (stats.ddbPut ?? 0);
+  const boundMs = (roundTrips * delayMs) / concurrency;
+  console.log(
+    `lower bound: ${roundTrips} round trips x ${delayMs} ms / concurrency ${concurrency} = ${boundMs.toFixed(0)} ms`,
+  );
+  if (args.profile) profile(runner, runnerArgs, floorProgram, endpoint, vaultRequests, concurrency);
+  return {
+    figures: { ...figures, wallMs, cpuMs },
+    result: {
+      wallMs: Math.round(wallMs),
+      boundMs: Math.round(boundMs),
+      ratio: Number((wallMs / boundMs).toFixed(2)),
+      cpuMsPerTarget: Number((cpuMs / targetCount).toFixed(3)),
+      cpuRatio: Number((cpuMs / floorCpuMs).toFixed(2)),
+      floorRatio: Number((floorWallMs / floorBound).toFixed(2)),
+      ...perTarget({
+        vault: stats.vault ?? 0,
+        smReads: stats.smBatchGet ?? 0,
+        smWrites: stats.smPut ?? 0,
+        snsPublishes: stats.snsPublish ?? 0,
+      }),
+      // Incident bookkeeping: batched reads per 100 targets, and writes (none when healthy).
+      incidentReadsPer100Targets: Number(
+        (((stats.ddbBatchGet ?? 0) * 100) / targetCount).toFixed(2),
+      ),
+      incidentWrites: stats.ddbPut ?? 0,
+    },
+  };
 }
 
-async function realStack(runner: string) {
+async function realStack(runner: string, concurrency: number) {
   const { startStack } = await import('../../tools/local-stack/stack.js');
   const { seedBenchFleet } = await import('./real-fleet.js');
   const stack = await startStack();
@@ -293,7 +397,7 @@ async function realStack(runner: string) {
         snsEndpoint: stack.env.AWS_ENDPOINT_URL_SNS,
       }),
     );
-    const figures = await runRunner(runner, [
+    const figures = runRunner(runner, [
       '--mode',
       'real',
       '--fleet',
@@ -312,19 +416,42 @@ async function realStack(runner: string) {
 
 mkdirSync(OUT, { recursive: true });
 console.log(`$ npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
-const { bundleKb, importMs, importMsLargeFleet } = await measureBundle();
-const runner = await buildProgram('runner');
-console.log(
-  `${args.real ? 'real-stack' : 'latency-bound'} run: ${targetCount} targets, 1 lease each, concurrency ${concurrency}${args.real ? '' : `, ${delayMs} ms per round trip`}`,
-);
-const { figures, result } = args.real ? await realStack(runner) : await latencyBound(runner);
-const { summary } = figures;
-console.log(
-  `report: ${summary.targets} targets, ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped; ${(figures.logBytes / 1024 / 1024).toFixed(1)} MB of JSON logs produced`,
-);
-console.log(
-  `wall ${Math.round(figures.wallMs)} ms = ${Math.round(targetCount / (figures.wallMs / 1000))} targets/s, ${figures.cpuMs} ms CPU; peak RSS of the run ${figures.peakRssMb} MB`,
-);
-console.log(
-  `RESULT ${JSON.stringify({ targets: targetCount, ...result, peakRssMb: figures.peakRssMb, bundleKb, importMs, importMsLargeFleet })}`,
-);
+const cpuShare =
+  args['cpu-share'] === undefined ? undefined : createCpuShare(Number(args['cpu-share']));
+if (cpuShare !== undefined) console.log(`renewer and floor run under ${cpuShare.description}`);
+try {
+  const { bundleKb, importMs, importMsLargeFleet } = await measureBundle();
+  const runner = await buildProgram('runner');
+  const floorProgram = await buildProgram('http-floor');
+  const server = args.real ? undefined : await startCannedServer();
+  try {
+    for (const concurrency of concurrencies) {
+      console.log(
+        `${args.real ? 'real-stack' : 'latency-bound'} run: ${targetCount} targets, 1 lease each, concurrency ${concurrency}${args.real ? '' : `, ${delayMs} ms per round trip`}`,
+      );
+      const { figures, result } =
+        server === undefined
+          ? await realStack(runner, concurrency)
+          : await latencyBound(
+              runner,
+              floorProgram,
+              `http://127.0.0.1:${server.port}`,
+              concurrency,
+            );
+      const { summary } = figures;
+      console.log(
+        `report: ${summary.targets} targets, ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped; ${(figures.logBytes / 1024 / 1024).toFixed(1)} MB of JSON logs produced`,
+      );
+      console.log(
+        `wall ${Math.round(figures.wallMs)} ms = ${Math.round(targetCount / (figures.wallMs / 1000))} targets/s, ${figures.cpuMs} ms CPU (${(figures.cpuMs / targetCount).toFixed(3)} ms per target); peak RSS of the run ${figures.peakRssMb} MB`,
+      );
+      console.log(
+        `RESULT ${JSON.stringify({ targets: targetCount, concurrency, ...result, peakRssMb: figures.peakRssMb, bundleKb, importMs, importMsLargeFleet })}`,
+      );
+    }
+  } finally {
+    server?.child.kill('SIGTERM');
+  }
+} finally {
+  cpuShare?.remove();
+}
