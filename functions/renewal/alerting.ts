@@ -243,8 +243,43 @@ export function createAlerting(
   const cleared = new Map<string, { cause: CauseRef; representative: TargetConfig }>();
   /** The key under which a target's item remembers a shared cause (never told per target). */
   const CAUSE_KEY = 'cause:';
-  const causeOfKey = new Map<string, CauseRef>();
   const targetWork: Promise<void>[] = [];
+
+  /** A problem told as it comes, without incident state. */
+  const tell = (target: TargetConfig, problem: Problem): void => {
+    work.push(
+      send(composeMessage(problem, target, context()), {
+        target: target.name,
+        event: problem.code,
+      }),
+    );
+  };
+
+  /** Settles a shared cause's incident from what this run found of it. */
+  const settleCause = (
+    cause: SharedCause,
+    representative: TargetConfig,
+    problems: readonly Problem[],
+    fallback: () => OutgoingMessage[],
+    causeItems: Promise<ReadonlyMap<string, IncidentItem> | undefined>,
+  ): void => {
+    const scope = causeScope(cause.id);
+    work.push(
+      settle(
+        scope,
+        (stored) => planIncidents(scope, stored, problems, deps.now(), reminderMs),
+        (t) =>
+          causeMessage(cause, representative, context(), {
+            id: idOf(context(), cause.id, t.key),
+            state: t.state,
+            ...(t.previous === undefined ? {} : { previous: t.previous }),
+          }),
+        fallback,
+        { cause: cause.id },
+        causeItems,
+      ),
+    );
+  };
 
   return {
     target(target, problems, checked) {
@@ -270,28 +305,11 @@ export function createAlerting(
           });
         }
       }
-      for (const ref of [endpointOf(target), secretsManagerCause()]) {
-        causeOfKey.set(`${CAUSE_KEY}${ref.id}`, ref);
-      }
-      for (const problem of own.filter((p) => p.severity === 'INFO')) {
-        work.push(
-          send(composeMessage(problem, target, context()), {
-            target: target.name,
-            event: problem.code,
-          }),
-        );
-      }
+      for (const problem of own.filter((p) => p.severity === 'INFO')) tell(target, problem);
       const incidents = own.filter((p) => p.severity !== 'INFO');
       if (!checked) {
         // Not processed (deadline): told as it comes; its incidents are left as they are.
-        for (const problem of incidents) {
-          work.push(
-            send(composeMessage(problem, target, context()), {
-              target: target.name,
-              event: problem.code,
-            }),
-          );
-        }
+        for (const problem of incidents) tell(target, problem);
         return;
       }
       const scope = targetScope(target.name);
@@ -317,7 +335,9 @@ export function createAlerting(
             ),
           (t) => {
             if (t.key.startsWith(CAUSE_KEY)) {
-              const ref = causeOfKey.get(t.key);
+              const ref = [endpointOf(target), secretsManagerCause()].find(
+                (r) => `${CAUSE_KEY}${r.id}` === t.key,
+              );
               if (t.state === IncidentState.Resolved && ref !== undefined) {
                 cleared.set(ref.id, { cause: ref, representative: target });
               }
@@ -358,58 +378,30 @@ export function createAlerting(
                   return undefined;
                 });
         for (const { cause, representative } of shared.values()) {
-          const scope = causeScope(cause.id);
-          work.push(
-            settle(
-              scope,
-              (stored) => planIncidents(scope, stored, [cause.problem], deps.now(), reminderMs),
-              (t) =>
-                causeMessage(cause, representative, context(), {
-                  id: idOf(context(), cause.id, t.key),
-                  state: t.state,
-                  ...(t.previous === undefined ? {} : { previous: t.previous }),
-                }),
-              () => [
-                causeMessage(cause, representative, context(), {
-                  id: idOf(context(), cause.id, cause.problem.code),
-                  state: IncidentState.Opened,
-                }),
-              ],
-              { cause: cause.id },
-              causeItems,
-            ),
+          settleCause(
+            cause,
+            representative,
+            [cause.problem],
+            () => [
+              causeMessage(cause, representative, context(), {
+                id: idOf(context(), cause.id, cause.problem.code),
+                state: IncidentState.Opened,
+              }),
+            ],
+            causeItems,
           );
         }
         for (const [id, { cause: ref, representative }] of cleared) {
           if (shared.has(id)) continue;
-          const scope = causeScope(id);
-          const cause: SharedCause = {
-            ...ref,
-            problem: {
-              code:
-                id === 'secretsmanager'
-                  ? ProblemCode.SecretUnreadable
-                  : ProblemCode.VaultUnreachable,
-              severity: 'ERROR',
-              summary: `${ref.label} answers again.`,
-            },
-            targets: [],
+          const problem: Problem = {
+            code:
+              id === secretsManagerCause().id
+                ? ProblemCode.SecretUnreadable
+                : ProblemCode.VaultUnreachable,
+            severity: 'ERROR',
+            summary: `${ref.label} answers again.`,
           };
-          work.push(
-            settle(
-              scope,
-              (stored) => planIncidents(scope, stored, [], deps.now(), reminderMs),
-              (t) =>
-                causeMessage(cause, representative, context(), {
-                  id: idOf(context(), cause.id, t.key),
-                  state: t.state,
-                  ...(t.previous === undefined ? {} : { previous: t.previous }),
-                }),
-              () => [],
-              { cause: id },
-              causeItems,
-            ),
-          );
+          settleCause({ ...ref, problem, targets: [] }, representative, [], () => [], causeItems);
         }
       }
       await Promise.all(work);
