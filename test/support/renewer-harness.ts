@@ -112,9 +112,9 @@ function afterReading(store: SecretsStore, afterRead: HarnessOptions['afterRead'
   };
 }
 
-export function createHarness(options: HarnessOptions): Harness {
+/** The stack's clients both harnesses build the same way, and how to close them. */
+function stackClients(options: HarnessOptions) {
   const { env } = options;
-  const config = parseConfig(JSON.stringify(options.config), { format: 'json' });
   const base = {
     region: env.AWS_REGION,
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
@@ -129,21 +129,50 @@ export function createHarness(options: HarnessOptions): Harness {
     ...base,
     endpoint: options.eventBridgeEndpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE,
   });
-  const changeEvents = createEventBridgePublisher({
-    client: eventBridge,
-    eventBusName: options.eventBusName ?? 'default',
-  });
   const vault = createVaultClient({
     retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
   });
+  return {
+    config: parseConfig(JSON.stringify(options.config), { format: 'json' }),
+    base,
+    secretsManager,
+    vault,
+    notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
+    changeEvents: createEventBridgePublisher({
+      client: eventBridge,
+      eventBusName: options.eventBusName ?? 'default',
+    }),
+    serviceName: 'vault-renewer',
+    logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
+    close: async () => {
+      await vault.close();
+      secretsManager.destroy();
+      sns.destroy();
+      eventBridge.destroy();
+    },
+  };
+}
+
+export function createHarness(options: HarnessOptions): Harness {
+  const {
+    config,
+    base,
+    secretsManager,
+    vault,
+    notifier,
+    changeEvents,
+    serviceName,
+    logger,
+    close,
+  } = stackClients(options);
   const handler = createRenewHandler({
     config,
     vault,
     store: afterReading(createSecretsManagerStore({ client: secretsManager }), options.afterRead),
-    notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
-    serviceName: 'vault-renewer',
+    notifier,
+    serviceName,
     changeEvents,
-    logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
+    logger,
     metrics: new Metrics({ namespace: 'VaultRenewerTest', serviceName: 'vault-renewer' }),
     requestToken: deterministicRequestToken,
     ...(options.now === undefined ? {} : { now: options.now }),
@@ -151,7 +180,7 @@ export function createHarness(options: HarnessOptions): Harness {
       ? {}
       : {
           incidents: createDynamoDbIncidentStore(
-            new DynamoDBClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }),
+            new DynamoDBClient({ ...base, endpoint: options.env.AWS_ENDPOINT_URL_DYNAMODB }),
             options.incidentTable,
             options.now,
           ),
@@ -172,12 +201,7 @@ export function createHarness(options: HarnessOptions): Harness {
         }),
       );
     },
-    close: async () => {
-      await vault.close();
-      secretsManager.destroy();
-      sns.destroy();
-      eventBridge.destroy();
-    },
+    close,
   };
 }
 
@@ -192,36 +216,16 @@ export interface RotateHarness {
 
 /** The real rotate handler (Vault client, staging store, SNS notifier) against the stack. */
 export function createRotateHarness(options: HarnessOptions): RotateHarness {
-  const { env } = options;
-  const config = parseConfig(JSON.stringify(options.config), { format: 'json' });
-  const base = {
-    region: env.AWS_REGION,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  };
-  const secretsManager = new SecretsManagerClient({
-    ...base,
-    endpoint: options.secretsManagerEndpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
-  });
-  const sns = new SNSClient({ ...base, endpoint: options.snsEndpoint ?? env.AWS_ENDPOINT_URL_SNS });
-  const eventBridge = new EventBridgeClient({
-    ...base,
-    endpoint: options.eventBridgeEndpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE,
-  });
-  const changeEvents = createEventBridgePublisher({
-    client: eventBridge,
-    eventBusName: options.eventBusName ?? 'default',
-  });
-  const vault = createVaultClient({
-    retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
-  });
+  const { config, secretsManager, vault, notifier, changeEvents, serviceName, logger, close } =
+    stackClients(options);
   const handler = createRotateHandler({
     config,
     vault,
     staging: createSecretStagingStore(secretsManager),
-    notifier: createSnsNotifier({ client: sns, topicArn: options.topicArn }),
-    serviceName: 'vault-renewer',
+    notifier,
+    serviceName,
     changeEvents,
-    logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
+    logger,
   });
   const output: string[] = [];
   return {
@@ -235,12 +239,7 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
           getRemainingTimeInMillis: () => 60_000,
         }),
       ),
-    close: async () => {
-      await vault.close();
-      secretsManager.destroy();
-      sns.destroy();
-      eventBridge.destroy();
-    },
+    close,
   };
 }
 
