@@ -10,7 +10,7 @@
 import type { TargetConfig } from '../config/types.js';
 import { type ChatAlert, composeChatNotification } from './chat-notification.js';
 import { explain } from './explain.js';
-import { IncidentState, incidentId } from './incident.js';
+import { type IncidentRef, IncidentState, incidentId } from './incident.js';
 import type { OpenIncident } from './incident-port.js';
 import {
   composeMessage,
@@ -37,16 +37,17 @@ export function idOf(context: NotificationContext, subject: string, key: string)
   return incidentId({ service: context.service, subject, event: key });
 }
 
+/** Which incident a message is about, where in its life, and how it stood before. */
+export interface IncidentTelling extends IncidentRef {
+  readonly previous?: OpenIncident;
+}
+
 /** A problem's message, marked with the incident's state (opened, worsened, reminder). */
 export function incidentMessage(
   problem: Problem,
   target: TargetConfig,
   context: NotificationContext,
-  incident: {
-    readonly id: string;
-    readonly state: IncidentState;
-    readonly previous?: OpenIncident;
-  },
+  incident: IncidentTelling,
 ): OutgoingMessage {
   const message = composeMessage(problem, target, {
     ...context,
@@ -149,11 +150,7 @@ export function causeMessage(
   cause: SharedCause,
   representative: TargetConfig,
   context: NotificationContext,
-  incident: {
-    readonly id: string;
-    readonly state: IncidentState;
-    readonly previous?: OpenIncident;
-  },
+  incident: IncidentTelling,
 ): OutgoingMessage {
   const count = cause.targets.length;
   const named = [...cause.targets].sort().slice(0, NAMED_TARGETS);
