@@ -6,13 +6,17 @@
  */
 
 import type { LeaseConfig } from '../config/types.js';
-import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import type { SecretReadResult } from '../core/store-port.js';
 import { isVaultFailure, type TokenInfo, VaultFailureKind } from '../core/vault-port.js';
 import { describeAnswer, humanSeconds } from '../core/wording.js';
 import { type LeaseDecision, LeaseReason, type TokenDecision, TokenReason } from './planner.js';
+
+export {
+  leaseTtlBelowHorizonProblem,
+  tokenTtlBelowHorizonProblem,
+} from '../core/lifetime-problems.js';
 
 /** Why a re-login happened, in words, for the INFO message. */
 export const RELOGIN_WHY: Partial<Record<TokenReason, string>> = {
@@ -212,53 +216,6 @@ export function unexpectedErrorProblem(error: unknown): Problem {
 }
 
 /** ERROR when it dies inside the horizon, CRITICAL when before the next run. */
-function lifetimeSeverity(ttlSeconds: number, scheduleIntervalSeconds: number): Severity {
-  return lifetimeOf(ttlSeconds, scheduleIntervalSeconds) === Lifetime.BeforeNextRun
-    ? Severity.Critical
-    : Severity.Error;
-}
-
-function whenItDies(ttlSeconds: number, scheduleIntervalSeconds: number): string {
-  return lifetimeOf(ttlSeconds, scheduleIntervalSeconds) === Lifetime.BeforeNextRun
-    ? `it dies in ${ttlSeconds}s, before the next run (every ${scheduleIntervalSeconds}s)`
-    : `it dies in ${ttlSeconds}s, less than two schedule intervals (${scheduleIntervalSeconds}s each) from now: one missed run and it is gone`;
-}
-
-/**
- * The token the renewer keeps will not outlive the horizon, even renewed with
- * the increment: `fresh` after a login, else after a plain renewal.
- */
-export function tokenTtlBelowHorizonProblem(
-  ttlSeconds: number,
-  scheduleIntervalSeconds: number,
-  fresh = false,
-): Problem {
-  return {
-    code: ProblemCode.TokenTtlBelowHorizon,
-    severity: lifetimeSeverity(ttlSeconds, scheduleIntervalSeconds),
-    summary: `The ${fresh ? 'new token' : 'token'} was ${fresh ? 'issued and extended' : 'renewed'}, but ${whenItDies(ttlSeconds, scheduleIntervalSeconds)}.`,
-    secondsUntilExpiry: ttlSeconds,
-    facts: { intervalSeconds: String(scheduleIntervalSeconds) },
-  };
-}
-
-/** The same for a lease, renewed or freshly issued and extended. */
-export function leaseTtlBelowHorizonProblem(
-  lease: LeaseConfig,
-  ttlSeconds: number,
-  scheduleIntervalSeconds: number,
-  fresh = false,
-): Problem {
-  return {
-    code: ProblemCode.LeaseTtlBelowHorizon,
-    severity: lifetimeSeverity(ttlSeconds, scheduleIntervalSeconds),
-    summary: `Lease "${lease.name}" was ${fresh ? 'issued and extended' : 'renewed'}, but ${whenItDies(ttlSeconds, scheduleIntervalSeconds)}.`,
-    lease: lease.name,
-    secondsUntilExpiry: ttlSeconds,
-    facts: { intervalSeconds: String(scheduleIntervalSeconds) },
-  };
-}
-
 /** Why a re-login could not finish; the stored token is left as it was in every case. */
 export const ReloginFailure = {
   CredentialsUnreadable: 'credentials-unreadable',
