@@ -9,6 +9,7 @@
 
 import { expiryForEvent } from '../core/change-events-port.js';
 import { horizonSeconds } from '../core/lifetime.js';
+import { tokenTtlBelowHorizonProblem } from '../core/lifetime-problems.js';
 import {
   parseAppRoleDocument,
   parseTokenDocument,
@@ -112,10 +113,14 @@ export async function testTokenSecret(context: StepContext): Promise<StepResult>
     ).ttlSeconds;
     extended = true;
   }
+  // The invariant holds here too: a token that will not outlive the horizon is announced.
+  const outlivesHorizon = ttlSeconds >= horizon;
   return {
     outcome: StepOutcome.Tested,
-    problems: [],
-    details: { ttlSeconds, extended, outlivesHorizon: ttlSeconds >= horizon },
+    problems: outlivesHorizon
+      ? []
+      : [tokenTtlBelowHorizonProblem(ttlSeconds, config.scheduleIntervalSeconds, true)],
+    details: { ttlSeconds, extended, outlivesHorizon },
   };
 }
 

@@ -310,6 +310,33 @@ describe('rotating a token secret', () => {
   });
 });
 
+describe('a rotated token that cannot outlive the horizon', () => {
+  it('is made current and announced, with when it dies', async () => {
+    // Prepare: the role's tokens live at most 100 s; the horizon of a 1-minute schedule is 180 s.
+    const { app, rotate } = await fixture('short', {
+      appRole: { tokenTtl: 60, tokenMaxTtl: 100 },
+    });
+
+    // Act
+    const reports: RotationReport[] = [];
+    await rotateLikeSecretsManager(env, app.tokenSecret, async (event) => {
+      reports.push(await rotate.invoke(event));
+    });
+
+    // Assess
+    expect(reports[2]).toMatchObject({
+      outcome: 'tested',
+      details: { outlivesHorizon: false },
+      problems: [{ code: 'token-ttl-below-horizon', severity: 'ERROR' }],
+    });
+    const messages = await scenario.alerts.receive(1);
+    expect(eventsOf(messages)).toEqual(['ERROR token-ttl-below-horizon short']);
+    expect(parseMessageDocument(messages[0]?.body ?? '')).toMatchObject({
+      secondsUntilExpiry: expect.any(Number),
+    });
+  });
+});
+
 describe('rotating a token secret, every step twice', () => {
   it('stages one token and promotes it once', async () => {
     // Prepare
