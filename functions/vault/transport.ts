@@ -14,6 +14,7 @@
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { CallOptions, VaultEndpoint } from '../core/vault-port.js';
+import { Agent, type Exchange, exchange } from '../http/undici.js';
 import { type AddressBase, addressBase, requestTarget } from './address.js';
 import { classifyVaultAnswer } from './classify.js';
 import { errorsOf, headerValue, parseJson, requestIdOf, scrub } from './decode.js';
@@ -33,7 +34,6 @@ import {
   type RetryPolicy,
   resolveRetryPolicy,
 } from './retry-timing.js';
-import { Agent, request } from './undici-core.js';
 
 /** Used when the caller passes no AbortSignal: no outbound call goes without a deadline. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -243,21 +243,17 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
   };
 }
 
-/** One HTTP exchange; the whole body is read so the socket goes back to the pool. */
-async function sendOnce(
-  dispatcher: Dispatcher,
-  options: Dispatcher.RequestOptions,
-): Promise<RawAnswer> {
-  const response = await request(dispatcher, options);
-  const text = await response.body.text();
-  // undici marks the socket free in a microtask queued after the body ends; a call
-  // made right after this one would find it busy and open a second connection.
-  // One turn of the event loop keeps sequential calls on one keep-alive socket.
+/** One HTTP exchange: its status, its `Retry-After`, its whole body. */
+async function sendOnce(dispatcher: Dispatcher, options: Exchange): Promise<RawAnswer> {
+  const answer = await exchange(dispatcher, options);
+  // undici hands the socket back to its pool one turn of the event loop after
+  // the answer ends (client-h1.js, for servers that close a connection they
+  // said they would keep); a call made before that would open a second one.
   await nextTurn();
   return {
-    status: response.statusCode,
-    retryAfter: headerValue(response.headers['retry-after']),
-    text,
+    status: answer.status,
+    retryAfter: headerValue(answer.headers['retry-after']),
+    text: answer.text,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The rooms of the code and which way their doors open (docs/development.md,
  * "Layout"): features know Vault and AWS only through the core's ports,
- * adapters implement those ports and know no feature, the core knows only
+ * adapters implement those ports and know no feature (both send through the
+ * one HTTP exchange in http/, which knows nothing of ours), the core knows only
  * itself and the config, and nothing outside test/ leans on test code.
  * Read from the import statements of every file in the repository.
  */
@@ -90,9 +91,13 @@ describe('the import rules of functions/', () => {
     );
   });
 
-  it('lets an adapter import only the core', () => {
+  it('lets an adapter import only the core and the HTTP exchange', () => {
     const isAdapter = (room: string) => (ADAPTERS as readonly string[]).includes(room);
-    expect(crossings((from, to) => !isAdapter(from) || to === 'core')).toEqual([]);
+    expect(crossings((from, to) => !isAdapter(from) || to === 'core' || to === 'http')).toEqual([]);
+  });
+
+  it('keeps the HTTP exchange free of everything else of ours', () => {
+    expect(crossings((from) => from !== 'http')).toEqual([]);
   });
 
   it('lets the core import only itself and the config, and the config only itself', () => {

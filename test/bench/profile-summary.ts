@@ -55,7 +55,7 @@ const RULES: ReadonlyArray<readonly [RegExp, Category]> = [
   [/node_modules\/(p-limit|yocto-queue)/, 'secret reads and scheduling'],
   [/functions\/aws\//, 'Secrets Manager adapter'],
   [
-    /functions\/vault\/(transport|retry-timing|undici-core|errors|client)\.ts/,
+    /functions\/(vault\/(transport|retry-timing|errors|client)|http\/undici)\.ts/,
     'Vault client (request, retries)',
   ],
   [/functions\/(vault\/|core\/secret-documents\.ts|config\/)/, 'validation and decoding'],

@@ -70,6 +70,28 @@ describe('connection reuse', () => {
   });
 });
 
+describe('reading answers', () => {
+  let vault: ScriptedVault;
+  // '€' is three bytes in UTF-8: 300,000 of them arrive in many chunks, and
+  // chunk boundaries split characters.
+  const version = '€'.repeat(300_000);
+  beforeAll(async () => {
+    vault = await startScriptedVault(() => ({ status: 200, json: { ...HEALTH, version } }));
+  });
+  afterAll(async () => {
+    await vault.close();
+  });
+
+  it('reads an answer that arrives in many chunks, characters intact', async () => {
+    const client = createVaultClient();
+
+    const health = await client.health({ address: vault.address });
+    await client.close();
+
+    expect(health.version).toBe(version);
+  });
+});
+
 describe('TLS with a custom CA', () => {
   let tls: TlsMaterial;
   let vault: ScriptedVault;
