@@ -9,6 +9,7 @@ import { createDiagnoseHandler } from './app/diagnose-handler.js';
 import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createAwsClients } from './aws/clients.js';
+import { createDirectBatchRead } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createSecretStagingStore } from './aws/secret-staging.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
@@ -22,7 +23,13 @@ const aws = createAwsClients();
 const vault = createVaultClient(
   config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
 );
-const store = createSecretsManagerStore({ client: aws.secretsManager });
+const logger = createLogger(environment.serviceName, 'diagnose');
+const store = createSecretsManagerStore({
+  client: aws.secretsManager,
+  directRead: createDirectBatchRead(aws.secretsManager, {
+    onFallback: (reason) => logger.warn('secret reads fall back to the AWS SDK', { reason }),
+  }),
+});
 
 export const handler = createDiagnoseHandler({
   config,
@@ -35,5 +42,5 @@ export const handler = createDiagnoseHandler({
         incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName),
       }),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
-  logger: createLogger(environment.serviceName, 'diagnose'),
+  logger,
 });

@@ -9,6 +9,7 @@ import { createLogger, createMetrics } from './app/observability.js';
 import { createRenewHandler } from './app/renew-handler.js';
 import { deterministicRequestToken } from './aws/client-request-token.js';
 import { createAwsClients } from './aws/clients.js';
+import { createDirectBatchRead } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
@@ -22,11 +23,17 @@ const aws = createAwsClients();
 const vault = createVaultClient(
   config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
 );
+const logger = createLogger(environment.serviceName, 'renew');
 
 export const handler = createRenewHandler({
   config,
   vault,
-  store: createSecretsManagerStore({ client: aws.secretsManager }),
+  store: createSecretsManagerStore({
+    client: aws.secretsManager,
+    directRead: createDirectBatchRead(aws.secretsManager, {
+      onFallback: (reason) => logger.warn('secret reads fall back to the AWS SDK', { reason }),
+    }),
+  }),
   notifier: createSnsNotifier({
     client: aws.sns,
     topicArn: environment.alertTopicArn,
@@ -40,7 +47,7 @@ export const handler = createRenewHandler({
     client: aws.eventBridge,
     eventBusName: environment.eventBusName,
   }),
-  logger: createLogger(environment.serviceName, 'renew'),
+  logger,
   metrics: createMetrics(environment.serviceName),
   requestToken: deterministicRequestToken,
 });

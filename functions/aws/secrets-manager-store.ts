@@ -1,9 +1,7 @@
 import {
-  type APIErrorType,
   BatchGetSecretValueCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
-  type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
 import {
   SECRET_IDS_PER_READ,
@@ -12,6 +10,12 @@ import {
   type SecretsStore,
   type SecretWrite,
 } from '../core/store-port.js';
+import type {
+  BatchAnswer,
+  BatchSecretError,
+  BatchSecretValue,
+  DirectBatchRead,
+} from './direct-batch-read.js';
 import { type AwsFailure, describeAwsFailure, SecretWriteError } from './errors.js';
 
 /** Failure code for a secret that holds SecretBinary: the renewer only reads JSON in SecretString. */
@@ -21,18 +25,37 @@ const NOT_FOUND = 'ResourceNotFoundException';
 
 export interface SecretsManagerStoreOptions {
   readonly client: SecretsManagerClient;
+  /**
+   * Sends BatchGetSecretValue without the SDK's middleware (direct-batch-read.ts);
+   * a call it gives back goes through `client`. Without it every read uses `client`.
+   */
+  readonly directRead?: DirectBatchRead;
 }
 
 type SendOptions = { abortSignal?: AbortSignal };
 
 export function createSecretsManagerStore(options: SecretsManagerStoreOptions): SecretsStore {
-  const { client } = options;
+  const { client, directRead } = options;
+  const send = async (
+    ids: readonly string[],
+    nextToken: string | undefined,
+    sendOptions: SendOptions,
+  ): Promise<BatchAnswer> => {
+    const input = {
+      SecretIdList: ids,
+      ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+    };
+    return (
+      (await directRead?.(input, sendOptions.abortSignal)) ??
+      client.send(new BatchGetSecretValueCommand({ ...input, SecretIdList: [...ids] }), sendOptions)
+    );
+  };
   async function readBatch(
     ids: readonly string[],
     sendOptions: SendOptions,
   ): Promise<Map<string, SecretReadResult>> {
-    const entries: SecretValueEntry[] = [];
-    const errors: APIErrorType[] = [];
+    const entries: BatchSecretValue[] = [];
+    const errors: BatchSecretError[] = [];
     let batchFailure: AwsFailure | undefined;
     try {
       // With SecretIdList AWS answers in one page; follow NextToken anyway so a
@@ -41,13 +64,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
       let nextToken: string | undefined;
       let pages = 0;
       do {
-        const output = await client.send(
-          new BatchGetSecretValueCommand({
-            SecretIdList: [...ids],
-            ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-          }),
-          sendOptions,
-        );
+        const output = await send(ids, nextToken, sendOptions);
         entries.push(...(output.SecretValues ?? []));
         errors.push(...(output.Errors ?? []));
         nextToken = output.NextToken;
@@ -61,11 +78,11 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
 
     // AWS answers with each secret's Name and ARN. Asked by name, the name
     // finds it; the index of every ARN form is built only for an id it does not.
-    const byName = new Map<string, SecretValueEntry>();
+    const byName = new Map<string, BatchSecretValue>();
     for (const entry of entries) {
       if (entry.Name !== undefined) byName.set(entry.Name, entry);
     }
-    let entryIndex: Map<string, SecretValueEntry> | undefined;
+    let entryIndex: Map<string, BatchSecretValue> | undefined;
     const errorIndex = indexErrors(errors);
     // In the caller's order, whatever order AWS answered in.
     const results = new Map<string, SecretReadResult>();
@@ -143,7 +160,7 @@ function toSendOptions(signal: AbortSignal | undefined): SendOptions {
   return signal === undefined ? {} : { abortSignal: signal };
 }
 
-function toResult(secretId: string, entry: SecretValueEntry): SecretReadResult {
+function toResult(secretId: string, entry: BatchSecretValue): SecretReadResult {
   if (entry.SecretString === undefined) {
     return entry.SecretBinary === undefined
       ? failed(secretId, NOT_FOUND, 'The secret version has no SecretString.')
@@ -169,8 +186,8 @@ function failed(secretId: string, code: string, message: string): SecretReadResu
  * the 6-character suffix; AWS answers with ARN and Name. Index each answer
  * under every form so it maps back to whichever id the caller asked for.
  */
-function indexEntries(entries: readonly SecretValueEntry[]): Map<string, SecretValueEntry> {
-  const index = new Map<string, SecretValueEntry>();
+function indexEntries(entries: readonly BatchSecretValue[]): Map<string, BatchSecretValue> {
+  const index = new Map<string, BatchSecretValue>();
   for (const entry of entries) {
     for (const key of [entry.Name, ...(entry.ARN === undefined ? [] : arnForms(entry.ARN))]) {
       if (key !== undefined) index.set(key, entry);
@@ -180,8 +197,8 @@ function indexEntries(entries: readonly SecretValueEntry[]): Map<string, SecretV
 }
 
 /** `Errors[].SecretId` echoes the id as requested; index ARN forms too in case AWS answers with one. */
-function indexErrors(errors: readonly APIErrorType[]): Map<string, APIErrorType> {
-  const index = new Map<string, APIErrorType>();
+function indexErrors(errors: readonly BatchSecretError[]): Map<string, BatchSecretError> {
+  const index = new Map<string, BatchSecretError>();
   for (const error of errors) {
     if (error.SecretId === undefined) continue;
     for (const key of [error.SecretId, ...arnForms(error.SecretId)]) {

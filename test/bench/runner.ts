@@ -18,6 +18,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler } from '../../functions/app/renew-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createDirectBatchRead } from '../../functions/aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
@@ -115,6 +116,20 @@ if (real)
     },
     { step: 'initialize' },
   );
+const directBatchRead = createDirectBatchRead(secretsManager, {
+  onFallback: (reason) => console.error(`secret reads fell back to the AWS SDK: ${reason}`),
+});
+// Real mode counts the reads that did not go through the SDK's middleware above.
+const directRead: typeof directBatchRead = real
+  ? Object.assign(
+      async (...params: Parameters<typeof directBatchRead>) => {
+        const answer = await directBatchRead(...params);
+        if (answer !== undefined) counts.smReads += 1;
+        return answer;
+      },
+      { close: directBatchRead.close },
+    )
+  : directBatchRead;
 const sns = new SNSClient({ ...AWS, endpoint: fleet?.snsEndpoint ?? endpoint });
 if (real)
   sns.middlewareStack.add(
@@ -128,7 +143,8 @@ const vault = createVaultClient();
 const handler = createRenewHandler({
   config,
   vault: real ? countingVault(vault, vaultCounter) : vault,
-  store: createSecretsManagerStore({ client: secretsManager }),
+  // As deployed (functions/renew.ts): reads signed and sent without the SDK's middleware.
+  store: createSecretsManagerStore({ client: secretsManager, directRead }),
   notifier: createSnsNotifier({
     client: sns,
     topicArn: fleet?.topicArn ?? 'arn:aws:sns:us-east-1:123456789012:bench',
@@ -170,6 +186,7 @@ const wallMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuBefore);
 process.stdout.write = write;
 await vault.close();
+await directRead.close();
 counts.vault = vaultCounter.calls;
 console.log(
   `FIGURES ${JSON.stringify({

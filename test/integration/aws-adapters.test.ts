@@ -22,6 +22,7 @@ import {
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createDirectBatchRead } from '../../functions/aws/direct-batch-read.js';
 import { PublishError, SecretWriteError } from '../../functions/aws/errors.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
@@ -224,6 +225,41 @@ describe('SecretsManagerStore on moto', () => {
       ok: false,
       failure: { secretId: name, code: 'BinarySecretUnsupported' },
     });
+  });
+
+  it('reads the same through the direct path as through the SDK, and never falls back', async () => {
+    const prefix = uniqueName('direct');
+    const { arn } = await createSecret(`${prefix}/by-arn`, { SecretString: '{"token":"t"}' });
+    await createSecret(`${prefix}/by-name`, { SecretString: '{"role_id":"r"}' });
+    await createSecret(`${prefix}/binary`, { SecretBinary: new Uint8Array([1, 2, 3]) });
+    const ids = [
+      `${prefix}/by-name`,
+      arn,
+      arn.slice(0, -'-AbC123'.length),
+      `${prefix}/binary`,
+      `${prefix}/never-created`,
+    ];
+    const told: string[] = [];
+    const directRead = createDirectBatchRead(secretsManager, {
+      onFallback: (reason) => told.push(reason),
+    });
+
+    const direct = await createSecretsManagerStore({
+      client: secretsManager,
+      directRead,
+    }).readBatch(ids);
+    const throughSdk = await createSecretsManagerStore({ client: secretsManager }).readBatch(ids);
+    await directRead.close();
+
+    expect(told).toEqual([]);
+    expect(direct).toEqual(throughSdk);
+    expect([...direct.values()].map((result) => result.ok)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('writes a new version: AWSCURRENT moves to it, AWSPREVIOUS keeps the old one', async () => {

@@ -494,10 +494,16 @@ describe('renew handler on the local stack with faults in the way', () => {
     expect(targetReport(report, 'sm-throttled-b').leases).toMatchObject([
       { name: 'db', outcome: 'skipped' },
     ]);
-    // The SDK's three attempts at the one batch, and not a single write.
+    // The direct read's one attempt, then the SDK's three at the same batch,
+    // and not a single write.
     expect(proxy.requests.map((r) => r.target)).toEqual(
-      Array(3).fill('secretsmanager.BatchGetSecretValue'),
+      Array(4).fill('secretsmanager.BatchGetSecretValue'),
     );
+    expect(
+      logLines(harness)
+        .filter((l) => l.message === 'secret reads fall back to the AWS SDK')
+        .map((l) => `${l.level} ${l.reason}`),
+    ).toEqual(['WARN HTTP 400']);
     for (const target of targets) {
       expect(await wasRenewed(fleet, target.token)).toBe(false);
       expect(await fleet.versionCount(target.tokenSecret)).toBe(1);

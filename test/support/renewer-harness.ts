@@ -15,6 +15,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
 import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createDirectBatchRead } from '../../functions/aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
@@ -132,6 +133,11 @@ function stackClients(options: HarnessOptions) {
   const vault = createVaultClient({
     retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500, ...options.vaultRetry },
   });
+  const logger = new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' });
+  // Reads as deployed: signed and sent without the SDK's middleware, the SDK when that fails.
+  const directRead = createDirectBatchRead(secretsManager, {
+    onFallback: (reason) => logger.warn('secret reads fall back to the AWS SDK', { reason }),
+  });
   return {
     config: parseConfig(JSON.stringify(options.config), { format: 'json' }),
     base,
@@ -143,9 +149,11 @@ function stackClients(options: HarnessOptions) {
       eventBusName: options.eventBusName ?? 'default',
     }),
     serviceName: 'vault-renewer',
-    logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' }),
+    logger,
+    directRead,
     close: async () => {
       await vault.close();
+      await directRead.close();
       secretsManager.destroy();
       sns.destroy();
       eventBridge.destroy();
@@ -163,12 +171,16 @@ export function createHarness(options: HarnessOptions): Harness {
     changeEvents,
     serviceName,
     logger,
+    directRead,
     close,
   } = stackClients(options);
   const handler = createRenewHandler({
     config,
     vault,
-    store: afterReading(createSecretsManagerStore({ client: secretsManager }), options.afterRead),
+    store: afterReading(
+      createSecretsManagerStore({ client: secretsManager, directRead }),
+      options.afterRead,
+    ),
     notifier,
     serviceName,
     changeEvents,
