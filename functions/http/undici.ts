@@ -37,23 +37,8 @@ export function exchange(dispatcher: Dispatcher, options: Exchange): Promise<Ans
   const { signal } = options;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<Answer>((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let settled = false;
-    const settle = () => {
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-    };
-    function onAbort() {
-      if (settled) return;
-      settle();
-      controller?.abort(signal.reason);
-      reject(signal.reason);
-    }
-    signal.addEventListener('abort', onAbort);
-
-    let status = 0;
-    let headers: Answer['headers'] = {};
-    const chunks: Buffer[] = [];
+    const pending = new PendingExchange(signal, resolve, reject);
+    track(signal, pending);
     dispatcher.dispatch(
       {
         origin: options.origin,
@@ -62,33 +47,94 @@ export function exchange(dispatcher: Dispatcher, options: Exchange): Promise<Ans
         headers: options.headers,
         body: options.body,
       },
-      {
-        onRequestStart(started) {
-          controller = started;
-          if (settled) started.abort(signal.reason);
-        },
-        onResponseStart(_controller, statusCode, responseHeaders) {
-          status = statusCode;
-          headers = responseHeaders;
-        },
-        onResponseData(_controller, chunk) {
-          chunks.push(chunk);
-        },
-        onResponseEnd() {
-          if (settled) return;
-          settle();
-          const text =
-            chunks.length === 1
-              ? (chunks[0] as Buffer).toString('utf8')
-              : Buffer.concat(chunks).toString('utf8');
-          resolve({ status, headers, text });
-        },
-        onResponseError(_controller, error) {
-          if (settled) return;
-          settle();
-          reject(error);
-        },
-      },
+      pending,
     );
   });
+}
+
+/**
+ * The exchanges in flight under each signal. A run passes one signal to
+ * thousands of calls, 64 at a time: one `abort` listener per signal aborts
+ * them all, where a listener per call would add and remove an EventTarget
+ * listener on every request.
+ */
+const pendingBySignal = new WeakMap<AbortSignal, Set<PendingExchange>>();
+
+function track(signal: AbortSignal, pending: PendingExchange): void {
+  let inFlight = pendingBySignal.get(signal);
+  if (inFlight === undefined) {
+    const exchanges = new Set<PendingExchange>();
+    inFlight = exchanges;
+    pendingBySignal.set(signal, exchanges);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const each of [...exchanges]) each.abort(signal.reason);
+      },
+      { once: true },
+    );
+  }
+  inFlight.add(pending);
+}
+
+/** One exchange's dispatch handler: collects the answer, settles once. */
+class PendingExchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
+  private status = 0;
+  private headers: Answer['headers'] = {};
+  private readonly chunks: Buffer[] = [];
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {}
+
+  abort(reason: unknown): void {
+    if (this.settle()) {
+      this.controller?.abort(reason as Error);
+      this.reject(reason);
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(this.signal.reason as Error);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Answer['headers'],
+  ): void {
+    this.status = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (!this.settle()) return;
+    const { chunks } = this;
+    const text =
+      chunks.length === 1
+        ? (chunks[0] as Buffer).toString('utf8')
+        : Buffer.concat(chunks).toString('utf8');
+    this.resolve({ status: this.status, headers: this.headers, text });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settle()) this.reject(error);
+  }
+
+  /** Marks the exchange settled; false when it already was. */
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    pendingBySignal.get(this.signal)?.delete(this);
+    return true;
+  }
 }

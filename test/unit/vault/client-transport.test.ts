@@ -92,6 +92,39 @@ describe('reading answers', () => {
   });
 });
 
+describe('one signal over many calls', () => {
+  let vault: ScriptedVault;
+  beforeAll(async () => {
+    vault = await startScriptedVault((request) =>
+      request.url.startsWith('/v1/sys/health') ? { status: 200, json: HEALTH } : 'hang',
+    );
+  });
+  afterAll(async () => {
+    await vault.close();
+  });
+
+  it('aborts every call in flight under it, and no call under another signal', async () => {
+    const client = createVaultClient({ retry: { maxAttempts: 1 } });
+    const target = { address: vault.address };
+    const run = new AbortController();
+
+    const hanging = [1, 2, 3].map((n) =>
+      client.renewSelf(target, TOKEN, n, { signal: run.signal }).then(
+        () => 'answered',
+        (error: unknown) => (error as VaultNetworkError).kind,
+      ),
+    );
+    while (vault.requests.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    run.abort();
+    const outcomes = await Promise.all(hanging);
+    const afterwards = await client.health(target, { signal: AbortSignal.timeout(5_000) });
+    await client.close();
+
+    expect(outcomes).toEqual(Array(3).fill(VaultFailureKind.Timeout));
+    expect(afterwards.status).toBe(200);
+  });
+});
+
 describe('TLS with a custom CA', () => {
   let tls: TlsMaterial;
   let vault: ScriptedVault;
