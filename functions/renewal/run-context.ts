@@ -14,6 +14,8 @@ import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/v
 
 /** The narrow logger the run needs (Powertools Logger satisfies it). */
 export interface RunLogger {
+  /** The level in force (Powertools: `DEBUG`, `INFO`, ...); a healthy target is logged only at DEBUG or TRACE. */
+  getLevelName?(): string;
   debug(message: string, ...fields: Record<string, unknown>[]): void;
   info(message: string, ...fields: Record<string, unknown>[]): void;
   warn(message: string, ...fields: Record<string, unknown>[]): void;

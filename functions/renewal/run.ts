@@ -80,8 +80,13 @@ export async function runRenewal(
   const changes = createChangeAnnouncer(deps, request.publishDeadlineAtMs);
   const deadlineSkip = (target: TargetConfig, remainingMs: number): TargetReport =>
     skippedReport(target, deadlineSkippedProblem(remainingMs));
+  // Decided once per run: a healthy target's DEBUG line costs its fields even when dropped.
+  const level = deps.logger.getLevelName?.();
+  const logsHealthy = level === undefined || level === 'DEBUG' || level === 'TRACE';
   const finish = (target: TargetConfig, report: TargetReport): TargetReport => {
-    logTarget(deps.logger, report);
+    if (logsHealthy || report.status !== TargetStatus.Ok || report.problems.length > 0) {
+      logTarget(deps.logger, report);
+    }
     alerting.target(target, report.problems, report.status !== TargetStatus.Skipped);
     return report;
   };
