@@ -11,7 +11,7 @@
  *   is retried only when Vault cannot have acted on it.
  */
 
-import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { CallOptions, VaultEndpoint } from '../core/vault-port.js';
 import { Agent, type Exchange, exchange } from '../http/undici.js';
@@ -249,7 +249,7 @@ async function sendOnce(dispatcher: Dispatcher, options: Exchange): Promise<RawA
   // undici hands the socket back to its pool one turn of the event loop after
   // the answer ends (client-h1.js, for servers that close a connection they
   // said they would keep); a call made before that would open a second one.
-  await nextTurn();
+  await new Promise((resolve) => setImmediate(resolve));
   return {
     status: answer.status,
     retryAfter: headerValue(answer.headers['retry-after']),
