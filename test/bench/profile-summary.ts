@@ -29,10 +29,10 @@ interface CpuProfile {
 
 /** Rows of the summary, in the order they are printed. */
 export const CATEGORIES = [
-  'undici (Vault HTTP)',
-  'AWS SDK (Secrets Manager calls)',
+  'undici (HTTP)',
+  'AWS SDK (signer, other calls)',
   'Secrets Manager adapter',
-  'Vault client (request, retries)',
+  'Vault client, HTTP exchange',
   'validation and decoding',
   'renewal logic',
   'secret reads and scheduling',
@@ -45,10 +45,10 @@ export const CATEGORIES = [
 export type Category = (typeof CATEGORIES)[number];
 
 const RULES: ReadonlyArray<readonly [RegExp, Category]> = [
-  [/node_modules\/undici\/|^wasm:/, 'undici (Vault HTTP)'],
+  [/node_modules\/undici\/|^wasm:/, 'undici (HTTP)'],
   [
     /node_modules\/(@aws-sdk|@smithy|@aws\/|@aws-crypto|fast-xml-parser|strnum|bowser|tslib)/,
-    'AWS SDK (Secrets Manager calls)',
+    'AWS SDK (signer, other calls)',
   ],
   [/node_modules\/@aws-lambda-powertools\/(logger|commons)/, 'logging'],
   [/node_modules\/@aws-lambda-powertools\/metrics/, 'metrics and report building'],
@@ -56,7 +56,7 @@ const RULES: ReadonlyArray<readonly [RegExp, Category]> = [
   [/functions\/aws\//, 'Secrets Manager adapter'],
   [
     /functions\/(vault\/(transport|retry-timing|errors|client)|http\/undici)\.ts/,
-    'Vault client (request, retries)',
+    'Vault client, HTTP exchange',
   ],
   [/functions\/(vault\/|core\/secret-documents\.ts|config\/)/, 'validation and decoding'],
   [
