@@ -16,7 +16,9 @@
  * status, a network failure, an answer of another shape) returns `undefined`
  * and the store sends the same call through the SDK, which retries, corrects
  * its clock and names the error as it always has: failures behave exactly as
- * before, at the price of one more attempt.
+ * before, at the price of one more attempt. After such a failure every call
+ * goes through the SDK for a while (`cooldownMs`), so a lasting one (throttling,
+ * an endpoint that refuses the direct form) does not double the traffic.
  */
 
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -66,15 +68,25 @@ export interface DirectBatchReadOptions {
   readonly timeoutMs?: number;
   /** Told once per reason the direct path gave way to the SDK (an error status, a network error). */
   readonly onFallback?: (reason: string) => void;
+  /** How long every call goes through the SDK after the direct path gave way (default 60 s). */
+  readonly cooldownMs?: number;
+  /** Epoch milliseconds, for the cooldown. */
+  readonly now?: () => number;
 }
 
 const TARGET = 'secretsmanager.BatchGetSecretValue';
+const SIGNING_NAME = 'secretsmanager';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_COOLDOWN_MS = 60_000;
 
 interface Route {
   readonly origin: string;
+  /** The path the SDK sends to: the endpoint's, ending in `/` (its JSON protocols add one). */
   readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** `path` with its query string, as sent. */
+  readonly target: string;
   readonly host: string;
   readonly protocol: string;
   readonly hostname: string;
@@ -102,8 +114,12 @@ export function createDirectBatchRead(
     options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 10_000 }) : undefined;
   const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as InstanceType<typeof Agent>);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const cooldownMs = options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
+  const now = options.now ?? Date.now;
+  let sdkUntil = Number.NEGATIVE_INFINITY;
   const told = new Set<string>();
   const fallBack = (reason: string): undefined => {
+    sdkUntil = now() + cooldownMs;
     if (!told.has(reason)) {
       told.add(reason);
       options.onFallback?.(reason);
@@ -116,7 +132,7 @@ export function createDirectBatchRead(
   const read = async (input: BatchRequest, signal: AbortSignal | undefined) => {
     const aborted = () => signal?.aborted === true;
     // An aborted call goes to the SDK, which fails it the way the store knows.
-    if (aborted()) return undefined;
+    if (aborted() || now() < sdkUntil) return undefined;
     let resolved: Route;
     try {
       route ??= resolveRoute(client);
@@ -138,13 +154,13 @@ export function createDirectBatchRead(
         hostname: resolved.hostname,
         port: resolved.port,
         path: resolved.path,
-        query: {},
+        query: { ...resolved.query },
         headers: { ...resolved.headers, host: resolved.host },
         body,
       });
       answer = await exchange(dispatcher, {
         origin: resolved.origin,
-        path: resolved.path,
+        path: resolved.target,
         method: 'POST',
         headers: signed.headers,
         body,
@@ -153,7 +169,7 @@ export function createDirectBatchRead(
     } catch (error) {
       // The deadline passed: the SDK, handed the aborted signal, fails the call as always.
       if (aborted()) return undefined;
-      return fallBack(`network: ${(error as { code?: string }).code ?? (error as Error).name}`);
+      return fallBack(failureReason(error));
     }
     if (answer.status !== 200) return fallBack(`HTTP ${answer.status}`);
     const parsed = parseAnswer(answer.text);
@@ -168,25 +184,38 @@ export function createDirectBatchRead(
 
 async function resolveRoute(client: SecretsManagerClient): Promise<Route> {
   const { config } = client;
+  // A copy, as the SDK's own middleware passes: the rules may set the endpoint they found on it.
   const endpoint = await getEndpointFromInstructions(
     { SecretIdList: [] },
     BatchGetSecretValueCommand,
-    config,
+    { ...config },
   );
   const { url } = endpoint;
+  // Region and service as the endpoint's rules say, when they say (the SDK signs so).
+  const schemes = (endpoint.properties?.authSchemes ?? []) as readonly AuthScheme[];
+  const scheme = schemes[0];
+  if (scheme !== undefined && scheme.name !== 'sigv4') {
+    throw new Error(`the endpoint asks for ${scheme.name} signing`);
+  }
   const signer = await config.signer({
     name: 'sigv4',
-    signingName: 'secretsmanager',
-    signingRegion: await config.region(),
+    signingName: scheme?.signingName ?? SIGNING_NAME,
+    signingRegion: scheme?.signingRegion ?? (await config.region()),
     properties: {},
   });
-  const path = url.pathname === '' ? '/' : url.pathname;
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
   const endpointHeaders = Object.fromEntries(
     Object.entries(endpoint.headers ?? {}).map(([name, values]) => [name, values.join(', ')]),
   );
+  const disableSkew: unknown = config.disableClockSkewCorrection;
+  const skewed =
+    (typeof disableSkew === 'function' ? await (disableSkew as () => unknown)() : disableSkew) !==
+    true;
   return {
     origin: url.origin,
     path,
+    query: Object.fromEntries(url.searchParams),
+    target: `${path}${url.search}`,
     host: url.host,
     protocol: url.protocol,
     hostname: url.hostname,
@@ -195,9 +224,22 @@ async function resolveRoute(client: SecretsManagerClient): Promise<Route> {
     sign: async (request) =>
       (await signer.sign(request as never, {
         // The SDK moves its clock when AWS says it is off; signed with the same offset.
-        signingDate: new Date(Date.now() + (config.systemClockOffset ?? 0)),
+        signingDate: new Date(Date.now() + (skewed ? (config.systemClockOffset ?? 0) : 0)),
       })) as unknown as { headers: Record<string, string> },
   };
+}
+
+interface AuthScheme {
+  readonly name?: string;
+  readonly signingName?: string;
+  readonly signingRegion?: string;
+}
+
+/** Why an exchange failed, in words for the log: a Node error code, else the error's name. */
+function failureReason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code !== '') return `network: ${code}`;
+  return `no answer: ${error instanceof Error ? error.name : typeof error}`;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -39,16 +39,21 @@ export function exchange(dispatcher: Dispatcher, options: Exchange): Promise<Ans
   return new Promise<Answer>((resolve, reject) => {
     const pending = new PendingExchange(signal, resolve, reject);
     track(signal, pending);
-    dispatcher.dispatch(
-      {
-        origin: options.origin,
-        path: options.path,
-        method: options.method,
-        headers: options.headers,
-        body: options.body,
-      },
-      pending,
-    );
+    try {
+      dispatcher.dispatch(
+        {
+          origin: options.origin,
+          path: options.path,
+          method: options.method,
+          headers: options.headers,
+          body: options.body,
+        },
+        pending,
+      );
+    } catch (error) {
+      // undici's own dispatchers report through the handler; another may throw.
+      pending.fail(error);
+    }
   });
 }
 
@@ -90,6 +95,11 @@ class PendingExchange implements Dispatcher.DispatchHandler {
     private readonly resolve: (answer: Answer) => void,
     private readonly reject: (reason: unknown) => void,
   ) {}
+
+  /** Ends the exchange with `error` (settles once; leaves the signal's set). */
+  fail(error: unknown): void {
+    if (this.settle()) this.reject(error);
+  }
 
   abort(reason: unknown): void {
     if (this.settle()) {

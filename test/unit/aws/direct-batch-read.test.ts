@@ -130,8 +130,8 @@ async function signatureHolds(sdk: SecretsManagerClient, request: Received): Pro
       protocol: 'http:',
       hostname,
       port: Number(port),
-      path: request.url,
-      query: {},
+      path: new URL(request.url, 'http://x').pathname,
+      query: Object.fromEntries(new URL(request.url, 'http://x').searchParams),
       headers,
       body: request.body,
     } as never,
@@ -194,12 +194,16 @@ describe('the direct BatchGetSecretValue', () => {
         : { status: 200, body: JSON.stringify({ SecretValues: ids.slice(1).map(entry) }) };
     };
     const sdk = client();
-    const read = createDirectBatchRead(sdk);
+    const told: string[] = [];
+    const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
     const store = createSecretsManagerStore({ client: sdk, directRead: read });
 
     const results = await store.readBatch(['first', 'second']);
     await read.close();
 
+    // Both pages went the direct way: the SDK would add its own headers.
+    expect(told).toEqual([]);
+    expect(received.map((r) => r.headers['amz-sdk-invocation-id'])).toEqual([undefined, undefined]);
     expect(received.map((r) => JSON.parse(r.body) as unknown)).toEqual([
       { SecretIdList: ['first', 'second'] },
       { SecretIdList: ['first', 'second'], NextToken: 'page-2' },
@@ -213,7 +217,8 @@ describe('the direct BatchGetSecretValue', () => {
   it('reads the same results as the SDK, per-secret errors included', async () => {
     reply = answering;
     const sdk = client();
-    const read = createDirectBatchRead(sdk);
+    const told: string[] = [];
+    const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
     const ids = ['app/a', `${ARN}:app/b-AbC123`, 'missing/c'];
 
     const direct = await createSecretsManagerStore({ client: sdk, directRead: read }).readBatch(
@@ -222,6 +227,11 @@ describe('the direct BatchGetSecretValue', () => {
     const throughSdk = await createSecretsManagerStore({ client: sdk }).readBatch(ids);
     await read.close();
 
+    expect(told).toEqual([]);
+    expect(received.map((r) => r.headers['amz-sdk-invocation-id'] === undefined)).toEqual([
+      true,
+      false,
+    ]);
     expect(direct).toEqual(throughSdk);
     expect(direct.get('missing/c')).toMatchObject({
       ok: false,
@@ -230,15 +240,43 @@ describe('the direct BatchGetSecretValue', () => {
   });
 });
 
+describe('an endpoint with a path', () => {
+  it('posts to the path with a trailing slash, as the SDK does, and signs it', async () => {
+    reply = answering;
+    const sdk = new SecretsManagerClient({
+      region: 'eu-west-1',
+      credentials: CREDENTIALS,
+      endpoint: `${endpoint}/secrets-manager?stage=blue`,
+    });
+    const told: string[] = [];
+    const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
+
+    await read({ SecretIdList: ['app/a'] }, undefined);
+    await createSecretsManagerStore({ client: sdk }).readBatch(['app/a']);
+    await read.close();
+
+    expect(told).toEqual([]);
+    const [direct, throughSdk] = received;
+    expect(direct?.url).toBe('/secrets-manager/');
+    expect(direct?.url).toBe(throughSdk?.url);
+    if (direct !== undefined) expect(await signatureHolds(sdk, direct)).toBe(true);
+  });
+});
+
 describe('what the direct read gives back to the SDK', () => {
-  it('an error status: the SDK sends it again, retries and names the error as always', async () => {
+  it('an error status: the SDK sends it again and names the error; the next calls go to the SDK for a while', async () => {
     reply = () => ({
       status: 400,
       body: JSON.stringify({ __type: 'AccessDeniedException', Message: 'not allowed' }),
     });
     const sdk = client();
     const told: string[] = [];
-    const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
+    let clock = 1_000_000;
+    const read = createDirectBatchRead(sdk, {
+      onFallback: (reason) => told.push(reason),
+      cooldownMs: 60_000,
+      now: () => clock,
+    });
 
     const results = await createSecretsManagerStore({ client: sdk, directRead: read }).readBatch([
       'app/a',
@@ -246,16 +284,31 @@ describe('what the direct read gives back to the SDK', () => {
     const again = await createSecretsManagerStore({ client: sdk, directRead: read }).readBatch([
       'app/a',
     ]);
-    await read.close();
 
     expect(results.get('app/a')).toEqual({
       ok: false,
       failure: { secretId: 'app/a', code: 'AccessDeniedException', message: 'not allowed' },
     });
     expect(again).toEqual(results);
-    // Each read: the direct attempt, then the SDK's one (AccessDenied is not retried).
-    expect(received).toHaveLength(4);
+    // The first read: the direct attempt, then the SDK's (AccessDenied is not retried);
+    // the second, inside the cooldown: the SDK's alone.
+    expect(received.map((r) => r.headers['amz-sdk-invocation-id'] === undefined)).toEqual([
+      true,
+      false,
+      false,
+    ]);
     expect(told).toEqual(['HTTP 400']);
+
+    // After the cooldown the direct path is tried again.
+    clock += 60_000;
+    reply = answering;
+    received = [];
+    const later = await createSecretsManagerStore({ client: sdk, directRead: read }).readBatch([
+      'app/a',
+    ]);
+    expect(later.get('app/a')?.ok).toBe(true);
+    expect(received.map((r) => r.headers['amz-sdk-invocation-id'])).toEqual([undefined]);
+    await read.close();
   });
 
   it('throttling: one direct attempt, then the SDK’s own retries', async () => {

@@ -108,19 +108,30 @@ describe('one signal over many calls', () => {
     const target = { address: vault.address };
     const run = new AbortController();
 
-    const hanging = [1, 2, 3].map((n) =>
-      client.renewSelf(target, TOKEN, n, { signal: run.signal }).then(
+    const other = new AbortController();
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
         () => 'answered',
         (error: unknown) => (error as VaultNetworkError).kind,
-      ),
+      );
+    const hanging = [1, 2, 3].map((n) =>
+      outcome(client.renewSelf(target, TOKEN, n, { signal: run.signal })),
     );
-    while (vault.requests.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    const bystander = outcome(client.renewSelf(target, TOKEN, 4, { signal: other.signal }));
+    while (vault.requests.length < 4) await new Promise((resolve) => setTimeout(resolve, 5));
     run.abort();
     const outcomes = await Promise.all(hanging);
+    const bystanderThen = await Promise.race([
+      bystander,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100)),
+    ]);
+    other.abort();
     const afterwards = await client.health(target, { signal: AbortSignal.timeout(5_000) });
     await client.close();
 
     expect(outcomes).toEqual(Array(3).fill(VaultFailureKind.Timeout));
+    expect(bystanderThen).toBe('still waiting');
+    expect(await bystander).toBe(VaultFailureKind.Timeout);
     expect(afterwards.status).toBe(200);
   });
 });
