@@ -25,7 +25,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BatchGetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import type { Dispatcher } from 'undici';
-import { Agent, exchange } from '../http/undici.js';
+import { dispatcherFor, exchange } from '../http/undici.js';
 
 /** One secret of a BatchGetSecretValue answer, as far as the store reads it. */
 export interface BatchSecretValue {
@@ -110,9 +110,7 @@ export function createDirectBatchRead(
   client: SecretsManagerClient,
   options: DirectBatchReadOptions = {},
 ): DirectBatchRead & { close(): Promise<void> } {
-  const ownAgent =
-    options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 10_000 }) : undefined;
-  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as InstanceType<typeof Agent>);
+  const { dispatcher, close } = dispatcherFor(options.dispatcher);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cooldownMs = options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
   const now = options.now ?? Date.now;
@@ -175,11 +173,7 @@ export function createDirectBatchRead(
     const parsed = parseAnswer(answer.text);
     return parsed ?? fallBack('an answer of another shape');
   };
-  return Object.assign(read, {
-    async close() {
-      await ownAgent?.close();
-    },
-  });
+  return Object.assign(read, { close });
 }
 
 async function resolveRoute(client: SecretsManagerClient): Promise<Route> {

@@ -13,7 +13,29 @@
 import type { Dispatcher, Agent as UndiciAgent } from 'undici';
 import AgentImpl from 'undici/lib/dispatcher/agent.js';
 
-export const Agent = AgentImpl as typeof UndiciAgent;
+const Agent = AgentImpl as typeof UndiciAgent;
+
+/** The dispatcher a client sends through, and how to close it when it is the client's own. */
+export interface OwnedDispatcher {
+  readonly dispatcher: Dispatcher;
+  /** Closes the Agent made here; a dispatcher passed in is its owner's to close. */
+  close(): Promise<void>;
+}
+
+/**
+ * `given` when there is one (tests pass a MockAgent), else a keep-alive Agent
+ * of the client's own. Lambda freezes between invocations; a reused socket
+ * that died meanwhile fails fast with a network error, which the callers
+ * retry (Vault) or hand to the SDK (Secrets Manager).
+ */
+export function dispatcherFor(
+  given: Dispatcher | undefined,
+  connect: { readonly ca?: string } = {},
+): OwnedDispatcher {
+  if (given !== undefined) return { dispatcher: given, close: async () => {} };
+  const agent = new Agent({ connect, keepAliveTimeout: 10_000 });
+  return { dispatcher: agent, close: () => agent.close() };
+}
 
 export interface Exchange {
   readonly origin: string;

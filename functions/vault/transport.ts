@@ -14,7 +14,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { CallOptions, VaultEndpoint } from '../core/vault-port.js';
-import { Agent, type Exchange, exchange } from '../http/undici.js';
+import { dispatcherFor, type Exchange, exchange } from '../http/undici.js';
 import { type AddressBase, addressBase, requestTarget } from './address.js';
 import { classifyVaultAnswer } from './classify.js';
 import { errorsOf, headerValue, parseJson, requestIdOf, scrub } from './decode.js';
@@ -111,16 +111,10 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
   if (!(Number.isFinite(defaultTimeoutMs) && defaultTimeoutMs > 0)) {
     throw new TypeError('defaultTimeoutMs must be a positive number of milliseconds');
   }
-  const ownAgent =
-    options.dispatcher === undefined
-      ? new Agent({
-          connect: options.caCertPem === undefined ? {} : { ca: options.caCertPem },
-          // Lambda freezes between invocations; a reused socket that died meanwhile
-          // fails fast with a network error, which is retried.
-          keepAliveTimeout: 10_000,
-        })
-      : undefined;
-  const dispatcher: Dispatcher = options.dispatcher ?? (ownAgent as InstanceType<typeof Agent>);
+  const { dispatcher, close } = dispatcherFor(
+    options.dispatcher,
+    options.caCertPem === undefined ? {} : { ca: options.caCertPem },
+  );
   const userAgent = options.userAgent ?? USER_AGENT;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
@@ -237,9 +231,7 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
 
   return {
     call,
-    async close() {
-      await ownAgent?.close();
-    },
+    close,
   };
 }
 
