@@ -9,7 +9,7 @@ import { createDiagnoseHandler } from './app/diagnose-handler.js';
 import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createAwsClients } from './aws/clients.js';
-import { createDirectBatchRead } from './aws/direct-batch-read.js';
+import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createSecretStagingStore } from './aws/secret-staging.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
@@ -27,7 +27,7 @@ const logger = createLogger(environment.serviceName, 'diagnose');
 const store = createSecretsManagerStore({
   client: aws.secretsManager,
   directRead: createDirectBatchRead(aws.secretsManager, {
-    onFallback: (reason) => logger.warn('secret reads fall back to the AWS SDK', { reason }),
+    onFallback: warnOnFallback(logger),
   }),
 });
 

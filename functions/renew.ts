@@ -9,7 +9,7 @@ import { createLogger, createMetrics } from './app/observability.js';
 import { createRenewHandler } from './app/renew-handler.js';
 import { deterministicRequestToken } from './aws/client-request-token.js';
 import { createAwsClients } from './aws/clients.js';
-import { createDirectBatchRead } from './aws/direct-batch-read.js';
+import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
@@ -31,7 +31,7 @@ export const handler = createRenewHandler({
   store: createSecretsManagerStore({
     client: aws.secretsManager,
     directRead: createDirectBatchRead(aws.secretsManager, {
-      onFallback: (reason) => logger.warn('secret reads fall back to the AWS SDK', { reason }),
+      onFallback: warnOnFallback(logger),
     }),
   }),
   notifier: createSnsNotifier({

@@ -61,6 +61,16 @@ export type DirectBatchRead = (
   signal: AbortSignal | undefined,
 ) => Promise<BatchAnswer | undefined>;
 
+/** The log line of a fallback (docs/operations.md, "Metrics and logs"). */
+export const FALLBACK_MESSAGE = 'secret reads fall back to the AWS SDK';
+
+/** An `onFallback` that logs {@link FALLBACK_MESSAGE} at WARN with its reason. */
+export function warnOnFallback(logger: {
+  warn(message: string, fields: Record<string, unknown>): void;
+}): (reason: string) => void {
+  return (reason) => logger.warn(FALLBACK_MESSAGE, { reason });
+}
+
 export interface DirectBatchReadOptions {
   /** An undici dispatcher to send through instead of an Agent of its own. */
   readonly dispatcher?: Dispatcher;
@@ -242,6 +252,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const optionalString = (value: unknown): boolean =>
   value === undefined || typeof value === 'string';
 
+/** Every item an object whose `keys` are strings or absent. */
+const recordsOfStrings = (items: readonly unknown[], keys: readonly string[]): boolean =>
+  items.every((item) => isRecord(item) && keys.every((key) => optionalString(item[key])));
+
 /** The answer, or `undefined` when it is not the documented shape (the SDK then reads it). */
 export function parseAnswer(text: string): BatchAnswer | undefined {
   let body: unknown;
@@ -256,26 +270,11 @@ export function parseAnswer(text: string): BatchAnswer | undefined {
   if (!(nextToken === undefined || nextToken === null || typeof nextToken === 'string')) {
     return undefined;
   }
-  for (const value of values) {
-    if (
-      !isRecord(value) ||
-      !optionalString(value.Name) ||
-      !optionalString(value.ARN) ||
-      !optionalString(value.VersionId) ||
-      !optionalString(value.SecretString)
-    ) {
-      return undefined;
-    }
-  }
-  for (const error of errors) {
-    if (
-      !isRecord(error) ||
-      !optionalString(error.SecretId) ||
-      !optionalString(error.ErrorCode) ||
-      !optionalString(error.Message)
-    ) {
-      return undefined;
-    }
+  if (
+    !recordsOfStrings(values, ['Name', 'ARN', 'VersionId', 'SecretString']) ||
+    !recordsOfStrings(errors, ['SecretId', 'ErrorCode', 'Message'])
+  ) {
+    return undefined;
   }
   return {
     SecretValues: values as BatchSecretValue[],

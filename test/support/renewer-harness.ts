@@ -15,7 +15,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
 import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
-import { createDirectBatchRead } from '../../functions/aws/direct-batch-read.js';
+import { createDirectBatchRead, warnOnFallback } from '../../functions/aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
@@ -136,7 +136,7 @@ function stackClients(options: HarnessOptions) {
   const logger = new Logger({ serviceName: 'vault-renewer', logLevel: 'DEBUG' });
   // Reads as deployed: signed and sent without the SDK's middleware, the SDK when that fails.
   const directRead = createDirectBatchRead(secretsManager, {
-    onFallback: (reason) => logger.warn('secret reads fall back to the AWS SDK', { reason }),
+    onFallback: warnOnFallback(logger),
   });
   return {
     config: parseConfig(JSON.stringify(options.config), { format: 'json' }),
