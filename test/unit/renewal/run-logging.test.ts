@@ -3,8 +3,8 @@ import { deepFreeze } from '../../../functions/config/deep-freeze.js';
 import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultPort } from '../../../functions/core/vault-port.js';
-import { runRenewal } from '../../../functions/renewal/run.js';
 import type { RunLogger } from '../../../functions/renewal/run-context.js';
+import { runInMemory } from './in-memory-run.js';
 
 /*
  * A healthy target is one DEBUG line; at INFO the line (and building it) is
@@ -80,30 +80,6 @@ function recordingLogger(level: string | undefined) {
   return { logger, lines };
 }
 
-async function run(logger: RunLogger) {
-  const now = Date.now();
-  return runRenewal(
-    config,
-    {
-      vault: healthyVault,
-      store,
-      notifier: { publish: async () => {} },
-      serviceName: 'vault-renewer',
-      changeEvents: { publish: async () => ({ published: 0, failures: [] }) },
-      logger,
-      now: Date.now,
-      requestToken: (...parts) => parts.join('/'),
-    },
-    {
-      runId: 'r',
-      dryRun: false,
-      forceRelogin: false,
-      deadlineAtMs: now + 60_000,
-      publishDeadlineAtMs: now + 30_000,
-    },
-  );
-}
-
 describe('logging each target', () => {
   it.each([
     ['DEBUG', true],
@@ -114,7 +90,7 @@ describe('logging each target', () => {
   ])('at level %s, logs the healthy target: %s', async (level, logged) => {
     const { logger, lines } = recordingLogger(level);
 
-    const { report } = await run(logger);
+    const { report } = await runInMemory(config, { vault: healthyVault, store, logger });
 
     expect(report.summary).toMatchObject({ ok: 1, failed: 1 });
     expect(lines.includes('DEBUG target processed healthy')).toBe(logged);

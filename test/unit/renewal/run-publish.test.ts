@@ -4,7 +4,7 @@ import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { Notifier } from '../../../functions/core/notifier-port.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultFailure, VaultPort } from '../../../functions/core/vault-port.js';
-import { runRenewal } from '../../../functions/renewal/run.js';
+import { runInMemory } from './in-memory-run.js';
 
 const config: RenewerConfig = deepFreeze({
   version: 1,
@@ -72,35 +72,11 @@ const hangingNotifier: Notifier = {
     }),
 };
 
-const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
 describe('runRenewal publishing', () => {
   it('gives up on a hanging SNS publish by the publish deadline, not 10 s later', async () => {
-    // Prepare
-    const now = Date.now();
-
     // Act
     const started = performance.now();
-    const result = await runRenewal(
-      config,
-      {
-        vault,
-        store,
-        notifier: hangingNotifier,
-        serviceName: 'vault-renewer',
-        changeEvents: { publish: async () => ({ published: 0, failures: [] }) },
-        logger: silentLogger,
-        now: Date.now,
-        requestToken: (...parts) => parts.join('/'),
-      },
-      {
-        runId: 'r',
-        dryRun: false,
-        forceRelogin: false,
-        deadlineAtMs: now + 60_000,
-        publishDeadlineAtMs: now + 300,
-      },
-    );
+    const result = await runInMemory(config, { vault, store, notifier: hangingNotifier }, 300);
 
     // Assess
     expect(result.report.targets[0]?.problems.map((p) => p.code)).toEqual(['vault-unreachable']);
