@@ -9,12 +9,7 @@
 
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rotatorPolicy } from '../../scripts/bootstrap/rotator-policy.js';
-import {
-  type ChangeEventConsumer,
-  type ReceivedEvent,
-  workloadPolicy,
-} from '../../tools/local-stack/fleet.js';
+import type { ChangeEventConsumer, ReceivedEvent } from '../../tools/local-stack/fleet.js';
 import { rotateLikeSecretsManager } from '../../tools/local-stack/rotation-function.js';
 import { createRotateHarness, SCHEDULED_EVENT } from '../support/renewer-harness.js';
 import {
@@ -22,6 +17,7 @@ import {
   createScenario,
   dbLease,
   healthyRole,
+  rotatedTarget,
   type Scenario,
 } from '../support/scenario.js';
 import { stackEnv } from '../support/stack-env.js';
@@ -187,23 +183,7 @@ describe('change events of a rotation', () => {
     // Prepare: a workload target and a rotator allowed to issue its secret_ids.
     const { fleet, alerts } = scenario;
     const consumer = await fleet.changeEventConsumer('rotate');
-    const app = await fleet.target('rot', healthyRole, { leases: [dbLease] });
-    const rotatorName = 'rot-rotator';
-    const mount = fleet.approleMount;
-    const rotator = await fleet.target(rotatorName, {
-      ...healthyRole,
-      policy: `${workloadPolicy([], `auth/${mount}/role/${rotatorName}`)}\n${rotatorPolicy([{ mount, role: app.roleName }], '# rotator')}`,
-    });
-    const config = configWith(
-      env,
-      [
-        fleet.targetConfig(app, {
-          rotation: { approle: { everyDays: 30 }, token: { everyDays: 7 } },
-        }),
-        fleet.targetConfig(rotator),
-      ],
-      { rotation: { rotator: rotatorName } },
-    );
+    const { app, rotator, config } = await rotatedTarget(fleet, env, 'rot');
     const rotate = createRotateHarness({
       env,
       config,

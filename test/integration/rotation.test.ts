@@ -17,9 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMessageDocument } from '../../functions/core/notification.js';
 import type { RotationReport } from '../../functions/rotation/rotate.js';
 import { RotationRefusedError } from '../../functions/rotation/rotation-target.js';
-import { rotatorPolicy } from '../../scripts/bootstrap/rotator-policy.js';
 import type { SeededTarget } from '../../tools/local-stack/fleet.js';
-import { workloadPolicy } from '../../tools/local-stack/fleet.js';
 import {
   localRotationFunctionArn,
   ROTATION_STEPS,
@@ -32,12 +30,11 @@ import {
 } from '../support/renewer-harness.js';
 import {
   canLogin,
-  configWith,
   createScenario,
-  dbLease,
   eventsOf,
   healthyRole,
   lookupSelf,
+  rotatedTarget,
   type Scenario,
   targetReport,
 } from '../support/scenario.js';
@@ -69,27 +66,7 @@ async function fixture(
   options: { appRole?: Record<string, unknown>; scenario?: Scenario } = {},
 ): Promise<Fixture> {
   const { fleet, alerts } = options.scenario ?? scenario;
-  const app = await fleet.target(
-    name,
-    { ...healthyRole, ...options.appRole },
-    { leases: [dbLease] },
-  );
-  const rotatorName = `${name}-rotator`;
-  const mount = fleet.approleMount;
-  const rotator = await fleet.target(rotatorName, {
-    ...healthyRole,
-    policy: `${workloadPolicy([], `auth/${mount}/role/${rotatorName}`)}\n${rotatorPolicy([{ mount, role: app.roleName }], '# rotator')}`,
-  });
-  const config = configWith(
-    env,
-    [
-      fleet.targetConfig(app, {
-        rotation: { approle: { everyDays: 30 }, token: { everyDays: 7 } },
-      }),
-      fleet.targetConfig(rotator),
-    ],
-    { rotation: { rotator: rotatorName } },
-  );
+  const { app, rotator, config } = await rotatedTarget(fleet, env, name, options.appRole);
   const rotate = createRotateHarness({ env, config, topicArn: alerts.topicArn });
   harnesses.push(rotate);
   return { app, rotator, config, rotate };

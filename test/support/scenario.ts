@@ -7,10 +7,13 @@
 import pg from 'pg';
 import { parseMessageDocument } from '../../functions/core/notification.js';
 import type { RunReport, TargetReport } from '../../functions/renewal/report.js';
+import { rotatorPolicy } from '../../scripts/bootstrap/rotator-policy.js';
 import {
   type AlertSubscriber,
   Fleet,
   type ReceivedNotification,
+  type SeededTarget,
+  workloadPolicy,
 } from '../../tools/local-stack/fleet.js';
 import type { StackEnv } from '../../tools/local-stack/stack.js';
 import { createHarness, type Harness, type HarnessOptions } from './renewer-harness.js';
@@ -57,6 +60,36 @@ export function configWith(
     targets,
     ...extra,
   };
+}
+
+/**
+ * A workload target with a database lease, a rotator allowed to issue its
+ * secret_ids, and the config that rotates both of the workload's secrets.
+ */
+export async function rotatedTarget(
+  fleet: Fleet,
+  env: StackEnv,
+  name: string,
+  appRole: Record<string, unknown> = {},
+): Promise<{ app: SeededTarget; rotator: SeededTarget; config: Record<string, unknown> }> {
+  const app = await fleet.target(name, { ...healthyRole, ...appRole }, { leases: [dbLease] });
+  const rotatorName = `${name}-rotator`;
+  const mount = fleet.approleMount;
+  const rotator = await fleet.target(rotatorName, {
+    ...healthyRole,
+    policy: `${workloadPolicy([], `auth/${mount}/role/${rotatorName}`)}\n${rotatorPolicy([{ mount, role: app.roleName }], '# rotator')}`,
+  });
+  const config = configWith(
+    env,
+    [
+      fleet.targetConfig(app, {
+        rotation: { approle: { everyDays: 30 }, token: { everyDays: 7 } },
+      }),
+      fleet.targetConfig(rotator),
+    ],
+    { rotation: { rotator: rotatorName } },
+  );
+  return { app, rotator, config };
 }
 
 export function targetReport(report: RunReport, name: string): TargetReport {
