@@ -240,17 +240,19 @@ describe('SecretsManagerStore on moto', () => {
       `${prefix}/never-created`,
     ];
     const told: string[] = [];
-    const directRead = createDirectBatchRead(secretsManager, {
+    const { client, callsOf } = countingSecretsManagerClient();
+    const directRead = createDirectBatchRead(client, {
       onFallback: (reason) => told.push(reason),
     });
 
-    const direct = await createSecretsManagerStore({
-      client: secretsManager,
-      directRead,
-    }).readBatch(ids);
-    const throughSdk = await createSecretsManagerStore({ client: secretsManager }).readBatch(ids);
+    const direct = await createSecretsManagerStore({ client, directRead }).readBatch(ids);
+    // Nothing went through the SDK's middleware: the direct path answered.
+    expect(callsOf('BatchGetSecretValueCommand')).toBe(0);
+    const throughSdk = await createSecretsManagerStore({ client }).readBatch(ids);
     await directRead.close();
+    client.destroy();
 
+    expect(callsOf('BatchGetSecretValueCommand')).toBe(1);
     expect(told).toEqual([]);
     expect(direct).toEqual(throughSdk);
     expect([...direct.values()].map((result) => result.ok)).toEqual([
