@@ -54,7 +54,13 @@ export interface Answer {
   readonly text: string;
 }
 
-/** Sends one request and reads the whole answer, so the socket goes back to the pool. */
+/**
+ * Sends one request and reads the whole answer, so the socket goes back to the
+ * pool. The promise settles one turn of the event loop after the answer ends:
+ * undici hands the socket back to its pool then (client-h1.js, for servers that
+ * close a connection they said they would keep), and a request made before
+ * that would open a second connection.
+ */
 export function exchange(dispatcher: Dispatcher, options: Exchange): Promise<Answer> {
   const { signal } = options;
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -155,7 +161,10 @@ class PendingExchange implements Dispatcher.DispatchHandler {
       chunks.length === 1
         ? (chunks[0] as Buffer).toString('utf8')
         : Buffer.concat(chunks).toString('utf8');
-    this.resolve({ status: this.status, headers: this.headers, text });
+    const answer: Answer = { status: this.status, headers: this.headers, text };
+    // After undici's own `setImmediate` that frees the socket, which it makes
+    // once this returns: a microtask runs after that, its Immediate after undici's.
+    queueMicrotask(() => setImmediate(this.resolve, answer));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

@@ -14,7 +14,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { CallOptions, VaultEndpoint } from '../core/vault-port.js';
-import { dispatcherFor, type Exchange, exchange } from '../http/undici.js';
+import { type Answer, dispatcherFor, type Exchange, exchange } from '../http/undici.js';
 import { type AddressBase, addressBase, requestTarget } from './address.js';
 import { classifyVaultAnswer } from './classify.js';
 import { errorsOf, headerValue, parseJson, requestIdOf, scrub } from './decode.js';
@@ -82,12 +82,6 @@ export interface VaultResponse {
   readonly request: VaultRequest;
 }
 
-interface RawAnswer {
-  readonly status: number;
-  readonly retryAfter: string | undefined;
-  readonly text: string;
-}
-
 /** Sends one request to Vault and returns its answer, or throws a typed VaultError. */
 export type VaultCall = (
   endpoint: VaultEndpoint,
@@ -152,6 +146,14 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
       body = JSON.stringify(request.body);
     }
     const details = { method: request.method, path: request.path };
+    const exchangeOptions: Exchange = {
+      origin: target.origin,
+      path: target.path,
+      method: request.method,
+      headers,
+      body: body ?? null,
+      signal,
+    };
     let lastFailure: VaultError | undefined;
     const deadlinePassed = (attempts: number, cause: unknown) =>
       new VaultTimeoutError({ ...details, kind: TIMEOUT_KIND, attempts }, cause, lastFailure);
@@ -166,16 +168,9 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
 
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw deadlinePassed(attempt - 1, signal.reason);
-      let raw: RawAnswer;
+      let answer: Answer;
       try {
-        raw = await sendOnce(dispatcher, {
-          origin: target.origin,
-          path: target.path,
-          method: request.method,
-          headers,
-          body: body ?? null,
-          signal,
-        });
+        answer = await exchange(dispatcher, exchangeOptions);
       } catch (error) {
         if (signal.aborted) throw deadlinePassed(attempt, error);
         const failure = new VaultNetworkError(
@@ -194,8 +189,8 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
         continue;
       }
 
-      const { status } = raw;
-      const parsed = parseJson(raw.text);
+      const { status } = answer;
+      const parsed = parseJson(answer.text);
       if (status >= 200 && status < 300) {
         if (!parsed.ok) {
           throw new VaultUnexpectedResponseError(
@@ -222,7 +217,7 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
       if (attempt >= retry.maxAttempts || !isRetryableStatus(status, request.spends === true)) {
         throw failure;
       }
-      const retryAfterMs = parseRetryAfterMs(raw.retryAfter, now());
+      const retryAfterMs = parseRetryAfterMs(headerValue(answer.headers['retry-after']), now());
       if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw failure;
       lastFailure = failure;
       await waitBeforeRetry(retryAfterMs ?? backoffDelayMs(attempt, retry, random), attempt);
@@ -232,20 +227,6 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
   return {
     call,
     close,
-  };
-}
-
-/** One HTTP exchange: its status, its `Retry-After`, its whole body. */
-async function sendOnce(dispatcher: Dispatcher, options: Exchange): Promise<RawAnswer> {
-  const answer = await exchange(dispatcher, options);
-  // undici hands the socket back to its pool one turn of the event loop after
-  // the answer ends (client-h1.js, for servers that close a connection they
-  // said they would keep); a call made before that would open a second one.
-  await new Promise((resolve) => setImmediate(resolve));
-  return {
-    status: answer.status,
-    retryAfter: headerValue(answer.headers['retry-after']),
-    text: answer.text,
   };
 }
 
