@@ -9,6 +9,7 @@ import { createDiagnoseHandler } from './app/diagnose-handler.js';
 import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createAwsClients } from './aws/clients.js';
+import { createDirectBatchGetItem, warnOnIncidentFallback } from './aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createSecretStagingStore } from './aws/secret-staging.js';
@@ -39,7 +40,11 @@ export const handler = createDiagnoseHandler({
   ...(environment.incidentTableName === undefined
     ? {}
     : {
-        incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName),
+        incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName, {
+          directRead: createDirectBatchGetItem(aws.dynamodb, {
+            onFallback: warnOnIncidentFallback(logger),
+          }),
+        }),
       }),
   notifier: createSnsNotifier({ client: aws.sns, topicArn: environment.alertTopicArn }),
   logger,

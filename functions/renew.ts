@@ -9,6 +9,7 @@ import { createLogger, createMetrics } from './app/observability.js';
 import { createRenewHandler } from './app/renew-handler.js';
 import { deterministicRequestToken } from './aws/client-request-token.js';
 import { createAwsClients } from './aws/clients.js';
+import { createDirectBatchGetItem, warnOnIncidentFallback } from './aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
@@ -42,7 +43,13 @@ export const handler = createRenewHandler({
   serviceName: environment.serviceName,
   ...(environment.incidentTableName === undefined
     ? {}
-    : { incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName) }),
+    : {
+        incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName, {
+          directRead: createDirectBatchGetItem(aws.dynamodb, {
+            onFallback: warnOnIncidentFallback(logger),
+          }),
+        }),
+      }),
   changeEvents: createEventBridgePublisher({
     client: aws.eventBridge,
     eventBusName: environment.eventBusName,

@@ -17,6 +17,7 @@ import {
   type IncidentItem,
   type IncidentStore,
 } from '../core/incident-port.js';
+import type { BatchGetItemAnswer, DirectBatchGetItem, Item } from './direct-batch-get-item.js';
 
 /** How long an item without open incidents is kept before DynamoDB's TTL deletes it. */
 export const CLOSED_ITEM_DAYS = 30;
@@ -26,28 +27,45 @@ export class IncidentStoreError extends Error {
   override name = 'IncidentStoreError';
 }
 
+export interface DynamoDbIncidentStoreOptions {
+  /** Epoch milliseconds, for the TTL of closed items. */
+  readonly now?: () => number;
+  /**
+   * Sends BatchGetItem without the SDK's middleware (direct-batch-get-item.ts);
+   * a call it gives back goes through `client`. Without it every read uses `client`.
+   */
+  readonly directRead?: DirectBatchGetItem;
+}
+
 export function createDynamoDbIncidentStore(
   client: DynamoDBClient,
   tableName: string,
-  now: () => number = Date.now,
+  options: DynamoDbIncidentStoreOptions = {},
 ): IncidentStore {
+  const { now = Date.now, directRead } = options;
+  const readKeys = async (
+    keys: Item[],
+    signal: AbortSignal | undefined,
+  ): Promise<BatchGetItemAnswer> =>
+    (await directRead?.(tableName, keys, signal)) ??
+    client.send(
+      new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
+      signal === undefined ? {} : { abortSignal: signal },
+    );
   return {
-    async readBatch(scopes, options = {}) {
+    async readBatch(scopes, readOptions = {}) {
       if (scopes.length > INCIDENT_SCOPES_PER_READ) {
         throw new RangeError(`at most ${INCIDENT_SCOPES_PER_READ} scopes per read`);
       }
       const items = new Map<string, IncidentItem>();
-      let keys = scopes.map((scope) => marshall({ scope }));
+      let keys: Item[] = scopes.map((scope) => marshall({ scope }));
       for (let round = 0; keys.length > 0; round += 1) {
         if (round === MAX_BATCH_ROUNDS) {
           throw new IncidentStoreError(
             `BatchGetItem left ${keys.length} keys unprocessed after ${MAX_BATCH_ROUNDS} rounds (throttled)`,
           );
         }
-        const answer = await client.send(
-          new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
-          options.signal === undefined ? {} : { abortSignal: options.signal },
-        );
+        const answer = await readKeys(keys, readOptions.signal);
         for (const raw of answer.Responses?.[tableName] ?? []) {
           const item = unmarshall(raw) as IncidentItem;
           items.set(item.scope, {
@@ -61,7 +79,7 @@ export function createDynamoDbIncidentStore(
       return items;
     },
 
-    async write(item, expectedVersion, options = {}) {
+    async write(item, expectedVersion, writeOptions = {}) {
       const open = Object.keys(item.incidents).length > 0;
       const stored = {
         scope: item.scope,
@@ -83,7 +101,7 @@ export function createDynamoDbIncidentStore(
             ExpressionAttributeNames:
               expectedVersion === undefined ? { '#scope': 'scope' } : { '#version': 'version' },
           }),
-          options.signal === undefined ? {} : { abortSignal: options.signal },
+          writeOptions.signal === undefined ? {} : { abortSignal: writeOptions.signal },
         );
         return true;
       } catch (error) {

@@ -18,6 +18,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler } from '../../functions/app/renew-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createDirectBatchGetItem } from '../../functions/aws/direct-batch-get-item.js';
 import { createDirectBatchRead } from '../../functions/aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
@@ -139,6 +140,11 @@ if (real)
     },
     { step: 'initialize' },
   );
+// As deployed: incident reads signed and sent without the SDK's middleware too.
+const dynamodb = new DynamoDBClient({ ...AWS, endpoint });
+const directIncidentRead = createDirectBatchGetItem(dynamodb, {
+  onFallback: (reason) => console.error(`incident reads fell back to the AWS SDK: ${reason}`),
+});
 const vault = createVaultClient();
 const handler = createRenewHandler({
   config,
@@ -154,10 +160,9 @@ const handler = createRenewHandler({
   ...(real
     ? {}
     : {
-        incidents: createDynamoDbIncidentStore(
-          new DynamoDBClient({ ...AWS, endpoint }),
-          'bench-incidents',
-        ),
+        incidents: createDynamoDbIncidentStore(dynamodb, 'bench-incidents', {
+          directRead: directIncidentRead,
+        }),
       }),
   logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'INFO' }),
   // moto serves EventBridge on the Secrets Manager endpoint; a healthy fleet puts no event.
@@ -187,6 +192,7 @@ const cpu = process.cpuUsage(cpuBefore);
 process.stdout.write = write;
 await vault.close();
 await directRead.close();
+await directIncidentRead.close();
 counts.vault = vaultCounter.calls;
 console.log(
   `FIGURES ${JSON.stringify({

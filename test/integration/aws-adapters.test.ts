@@ -1,3 +1,4 @@
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -22,7 +23,9 @@ import {
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import { createDirectBatchGetItem } from '../../functions/aws/direct-batch-get-item.js';
 import { createDirectBatchRead } from '../../functions/aws/direct-batch-read.js';
+import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { PublishError, SecretWriteError } from '../../functions/aws/errors.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
@@ -580,5 +583,81 @@ describe('SnsNotifier with a chat topic on moto', () => {
     expect(error).toMatchObject({ topicArn: missing });
     // The alert topic got its message first.
     expect(await envelopes(alertQueue)).toHaveLength(1);
+  });
+});
+
+describe('DynamoDbIncidentStore on moto', () => {
+  it('reads the same items through the direct path as through the SDK, and never falls back', async () => {
+    const dynamodb = new DynamoDBClient({
+      region: env.AWS_REGION,
+      endpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+      credentials,
+    });
+    let sdkReads = 0;
+    dynamodb.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'BatchGetItemCommand') sdkReads += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countReads' },
+    );
+    const tableName = uniqueName('incidents');
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: 'scope', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'scope', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const told: string[] = [];
+    const directRead = createDirectBatchGetItem(dynamodb, {
+      onFallback: (reason) => told.push(reason),
+    });
+    try {
+      const sdkStore = createDynamoDbIncidentStore(dynamodb, tableName);
+      const open = {
+        scope: 'target#billing',
+        incidents: {
+          'lease-renew-failed/db': {
+            severity: Severity.Error,
+            openedAt: '2026-12-01T10:00:00.000Z',
+            lastPublishedAt: '2026-12-01T10:00:00.000Z',
+          },
+        },
+        version: 1,
+      };
+      expect(await sdkStore.write(open, undefined)).toBe(true);
+      expect(
+        await sdkStore.write({ scope: 'target#orders', incidents: {}, version: 4 }, undefined),
+      ).toBe(true);
+      // 100 scopes, as a run asks them: two stored, the rest never written.
+      const scopes = [
+        'target#billing',
+        'target#orders',
+        ...Array.from({ length: 98 }, (_, i) => `target#quiet-${i}`),
+      ];
+
+      const direct = await createDynamoDbIncidentStore(dynamodb, tableName, {
+        directRead,
+      }).readBatch(scopes);
+      expect(sdkReads).toBe(0);
+      const throughSdk = await sdkStore.readBatch(scopes);
+
+      expect(sdkReads).toBe(1);
+      expect(told).toEqual([]);
+      expect(direct).toEqual(throughSdk);
+      expect(direct.get('target#billing')).toEqual(open);
+      expect(direct.get('target#orders')).toEqual({
+        scope: 'target#orders',
+        incidents: {},
+        version: 4,
+      });
+      expect(direct.size).toBe(2);
+    } finally {
+      await directRead.close();
+      await dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
+      dynamodb.destroy();
+    }
   });
 });

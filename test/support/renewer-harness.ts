@@ -15,6 +15,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
 import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import {
+  createDirectBatchGetItem,
+  warnOnIncidentFallback,
+} from '../../functions/aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from '../../functions/aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
@@ -138,6 +142,10 @@ function stackClients(options: HarnessOptions) {
   const directRead = createDirectBatchRead(secretsManager, {
     onFallback: warnOnFallback(logger),
   });
+  const dynamodb = new DynamoDBClient({ ...base, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB });
+  const directIncidentRead = createDirectBatchGetItem(dynamodb, {
+    onFallback: warnOnIncidentFallback(logger),
+  });
   return {
     config: parseConfig(JSON.stringify(options.config), { format: 'json' }),
     base,
@@ -151,9 +159,13 @@ function stackClients(options: HarnessOptions) {
     serviceName: 'vault-renewer',
     logger,
     directRead,
+    dynamodb,
+    directIncidentRead,
     close: async () => {
       await vault.close();
       await directRead.close();
+      await directIncidentRead.close();
+      dynamodb.destroy();
       secretsManager.destroy();
       sns.destroy();
       eventBridge.destroy();
@@ -164,7 +176,6 @@ function stackClients(options: HarnessOptions) {
 export function createHarness(options: HarnessOptions): Harness {
   const {
     config,
-    base,
     secretsManager,
     vault,
     notifier,
@@ -172,6 +183,8 @@ export function createHarness(options: HarnessOptions): Harness {
     serviceName,
     logger,
     directRead,
+    dynamodb,
+    directIncidentRead,
     close,
   } = stackClients(options);
   const handler = createRenewHandler({
@@ -191,11 +204,10 @@ export function createHarness(options: HarnessOptions): Harness {
     ...(options.incidentTable === undefined
       ? {}
       : {
-          incidents: createDynamoDbIncidentStore(
-            new DynamoDBClient({ ...base, endpoint: options.env.AWS_ENDPOINT_URL_DYNAMODB }),
-            options.incidentTable,
-            options.now,
-          ),
+          incidents: createDynamoDbIncidentStore(dynamodb, options.incidentTable, {
+            ...(options.now === undefined ? {} : { now: options.now }),
+            directRead: directIncidentRead,
+          }),
         }),
   });
   const output: string[] = [];

@@ -1,75 +1,30 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDirectBatchRead, parseAnswer } from '../../../functions/aws/direct-batch-read.js';
 import { createSecretsManagerStore } from '../../../functions/aws/secrets-manager-store.js';
+import {
+  CREDENTIALS,
+  loopbackAws,
+  type Received,
+  type Reply,
+  signatureHolds,
+} from './loopback-aws.js';
 
 /*
  * The direct read against a real HTTP server on loopback: what goes on the
- * wire (checked by signing the received request again with the SDK's own
+ * wire (checked by signing the loopback.received() request again with the SDK's own
  * signer), what it takes from an answer, and that every answer it does not
  * take goes to the SDK, which then behaves as it always has.
  */
 
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'session-token-example',
-};
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret';
-
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-type Reply = { status: number; body: string; headers?: Record<string, string> };
-
-let server: Server;
-let endpoint: string;
-let received: Received[] = [];
-let reply: (request: Received) => Reply = () => ({ status: 500, body: '{}' });
-
-beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const entry = {
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      received.push(entry);
-      const answer = reply(entry);
-      response
-        .writeHead(answer.status, {
-          'content-type': 'application/x-amz-json-1.1',
-          ...answer.headers,
-        })
-        .end(answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  endpoint = `http://127.0.0.1:${address.port}`;
-});
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-afterEach(() => {
-  received = [];
-});
+const loopback = loopbackAws('application/x-amz-json-1.1');
 
 function client(options: { maxAttempts?: number } = {}): SecretsManagerClient {
   return new SecretsManagerClient({
     region: 'eu-west-1',
     credentials: CREDENTIALS,
-    endpoint,
+    endpoint: loopback.endpoint(),
     maxAttempts: options.maxAttempts ?? 3,
   });
 }
@@ -103,54 +58,17 @@ function answering(request: Received): Reply {
   };
 }
 
-/** Signs the received request again with the SDK's signer and the same date. */
-async function signatureHolds(sdk: SecretsManagerClient, request: Received): Promise<boolean> {
-  const signer = await sdk.config.signer({
-    name: 'sigv4',
-    signingName: 'secretsmanager',
-    signingRegion: 'eu-west-1',
-    properties: {},
-  });
-  const authorization = String(request.headers.authorization);
-  const signedNames = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
-  // The body's hash is worked out again from the body received, not taken from its header.
-  const headers = Object.fromEntries(
-    signedNames
-      .filter((name) => name !== 'x-amz-content-sha256')
-      .map((name) => [name, String(request.headers[name])]),
-  );
-  const amzDate = String(request.headers['x-amz-date']);
-  const signingDate = new Date(
-    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-  );
-  const [hostname = '', port] = String(request.headers.host).split(':');
-  const again = (await signer.sign(
-    {
-      method: request.method,
-      protocol: 'http:',
-      hostname,
-      port: Number(port),
-      path: new URL(request.url, 'http://x').pathname,
-      query: Object.fromEntries(new URL(request.url, 'http://x').searchParams),
-      headers,
-      body: request.body,
-    } as never,
-    { signingDate },
-  )) as unknown as { headers: Record<string, string> };
-  return again.headers.authorization === authorization;
-}
-
 describe('the direct BatchGetSecretValue', () => {
   it('sends the request the SDK documents, signed so the SDK’s signer agrees', async () => {
-    reply = answering;
+    loopback.answer(answering);
     const sdk = client();
     const read = createDirectBatchRead(sdk);
 
     const answer = await read({ SecretIdList: ['app/a', 'app/b'] }, undefined);
     await read.close();
 
-    expect(received).toHaveLength(1);
-    const [request] = received;
+    expect(loopback.received()).toHaveLength(1);
+    const [request] = loopback.received();
     if (request === undefined) throw new Error('no request');
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/');
@@ -161,27 +79,30 @@ describe('the direct BatchGetSecretValue', () => {
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=[^,]*host[^,]*x-amz-target[^,]*, Signature=[0-9a-f]{64}$/,
     );
     expect(JSON.parse(request.body)).toEqual({ SecretIdList: ['app/a', 'app/b'] });
-    expect(await signatureHolds(sdk, request)).toBe(true);
+    expect(await signatureHolds(sdk, 'secretsmanager', request)).toBe(true);
     expect(answer?.SecretValues?.map((value) => value.Name)).toEqual(['app/a', 'app/b']);
   });
 
   it('a tampered request fails the signature check (the check can fail)', async () => {
-    reply = answering;
+    loopback.answer(answering);
     const sdk = client();
     const read = createDirectBatchRead(sdk);
 
     await read({ SecretIdList: ['app/a'] }, undefined);
     await read.close();
 
-    const [request] = received;
+    const [request] = loopback.received();
     if (request === undefined) throw new Error('no request');
-    expect(await signatureHolds(sdk, { ...request, body: '{"SecretIdList":["app/b"]}' })).toBe(
-      false,
-    );
+    expect(
+      await signatureHolds(sdk, 'secretsmanager', {
+        ...request,
+        body: '{"SecretIdList":["app/b"]}',
+      }),
+    ).toBe(false);
   });
 
   it('passes NextToken on, and the store follows it across pages', async () => {
-    reply = (request) => {
+    loopback.answer((request) => {
       const { SecretIdList: ids, NextToken: token } = JSON.parse(request.body) as {
         SecretIdList: string[];
         NextToken?: string;
@@ -192,7 +113,7 @@ describe('the direct BatchGetSecretValue', () => {
             body: JSON.stringify({ SecretValues: [entry(ids[0] ?? '')], NextToken: 'page-2' }),
           }
         : { status: 200, body: JSON.stringify({ SecretValues: ids.slice(1).map(entry) }) };
-    };
+    });
     const sdk = client();
     const told: string[] = [];
     const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
@@ -203,8 +124,11 @@ describe('the direct BatchGetSecretValue', () => {
 
     // Both pages went the direct way: the SDK would add its own headers.
     expect(told).toEqual([]);
-    expect(received.map((r) => r.headers['amz-sdk-invocation-id'])).toEqual([undefined, undefined]);
-    expect(received.map((r) => JSON.parse(r.body) as unknown)).toEqual([
+    expect(loopback.received().map((r) => r.headers['amz-sdk-invocation-id'])).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect(loopback.received().map((r) => JSON.parse(r.body) as unknown)).toEqual([
       { SecretIdList: ['first', 'second'] },
       { SecretIdList: ['first', 'second'], NextToken: 'page-2' },
     ]);
@@ -215,7 +139,7 @@ describe('the direct BatchGetSecretValue', () => {
   });
 
   it('reads the same results as the SDK, per-secret errors included', async () => {
-    reply = answering;
+    loopback.answer(answering);
     const sdk = client();
     const told: string[] = [];
     const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
@@ -228,10 +152,9 @@ describe('the direct BatchGetSecretValue', () => {
     await read.close();
 
     expect(told).toEqual([]);
-    expect(received.map((r) => r.headers['amz-sdk-invocation-id'] === undefined)).toEqual([
-      true,
-      false,
-    ]);
+    expect(
+      loopback.received().map((r) => r.headers['amz-sdk-invocation-id'] === undefined),
+    ).toEqual([true, false]);
     expect(direct).toEqual(throughSdk);
     expect(direct.get('missing/c')).toMatchObject({
       ok: false,
@@ -242,11 +165,11 @@ describe('the direct BatchGetSecretValue', () => {
 
 describe('an endpoint with a path', () => {
   it('posts to the path with a trailing slash, as the SDK does, and signs it', async () => {
-    reply = answering;
+    loopback.answer(answering);
     const sdk = new SecretsManagerClient({
       region: 'eu-west-1',
       credentials: CREDENTIALS,
-      endpoint: `${endpoint}/secrets-manager?stage=blue`,
+      endpoint: `${loopback.endpoint()}/secrets-manager?stage=blue`,
     });
     const told: string[] = [];
     const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
@@ -256,19 +179,20 @@ describe('an endpoint with a path', () => {
     await read.close();
 
     expect(told).toEqual([]);
-    const [direct, throughSdk] = received;
+    const [direct, throughSdk] = loopback.received();
     expect(direct?.url).toBe('/secrets-manager/');
     expect(direct?.url).toBe(throughSdk?.url);
-    if (direct !== undefined) expect(await signatureHolds(sdk, direct)).toBe(true);
+    if (direct !== undefined)
+      expect(await signatureHolds(sdk, 'secretsmanager', direct)).toBe(true);
   });
 });
 
 describe('what the direct read gives back to the SDK', () => {
   it('an error status: the SDK sends it again and names the error; the next calls go to the SDK for a while', async () => {
-    reply = () => ({
+    loopback.answer(() => ({
       status: 400,
       body: JSON.stringify({ __type: 'AccessDeniedException', Message: 'not allowed' }),
-    });
+    }));
     const sdk = client();
     const told: string[] = [];
     let clock = 1_000_000;
@@ -292,28 +216,26 @@ describe('what the direct read gives back to the SDK', () => {
     expect(again).toEqual(results);
     // The first read: the direct attempt, then the SDK's (AccessDenied is not retried);
     // the second, inside the cooldown: the SDK's alone.
-    expect(received.map((r) => r.headers['amz-sdk-invocation-id'] === undefined)).toEqual([
-      true,
-      false,
-      false,
-    ]);
+    expect(
+      loopback.received().map((r) => r.headers['amz-sdk-invocation-id'] === undefined),
+    ).toEqual([true, false, false]);
     expect(told).toEqual(['HTTP 400']);
 
     // After the cooldown the direct path is tried again.
     clock += 60_000;
-    reply = answering;
-    received = [];
+    loopback.answer(answering);
+    loopback.forget();
     const later = await createSecretsManagerStore({ client: sdk, directRead: read }).readBatch([
       'app/a',
     ]);
     expect(later.get('app/a')?.ok).toBe(true);
-    expect(received.map((r) => r.headers['amz-sdk-invocation-id'])).toEqual([undefined]);
+    expect(loopback.received().map((r) => r.headers['amz-sdk-invocation-id'])).toEqual([undefined]);
     await read.close();
   });
 
   it('throttling: one direct attempt, then the SDK’s own retries', async () => {
     let calls = 0;
-    reply = (request) => {
+    loopback.answer((request) => {
       calls += 1;
       return calls <= 2
         ? {
@@ -321,7 +243,7 @@ describe('what the direct read gives back to the SDK', () => {
             body: JSON.stringify({ __type: 'ThrottlingException', Message: 'Rate exceeded' }),
           }
         : answering(request);
-    };
+    });
     const sdk = client();
     const read = createDirectBatchRead(sdk);
 
@@ -331,17 +253,17 @@ describe('what the direct read gives back to the SDK', () => {
     await read.close();
 
     expect(results.get('app/a')?.ok).toBe(true);
-    expect(received).toHaveLength(3);
+    expect(loopback.received()).toHaveLength(3);
   }, 15_000);
 
   it('an answer of another shape goes to the SDK', async () => {
     let calls = 0;
-    reply = (request) => {
+    loopback.answer((request) => {
       calls += 1;
       return calls === 1
         ? { status: 200, body: JSON.stringify({ SecretValues: 'not a list' }) }
         : answering(request);
-    };
+    });
     const sdk = client();
     const told: string[] = [];
     const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
@@ -375,7 +297,7 @@ describe('what the direct read gives back to the SDK', () => {
   });
 
   it('a passed deadline sends nothing and fails as the SDK fails it', async () => {
-    reply = answering;
+    loopback.answer(answering);
     const sdk = client();
     const told: string[] = [];
     const read = createDirectBatchRead(sdk, { onFallback: (reason) => told.push(reason) });
@@ -387,7 +309,7 @@ describe('what the direct read gives back to the SDK', () => {
     await read.close();
 
     expect(results.get('app/a')).toMatchObject({ ok: false, failure: { code: 'AbortError' } });
-    expect(received).toHaveLength(0);
+    expect(loopback.received()).toHaveLength(0);
     expect(told).toEqual([]);
   });
 });
