@@ -90,15 +90,23 @@ export function exchange(dispatcher: Dispatcher, options: Exchange): Promise<Ans
  * thousands of calls, 64 at a time: one `abort` listener per signal aborts
  * them all, where a listener per call would add and remove an EventTarget
  * listener on every request.
+ *
+ * A plain array, each exchange knowing its slot, and a finished one swapped
+ * out with the last: not a Set. A Set that churns rehashes into a new table
+ * every few calls, and each old table keeps its entries and a link to the
+ * next; once a collection has moved one table to the old generation, that
+ * chain keeps every later exchange (its headers, its undici request) alive
+ * until the next full collection. In the bench that was most of the renewer's
+ * garbage-collection CPU (docs/benchmark.md).
  */
-const pendingBySignal = new WeakMap<AbortSignal, Set<PendingExchange>>();
+const inFlightBySignal = new WeakMap<AbortSignal, PendingExchange[]>();
 
 function track(signal: AbortSignal, pending: PendingExchange): void {
-  let inFlight = pendingBySignal.get(signal);
+  let inFlight = inFlightBySignal.get(signal);
   if (inFlight === undefined) {
-    const exchanges = new Set<PendingExchange>();
+    const exchanges: PendingExchange[] = [];
     inFlight = exchanges;
-    pendingBySignal.set(signal, exchanges);
+    inFlightBySignal.set(signal, exchanges);
     signal.addEventListener(
       'abort',
       () => {
@@ -107,11 +115,25 @@ function track(signal: AbortSignal, pending: PendingExchange): void {
       { once: true },
     );
   }
-  inFlight.add(pending);
+  pending.slot = inFlight.length;
+  inFlight.push(pending);
+}
+
+function untrack(signal: AbortSignal, pending: PendingExchange): void {
+  const inFlight = inFlightBySignal.get(signal);
+  if (inFlight === undefined || pending.slot < 0) return;
+  const last = inFlight.pop() as PendingExchange;
+  if (last !== pending) {
+    inFlight[pending.slot] = last;
+    last.slot = pending.slot;
+  }
+  pending.slot = -1;
 }
 
 /** One exchange's dispatch handler: collects the answer, settles once. */
 class PendingExchange implements Dispatcher.DispatchHandler {
+  /** Its index among the exchanges in flight under its signal; -1 when not there. */
+  public slot = -1;
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
   private status = 0;
@@ -175,7 +197,7 @@ class PendingExchange implements Dispatcher.DispatchHandler {
   private settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    pendingBySignal.get(this.signal)?.delete(this);
+    untrack(this.signal, this);
     return true;
   }
 }

@@ -136,6 +136,52 @@ describe('one signal over many calls', () => {
   });
 });
 
+describe('calls that end in any order under one signal', () => {
+  let vault: ScriptedVault;
+  beforeAll(async () => {
+    // Even increments are answered, odd ones hang: calls end out of order.
+    vault = await startScriptedVault((request) => {
+      const { increment } = JSON.parse(request.body || '{}') as { increment?: number };
+      return increment !== undefined && increment % 2 === 0
+        ? { status: 200, json: { auth: { lease_duration: increment, renewable: true } } }
+        : 'hang';
+    });
+  });
+  afterAll(async () => {
+    await vault.close();
+  });
+
+  it('aborts exactly the calls still in flight', async () => {
+    const client = createVaultClient({ retry: { maxAttempts: 1 } });
+    const target = { address: vault.address };
+    const run = new AbortController();
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'answered',
+        (error: unknown) => (error as VaultNetworkError).kind,
+      );
+
+    const calls = [1, 2, 3, 4, 5, 6, 7].map((n) =>
+      outcome(client.renewSelf(target, TOKEN, n, { signal: run.signal })),
+    );
+    const answered = await Promise.all([calls[1], calls[3], calls[5]]);
+    run.abort();
+    const outcomes = await Promise.all(calls);
+    await client.close();
+
+    expect(answered).toEqual(['answered', 'answered', 'answered']);
+    expect(outcomes).toEqual([
+      VaultFailureKind.Timeout,
+      'answered',
+      VaultFailureKind.Timeout,
+      'answered',
+      VaultFailureKind.Timeout,
+      'answered',
+      VaultFailureKind.Timeout,
+    ]);
+  });
+});
+
 describe('TLS with a custom CA', () => {
   let tls: TlsMaterial;
   let vault: ScriptedVault;
