@@ -71,6 +71,8 @@ const repeat = Number(args.repeat);
 interface RunnerFigures {
   readonly wallMs: number;
   readonly cpuMs: number;
+  /** The main thread's share of `cpuMs`; the rest is V8's helper threads (GC, compiler). */
+  readonly mainThreadCpuMs: number;
   readonly peakRssMb: number;
   readonly logBytes: number;
   readonly summary: Record<string, number>;
@@ -210,6 +212,12 @@ function runRunner(
 interface FloorFigures {
   readonly wallMs: number;
   readonly cpuMs: number;
+  readonly mainThreadCpuMs: number;
+}
+
+/** CPU a program spent beside its main thread: V8's garbage collector and compiler threads. */
+function offMainThread(figures: { cpuMs: number; mainThreadCpuMs: number }): number {
+  return Math.round(figures.cpuMs - figures.mainThreadCpuMs);
 }
 
 /** The bare undici floor: `requests` Vault requests of the canned fleet at `concurrency`. */
@@ -325,7 +333,7 @@ async function latencyBound(
     // The floor sends as many Vault requests as this run made, at its concurrency.
     const floor = runFloor(floorProgram, endpoint, stats.vault ?? 0, concurrency);
     console.log(
-      `round ${round}: renewer ${Math.round(figures.wallMs)} ms wall, ${figures.cpuMs} ms CPU; floor (${stats.vault ?? 0} bare undici Vault requests) ${Math.round(floor.wallMs)} ms wall, ${Math.round(floor.cpuMs)} ms CPU`,
+      `round ${round}: renewer ${Math.round(figures.wallMs)} ms wall, ${figures.cpuMs} ms CPU (${offMainThread(figures)} ms off the main thread); floor (${stats.vault ?? 0} bare undici Vault requests) ${Math.round(floor.wallMs)} ms wall, ${Math.round(floor.cpuMs)} ms CPU (${offMainThread(floor)} ms off the main thread)`,
     );
     runs.push({ figures, stats, floor });
   }
