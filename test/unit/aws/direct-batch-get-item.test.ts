@@ -25,11 +25,11 @@ import {
 const TABLE = 'vault-renewer-incidents';
 const loopback = loopbackAws('application/x-amz-json-1.0');
 
-function client(options: { maxAttempts?: number; endpoint?: string } = {}): DynamoDBClient {
+function client(options: { maxAttempts?: number } = {}): DynamoDBClient {
   return new DynamoDBClient({
     region: 'eu-west-1',
     credentials: CREDENTIALS,
-    endpoint: options.endpoint ?? loopback.endpoint(),
+    endpoint: loopback.endpoint(),
     maxAttempts: options.maxAttempts ?? 3,
   });
 }

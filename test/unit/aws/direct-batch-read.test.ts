@@ -12,7 +12,7 @@ import {
 
 /*
  * The direct read against a real HTTP server on loopback: what goes on the
- * wire (checked by signing the loopback.received() request again with the SDK's own
+ * wire (checked by signing the received request again with the SDK's own
  * signer), what it takes from an answer, and that every answer it does not
  * take goes to the SDK, which then behaves as it always has.
  */
