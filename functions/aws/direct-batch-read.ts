@@ -57,11 +57,9 @@ export function warnOnFallback(logger: FallbackLogger): (reason: string) => void
   return warnWith(logger, FALLBACK_MESSAGE);
 }
 
-export type DirectBatchReadOptions = DirectCallOptions;
-
 export function createDirectBatchRead(
   client: SecretsManagerClient,
-  options: DirectBatchReadOptions = {},
+  options: DirectCallOptions = {},
 ): DirectBatchRead & { close(): Promise<void> } {
   const call = createDirectCall<BatchRequest, BatchAnswer>(
     client,
