@@ -1,0 +1,128 @@
+/**
+ * One run's budget of Secrets Manager writes. PutSecretValue, UpdateSecret
+ * and UpdateSecretVersionStage share 50 requests per second per account and
+ * region, not adjustable (aws-facts "quotas"): a wave of re-logins that
+ * writes faster is throttled, and a token whose write fails after the SDK's
+ * retries is lost. So writes are paced by a token bucket below the quota,
+ * and a write that has to wait waits in order of urgency: the credential
+ * that dies first writes first.
+ *
+ * The bucket holds at most an eighth of a second's rate, so no one-second
+ * window sees more than the rate and that burst (45 at the default 40/s).
+ */
+
+export interface WriteFigures {
+  /** Writes granted. */
+  readonly granted: number;
+  /** Writes that had to wait for a slot. */
+  readonly waited: number;
+}
+
+export interface WriteBudget {
+  /** Writes per second this budget grants. */
+  readonly ratePerSecond: number;
+  /**
+   * Whether `count` writes, queued behind every waiting write at least as
+   * urgent, would be granted by `byMs`. Decides whether to start a login
+   * whose new token must be stored in this run.
+   */
+  fits(count: number, priorityMs: number, byMs: number): boolean;
+  /** One write slot; `undefined` when it is free now. Waiting writes go earliest `priorityMs` first. */
+  take(priorityMs: number, signal: AbortSignal): Promise<void> | undefined;
+  figures(): WriteFigures;
+}
+
+interface Waiter {
+  readonly priorityMs: number;
+  readonly go: () => void;
+}
+
+export function createWriteBudget(ratePerSecond: number, now: () => number): WriteBudget {
+  if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) {
+    throw new RangeError(`writes per second must be a positive number, got ${ratePerSecond}`);
+  }
+  const burst = Math.max(1, Math.ceil(ratePerSecond / 8));
+  let tokens = burst;
+  let refilledAtMs = now();
+  let granted = 0;
+  let waited = 0;
+  const waiting: Waiter[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const refill = (): void => {
+    const atMs = now();
+    tokens = Math.min(burst, tokens + ((atMs - refilledAtMs) / 1000) * ratePerSecond);
+    refilledAtMs = atMs;
+  };
+
+  const drain = (): void => {
+    timer = undefined;
+    refill();
+    while (waiting.length > 0 && tokens >= 1) {
+      tokens -= 1;
+      granted += 1;
+      waiting.shift()?.go();
+    }
+    if (waiting.length > 0) {
+      timer = setTimeout(drain, Math.max(1, Math.ceil(((1 - tokens) / ratePerSecond) * 1000)));
+    }
+  };
+
+  /** Where a waiter of this priority goes: after every one at least as urgent. */
+  const placeOf = (priorityMs: number): number => {
+    let low = 0;
+    let high = waiting.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((waiting[mid] as Waiter).priorityMs <= priorityMs) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
+
+  return {
+    ratePerSecond,
+
+    fits(count, priorityMs, byMs) {
+      refill();
+      const ahead = placeOf(priorityMs);
+      const short = ahead + count - Math.floor(tokens);
+      return short <= 0 || now() + (short / ratePerSecond) * 1000 <= byMs;
+    },
+
+    take(priorityMs, signal) {
+      refill();
+      if (waiting.length === 0 && tokens >= 1) {
+        tokens -= 1;
+        granted += 1;
+        return undefined;
+      }
+      waited += 1;
+      return new Promise<void>((resolve, reject) => {
+        if (signal.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        const waiter: Waiter = {
+          priorityMs,
+          go: () => {
+            signal.removeEventListener('abort', abort);
+            resolve();
+          },
+        };
+        const abort = (): void => {
+          const at = waiting.indexOf(waiter);
+          if (at >= 0) waiting.splice(at, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', abort, { once: true });
+        waiting.splice(placeOf(priorityMs), 0, waiter);
+        if (timer === undefined) drain();
+      });
+    },
+
+    figures() {
+      return { granted, waited };
+    },
+  };
+}
