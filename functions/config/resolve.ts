@@ -11,8 +11,11 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_INCREMENT_SECONDS,
   DEFAULT_NOTIFY,
+  DEFAULT_RELOGIN_RETRY_HOURS,
   DEFAULT_REMINDER_HOURS,
   DEFAULT_SECRET_ID_WARN_DAYS,
+  DEFAULT_WRITES_PER_SECOND,
+  MAX_CONCURRENCY,
 } from './schema.js';
 import type {
   LeaseConfig,
@@ -77,10 +80,19 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     };
   };
 
+  const concurrency = file.concurrency ?? DEFAULT_CONCURRENCY;
+  const ceilings = vaultRequestCeilings(file);
   const config: RenewerConfig = {
     version: file.version,
     scheduleIntervalSeconds: file.schedule.intervalMinutes * 60,
-    concurrency: file.concurrency ?? DEFAULT_CONCURRENCY,
+    concurrency,
+    pacing: {
+      // Never below the starting concurrency: the ceiling only ever adds workers.
+      maxConcurrency: Math.max(concurrency, file.pacing?.maxConcurrency ?? MAX_CONCURRENCY),
+      writesPerSecond: file.pacing?.secretsManagerWritesPerSecond ?? DEFAULT_WRITES_PER_SECOND,
+      reloginRetrySeconds: (file.pacing?.reloginRetryHours ?? DEFAULT_RELOGIN_RETRY_HOURS) * 3600,
+    },
+    ...(Object.keys(ceilings).length === 0 ? {} : { vaultRequestCeilings: ceilings }),
     secretIdWarnDays: file.secretIdWarnDays ?? DEFAULT_SECRET_ID_WARN_DAYS,
     reminderHours: file.reminderHours ?? DEFAULT_REMINDER_HOURS,
     ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
@@ -91,6 +103,24 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
       : { secretAccess: resolveSecretAccess(file.secretAccess) }),
   };
   return deepFreeze(config);
+}
+
+/**
+ * The request ceiling of each Vault address that names one: the root
+ * `vault` block's for its address, a target's for its own. Two different
+ * ceilings for one address: the lower holds (it is one cluster's budget).
+ */
+function vaultRequestCeilings(file: ConfigFile): Record<string, number> {
+  const ceilings: Record<string, number> = {};
+  const add = (address: string | undefined, ceiling: number | undefined): void => {
+    if (address === undefined || ceiling === undefined) return;
+    ceilings[address] = Math.min(ceilings[address] ?? ceiling, ceiling);
+  };
+  add(file.vault?.address, file.vault?.maxRequestsPerSecond);
+  for (const target of file.targets) {
+    add(target.vault?.address ?? file.vault?.address, target.vault?.maxRequestsPerSecond);
+  }
+  return ceilings;
 }
 
 function resolveSecretAccess(access: NonNullable<ConfigFile['secretAccess']>): SecretAccessConfig {

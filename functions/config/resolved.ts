@@ -48,6 +48,12 @@ const resolvedSchema = z.strictObject({
   version: z.literal(1),
   scheduleIntervalSeconds: seconds,
   concurrency: z.number().check(z.int(), z.positive()),
+  pacing: z.strictObject({
+    maxConcurrency: z.number().check(z.int(), z.positive()),
+    writesPerSecond: z.number().check(z.positive()),
+    reloginRetrySeconds: seconds,
+  }),
+  vaultRequestCeilings: z.optional(z.record(z.string(), z.number().check(z.positive()))),
   secretIdWarnDays: z.number().check(z.int(), z.positive()),
   reminderHours: z.number().check(z.int(), z.positive()),
   vaultCaCertPem: z.optional(text),

@@ -6,13 +6,18 @@
  * ```yaml
  * version: 1
  * schedule: { intervalMinutes: 15 }        # must match the EventBridge schedule
- * concurrency: 8                           # optional, 1..64
+ * concurrency: 8                           # optional, 1..64: targets at once to start with
+ * pacing:                                  # optional: the run's budgets (docs/deploy.md "Sizing")
+ *   maxConcurrency: 64                     # concurrency grows up to this when the deadline needs it
+ *   secretsManagerWritesPerSecond: 40      # below the account's 50/s write quota
+ *   reloginRetryHours: 6                   # a refused AppRole secret version is tried again after this
  * secretIdWarnDays: 7                      # optional: warn this long before a secret_id expires
  * reminderHours: 24                        # optional: tell an open incident again after this long
  * vault:                                   # optional when every target names its own address
  *   address: https://vault.example.internal:8200
  *   namespace: platform/                   # optional (Vault Enterprise)
  *   caCertFile: certs/vault-ca.pem         # optional, relative to the config file
+ *   maxRequestsPerSecond: 200              # optional ceiling for this Vault address
  * secretAccess:                            # optional: how IAM scopes the functions (docs/deploy.md)
  *   prefixes:                              # both lists, or neither (then per-secret or derived)
  *     readWrite: [fleet/tokens/, fleet/leases/]   # token and lease secrets live here
@@ -30,7 +35,7 @@
  *     tokenSecret: vault/billing-api/token
  *     approle: { secret: vault/billing-api/approle, mount: approle, role: billing-api }
  *     incrementSeconds: 7200               # optional, the token's increment
- *     vault: { address: ..., namespace: ... }   # optional, each field overrides vault.*
+ *     vault: { address: ..., namespace: ..., maxRequestsPerSecond: ... }   # optional, each field overrides vault.*
  *     notify: { onRelogin: true }          # optional, each field overrides defaults.notify
  *     rotation:                            # optional, each kind overrides defaults.rotation
  *       approle: { everyDays: 30 }         # a new secret_id every 30 days (or schedule: "cron(...)")
@@ -63,6 +68,25 @@ export const MAX_ROTATION_DAYS = 1000;
 
 /** The built-in defaults, applied when neither the target nor `defaults` sets a value. */
 export const DEFAULT_CONCURRENCY = 8;
+/**
+ * Secrets Manager's writes share 50 requests/s per account and region, not
+ * adjustable (aws-facts "quotas"): 40 leaves a fifth for rotation and other
+ * writers in the account.
+ */
+export const DEFAULT_WRITES_PER_SECOND = 40;
+export const MAX_WRITES_PER_SECOND = 50;
+/**
+ * Vault locks a role out after 5 refused logins within its counter-reset
+ * window (15 minutes by default, vault-facts "lockout"). One try per 6 hours
+ * stays far clear of it; a new AppRole secret version is tried at once.
+ */
+export const DEFAULT_RELOGIN_RETRY_HOURS = 6;
+/** The resolved pacing of a file that sets none. */
+export const DEFAULT_PACING = Object.freeze({
+  maxConcurrency: MAX_CONCURRENCY,
+  writesPerSecond: DEFAULT_WRITES_PER_SECOND,
+  reloginRetrySeconds: DEFAULT_RELOGIN_RETRY_HOURS * 3600,
+});
 /** A secret_id expiring sooner than this is announced (WARNING secret-id-expiring). */
 export const DEFAULT_SECRET_ID_WARN_DAYS = 7;
 /** An incident still open is told again after this many hours. */
@@ -101,6 +125,8 @@ function wholeNumber(expected: string, min: number, max: number, unit: string) {
     .refine((value) => value >= min, { error: `must be at least ${min}${unit}` })
     .refine((value) => value <= max, { error: `must be at most ${max}${unit}` });
 }
+
+const requestsPerSecond = wholeNumber('a whole number of requests per second', 1, 100_000, '');
 
 const incrementSeconds = z
   .number({
@@ -325,6 +351,7 @@ const targetSchema = strict({
   vault: strict({
     address: vaultAddress.optional(),
     namespace: vaultNamespace.optional(),
+    maxRequestsPerSecond: requestsPerSecond.optional(),
   }).optional(),
   notify: notifySchema.optional(),
   rotation: rotationSettings.optional(),
@@ -340,12 +367,23 @@ export const configFileSchema = strict({
     intervalMinutes: wholeNumber('a whole number of minutes', 1, MAX_INTERVAL_MINUTES, ''),
   }),
   concurrency: wholeNumber('a whole number', 1, MAX_CONCURRENCY, '').optional(),
+  pacing: strict({
+    maxConcurrency: wholeNumber('a whole number', 1, MAX_CONCURRENCY, '').optional(),
+    secretsManagerWritesPerSecond: wholeNumber(
+      'a whole number of writes per second',
+      1,
+      MAX_WRITES_PER_SECOND,
+      ' (the account quota)',
+    ).optional(),
+    reloginRetryHours: wholeNumber('a whole number of hours', 1, 720, ' hours').optional(),
+  }).optional(),
   secretIdWarnDays: wholeNumber('a whole number of days', 1, 365, ' days').optional(),
   reminderHours: wholeNumber('a whole number of hours', 1, 720, ' hours').optional(),
   vault: strict({
     address: vaultAddress.optional(),
     namespace: vaultNamespace.optional(),
     caCertFile: caCertFile.optional(),
+    maxRequestsPerSecond: requestsPerSecond.optional(),
   }).optional(),
   secretAccess: strict({
     prefixes: strict({

@@ -82,12 +82,25 @@ export interface SecretAccessConfig {
   readonly tag?: { readonly key: string; readonly value: string };
 }
 
+export interface PacingConfig {
+  /** Concurrency grows up to this when the targets left would not fit in the time left. */
+  readonly maxConcurrency: number;
+  /** Secrets Manager writes per second the run allows itself. */
+  readonly writesPerSecond: number;
+  /** A login Vault refused is tried again with the same AppRole secret version after this. */
+  readonly reloginRetrySeconds: number;
+}
+
 export interface RenewerConfig {
   readonly version: 1;
   /** How often the schedule runs the renewer; the planner's horizon is derived from it. */
   readonly scheduleIntervalSeconds: number;
-  /** Targets processed at once. */
+  /** Targets processed at once when a run starts. */
   readonly concurrency: number;
+  /** The run's budgets. */
+  readonly pacing: PacingConfig;
+  /** Request-rate ceilings by Vault address (requests per second); addresses not named have none. */
+  readonly vaultRequestCeilings?: Readonly<Record<string, number>>;
   /** A secret_id that expires sooner than this many days is announced. */
   readonly secretIdWarnDays: number;
   /** An incident still open is told again after this many hours. */

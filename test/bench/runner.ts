@@ -25,6 +25,7 @@ import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publ
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { deepFreeze } from '../../functions/config/deep-freeze.js';
+import { DEFAULT_PACING } from '../../functions/config/schema.js';
 import type { RenewerConfig, TargetConfig } from '../../functions/config/types.js';
 import type { VaultPort } from '../../functions/core/vault-port.js';
 import { createVaultClient } from '../../functions/vault/client.js';
@@ -96,6 +97,7 @@ const config: RenewerConfig = deepFreeze({
   version: 1,
   scheduleIntervalSeconds: 900,
   concurrency: Number(args.concurrency),
+  pacing: DEFAULT_PACING,
   secretIdWarnDays: 7,
   reminderHours: 24,
   targets,

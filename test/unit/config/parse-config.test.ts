@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../functions/config/errors.js';
 import { loadConfigFile, parseConfig } from '../../../functions/config/load.js';
+import { DEFAULT_PACING } from '../../../functions/config/schema.js';
 import type { RenewerConfig } from '../../../functions/config/types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/config/', import.meta.url));
@@ -47,6 +48,7 @@ describe('parseConfig with a valid file', () => {
       version: 1,
       scheduleIntervalSeconds: 900,
       concurrency: 16,
+      pacing: { ...DEFAULT_PACING },
       secretIdWarnDays: 7,
       reminderHours: 24,
       vaultCaCertPem: CA_PEM,
@@ -151,6 +153,7 @@ describe('parseConfig with a valid file', () => {
       version: 1,
       scheduleIntervalSeconds: 1800,
       concurrency: 8,
+      pacing: { ...DEFAULT_PACING },
       secretIdWarnDays: 7,
       reminderHours: 24,
       targets: [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../../functions/config/deep-freeze.js';
+import { DEFAULT_PACING } from '../../../functions/config/schema.js';
 import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultPort } from '../../../functions/core/vault-port.js';
@@ -25,6 +26,7 @@ const config: RenewerConfig = deepFreeze({
   version: 1,
   scheduleIntervalSeconds: 900,
   concurrency: 2,
+  pacing: DEFAULT_PACING,
   secretIdWarnDays: 7,
   reminderHours: 24,
   targets: [target('healthy'), target('broken')],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../../functions/config/deep-freeze.js';
+import { DEFAULT_PACING } from '../../../functions/config/schema.js';
 import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { Notifier } from '../../../functions/core/notifier-port.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
@@ -10,6 +11,7 @@ const config: RenewerConfig = deepFreeze({
   version: 1,
   scheduleIntervalSeconds: 900,
   concurrency: 2,
+  pacing: DEFAULT_PACING,
   secretIdWarnDays: 7,
   reminderHours: 24,
   targets: [
