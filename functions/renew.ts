@@ -12,18 +12,25 @@ import { createAwsClients } from './aws/clients.js';
 import { createDirectBatchGetItem, warnOnIncidentFallback } from './aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
+import { createDynamoDbLedgerStore } from './aws/dynamodb-ledger-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
+import { createRequestPacer } from './core/request-pacer.js';
 import { createVaultClient } from './vault/client.js';
 
 const environment = loadEnvironment(process.env);
 const config = loadResolvedConfigFile(environment.configFile);
 const aws = createAwsClients();
-const vault = createVaultClient(
-  config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
-);
+// One request budget per Vault cluster for the container's life: what a 429 taught outlasts the run.
+const pacer = createRequestPacer({
+  ceilings: new Map(Object.entries(config.vaultRequestCeilings ?? {})),
+});
+const vault = createVaultClient({
+  pacer,
+  ...(config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem }),
+});
 const logger = createLogger(environment.serviceName, 'renew');
 
 export const handler = createRenewHandler({
@@ -49,7 +56,9 @@ export const handler = createRenewHandler({
             onFallback: warnOnIncidentFallback(logger),
           }),
         }),
+        ledger: createDynamoDbLedgerStore(aws.dynamodb, environment.incidentTableName),
       }),
+  vaultPacing: () => pacer.figures(),
   changeEvents: createEventBridgePublisher({
     client: aws.eventBridge,
     eventBusName: environment.eventBusName,

@@ -227,8 +227,16 @@ export function explain(
     case ProblemCode.DeadlineSkipped:
       return {
         title: 'not processed before the deadline',
-        likelyCause: 'The run ran out of time (slow Vault, too many targets for the timeout).',
-        fix: 'Raise the function timeout or concurrency, or check Vault latency.',
+        likelyCause:
+          'The run ran out of time (slow Vault, a Vault rate limit, too many targets for the timeout). The next run starts with what this one left.',
+        fix: 'See docs/deploy.md "Sizing": raise the function timeout or pacing.maxConcurrency, check Vault latency and its rate limit (vault.maxRequestsPerSecond), or split the fleet.',
+      };
+    case ProblemCode.WritesDeferred:
+      return {
+        title: 'logins deferred for the write quota',
+        likelyCause:
+          "More credentials needed a new version than the run's Secrets Manager write budget allows (pacing.secretsManagerWritesPerSecond, below the account's 50 writes/s). Tokens that still outlive the next run wait for it; they are logged in first then.",
+        fix: "Nothing, when it clears in the next run. When it lasts: spread the fleet's max TTLs (token_max_ttl per role), raise pacing.secretsManagerWritesPerSecond towards 50 if nothing else writes secrets in this account and region, or shorten the schedule interval.",
       };
     case ProblemCode.UnexpectedError:
       return {

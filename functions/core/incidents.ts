@@ -39,8 +39,17 @@ export function isIncident(problem: Problem): boolean {
   return (RANK[problem.severity] ?? 0) > 0;
 }
 
+/**
+ * Codes that are one incident with another: a role locked out after refused
+ * logins is the same refusal, worse; it resolves only when a login succeeds.
+ */
+const SAME_INCIDENT: Readonly<Partial<Record<Problem['code'], Problem['code']>>> = {
+  'relogin-locked-out': 'relogin-bad-credentials',
+};
+
 export function incidentKey(problem: Problem): string {
-  return problem.lease === undefined ? problem.code : `${problem.code}/${problem.lease}`;
+  const code = SAME_INCIDENT[problem.code] ?? problem.code;
+  return problem.lease === undefined ? code : `${code}/${problem.lease}`;
 }
 
 export function planIncidents(

@@ -42,6 +42,8 @@ export const ProblemCode = {
   RotationCleanupFailed: 'rotation-cleanup-failed',
   // The run
   DeadlineSkipped: 'deadline-skipped',
+  /** A login (and its writes) left for the next run: the Secrets Manager write budget was spent. */
+  WritesDeferred: 'writes-deferred',
   UnexpectedError: 'unexpected-error',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];

@@ -52,6 +52,19 @@ function secretsManagerCause(): CauseRef {
   return { id: 'secretsmanager', label: 'Secrets Manager' };
 }
 
+/** The code a cleared cause's incident was opened under (a Vault's otherwise). */
+const CLEARED_CODE: Readonly<Record<string, ProblemCode>> = {
+  secretsmanager: ProblemCode.SecretUnreadable,
+  'run:deadline': ProblemCode.DeadlineSkipped,
+  'run:write-budget': ProblemCode.WritesDeferred,
+};
+
+/** Causes of a run's own making: what it could not do in its time and budgets. */
+const RUN_CAUSES = {
+  deadline: { id: 'run:deadline', label: 'Renew runs' },
+  writeBudget: { id: 'run:write-budget', label: 'Secrets Manager write budget' },
+} as const satisfies Record<string, CauseRef>;
+
 /**
  * The shared cause behind a problem, if it has one: its target's Vault
  * (sealed, down, slow, rate-limiting: every target there sees it), or
@@ -60,10 +73,18 @@ function secretsManagerCause(): CauseRef {
  */
 export function sharedCauseOf(problem: Problem, target: TargetConfig): CauseRef | undefined {
   if (problem.code === ProblemCode.VaultUnreachable) return endpointOf(target);
+  if (problem.code === ProblemCode.DeadlineSkipped) return RUN_CAUSES.deadline;
+  if (problem.code === ProblemCode.WritesDeferred) return RUN_CAUSES.writeBudget;
   if (problem.code === ProblemCode.SecretUnreadable && SERVICE_TROUBLE.test(problem.answer ?? '')) {
     return secretsManagerCause();
   }
   return undefined;
+}
+
+const SEVERITY_RANK: Readonly<Record<string, number>> = { WARNING: 1, ERROR: 2, CRITICAL: 3 };
+
+function rankOf(problem: Problem): number {
+  return SEVERITY_RANK[problem.severity] ?? 0;
 }
 
 export interface IncidentSummary {
@@ -103,11 +124,19 @@ function endpointOf(target: TargetConfig): CauseRef {
   };
 }
 
+export interface AlertingOptions {
+  /** The last run left targets behind: its run causes may be open, and resolve when this one leaves none. */
+  readonly runCausesMayBeOpen: boolean;
+  /** Every target is in this run (a scheduled run, not a console run naming a few). */
+  readonly fullRun: boolean;
+}
+
 export function createAlerting(
   config: RenewerConfig,
   deps: AlertingDeps,
   request: RunRequest,
   selected: readonly TargetConfig[],
+  options: AlertingOptions = { runCausesMayBeOpen: false, fullRun: false },
 ): Alerting {
   const quiet = request.dryRun && request.notify !== true;
   const reminderMs = config.reminderHours * 3_600_000;
@@ -299,9 +328,16 @@ export function createAlerting(
           representative: target,
         };
         if (!entry.cause.targets.includes(target.name)) {
+          // The cause is as bad as its worst target: a deferred login that dies first is CRITICAL.
+          const worst =
+            rankOf(problem) > rankOf(entry.cause.problem) ? problem : entry.cause.problem;
           shared.set(cause.id, {
             ...entry,
-            cause: { ...entry.cause, targets: [...entry.cause.targets, target.name] },
+            cause: {
+              ...entry.cause,
+              problem: worst,
+              targets: [...entry.cause.targets, target.name],
+            },
           });
         }
       }
@@ -365,6 +401,14 @@ export function createAlerting(
 
     async finish() {
       await Promise.all(targetWork);
+      if (!quiet && options.fullRun && options.runCausesMayBeOpen && selected.length > 0) {
+        // A run cause resolves when a whole run no longer hits it.
+        for (const cause of Object.values(RUN_CAUSES)) {
+          if (!shared.has(cause.id)) {
+            cleared.set(cause.id, { cause, representative: selected[0] as TargetConfig });
+          }
+        }
+      }
       if (!quiet) {
         // Only the causes this run needs: hit now, or maybe cleared now.
         const needed = [...new Set([...shared.keys(), ...cleared.keys()])].map(causeScope);
@@ -394,10 +438,7 @@ export function createAlerting(
         for (const [id, { cause: ref, representative }] of cleared) {
           if (shared.has(id)) continue;
           const problem: Problem = {
-            code:
-              id === secretsManagerCause().id
-                ? ProblemCode.SecretUnreadable
-                : ProblemCode.VaultUnreachable,
+            code: CLEARED_CODE[id] ?? ProblemCode.VaultUnreachable,
             severity: 'ERROR',
             summary: `${ref.label} answers again.`,
           };

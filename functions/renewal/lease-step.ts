@@ -6,6 +6,7 @@
 
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
 import { CredentialKind } from '../core/change-events-port.js';
+import { mayTryAgain, type Refusal } from '../core/fleet-ledger.js';
 import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Problem } from '../core/problems.js';
 import {
@@ -49,6 +50,8 @@ export interface LeaseStepResult extends StepResult {
   readonly report: LeaseReport;
   /** Dry run: what it could not know. */
   readonly unknown?: readonly string[];
+  /** A re-issue Vault refused with 403 (remembered), or `null` after one succeeded. */
+  readonly refused?: Refusal | null;
 }
 
 function failedLease(lease: LeaseConfig, reason: string, problem: Problem): LeaseStepResult {
@@ -191,13 +194,34 @@ async function reissue(
   context: RunContext,
 ): Promise<LeaseStepResult> {
   const { deps, signal } = context;
+  // A path this token was refused (403) is not asked again every run: the
+  // policy has to change first, or the token (a login), or the back-off pass.
+  const tokenVersion = active.accessor ?? '';
+  const refusal = context.ledger.get(target.name)?.refusedLeases?.[lease.name];
+  if (!mayTryAgain(refusal, tokenVersion, deps.now(), context.reloginRetrySeconds)) {
+    const retryAt = isoAfter((refusal?.atSeconds ?? 0) * 1000, context.reloginRetrySeconds);
+    return {
+      ...failedLease(
+        lease,
+        decision.reason,
+        leaseReissueRefusedProblem(lease, decision, undefined, retryAt),
+      ),
+      ...(refusal === undefined ? {} : { refused: refusal }),
+    };
+  }
   let issued: IssuedLease;
   try {
     issued = await deps.vault.issueLease(target.vault, active.token, lease.reissuePath, {
       signal,
     });
   } catch (error) {
-    return failedLease(lease, decision.reason, leaseReissueRefusedProblem(lease, decision, error));
+    const denied = failureKind(error) === VaultFailureKind.PermissionDenied;
+    return {
+      ...failedLease(lease, decision.reason, leaseReissueRefusedProblem(lease, decision, error)),
+      ...(denied
+        ? { refused: { version: tokenVersion, atSeconds: Math.floor(deps.now() / 1000) } }
+        : {}),
+    };
   }
   if (issued.leaseId === '') {
     // Storing it would look like a lease the renewer can never renew.
@@ -228,11 +252,13 @@ async function reissue(
   });
   let written: Awaited<ReturnType<typeof storeSecret>>;
   try {
-    written = await storeSecret(context, lease.secretId, value);
+    // A lease re-issued now replaces one that is gone or dies with its token: first in line.
+    written = await storeSecret(context, lease.secretId, value, { priorityMs: now });
   } catch (error) {
     return failedLease(lease, decision.reason, leaseWriteFailedProblem(lease, error));
   }
   return {
+    refused: null,
     report: {
       name: lease.name,
       outcome: LeaseOutcome.Reissued,

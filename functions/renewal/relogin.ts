@@ -7,6 +7,8 @@
 
 import type { TargetConfig } from '../config/types.js';
 import { CredentialKind, expiryForEvent } from '../core/change-events-port.js';
+import { mayTryAgain, type Refusal } from '../core/fleet-ledger.js';
+import { MIN_TARGET_BUDGET_MS } from '../core/run-scope.js';
 import {
   type AppRoleDocument,
   parseAppRoleDocument,
@@ -30,7 +32,15 @@ import {
   type StepResult,
   storeSecret,
 } from './run-context.js';
-import { ReloginFailure, reloggedInProblem, reloginFailedProblem } from './target-problems.js';
+import {
+  ReloginFailure,
+  reloggedInProblem,
+  reloginFailedProblem,
+  writesDeferredProblem,
+} from './target-problems.js';
+
+/** A token that dies later than this after the next run's start can wait for that run. */
+const NEXT_RUN_MARGIN_MS = 60_000;
 
 export type ReloginResult =
   | (StepResult & {
@@ -39,8 +49,16 @@ export type ReloginResult =
       readonly token: TargetReport['token'];
       /** The secret_id the login used: a rotation may have replaced the one read first. */
       readonly secretId: string;
+      /** A login succeeded: any refusal remembered is over. */
+      readonly refused: null;
     })
-  | (StepResult & { readonly ok: false });
+  | (StepResult & {
+      readonly ok: false;
+      /** Not tried for the write budget: the token outlives the next run, which logs in first. */
+      readonly deferred?: boolean;
+      /** The refusal to remember (a login Vault refused now, or the one that held this back). */
+      readonly refused?: Refusal;
+    });
 
 export async function relogin(
   target: TargetConfig,
@@ -68,7 +86,29 @@ export async function relogin(
     return failed(ReloginFailure.CredentialsUnusable, { error });
   }
 
+  // Never the AppRole secret version Vault refused, until it changes or the back-off passed.
+  const refusal = context.ledger.get(target.name)?.refusedLogin;
+  if (!mayTryAgain(refusal, read.secret.versionId, deps.now(), context.reloginRetrySeconds)) {
+    return {
+      ...failed(ReloginFailure.HeldBack, {
+        refusedAt: isoAfter((refusal?.atSeconds ?? 0) * 1000, 0),
+        retryAt: isoAfter((refusal?.atSeconds ?? 0) * 1000, context.reloginRetrySeconds),
+      }),
+      ...(refusal === undefined ? {} : { refused: refusal }),
+    };
+  }
+
+  const slot = await takeWriteSlot(target, decision, context);
+  if (slot !== undefined) return slot;
+
   let login: LoginResult;
+  let loginVersion = read.secret.versionId;
+  const refused = (error: unknown) => ({
+    ...failed(ReloginFailure.LoginRefused, { error }),
+    ...(isRefusal(error)
+      ? { refused: { version: loginVersion, atSeconds: Math.floor(deps.now() / 1000) } }
+      : {}),
+  });
   try {
     login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, credentials, {
       signal,
@@ -79,12 +119,15 @@ export async function relogin(
     const fresh = isInvalidCredentials(error)
       ? await freshCredentials(target, credentials.secretId, context)
       : undefined;
-    if (fresh === undefined) return failed(ReloginFailure.LoginRefused, { error });
+    if (fresh === undefined) return refused(error);
+    loginVersion = fresh.versionId;
     try {
-      login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, fresh, { signal });
-      credentials = fresh;
+      login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, fresh.document, {
+        signal,
+      });
+      credentials = fresh.document;
     } catch (retryError) {
-      return failed(ReloginFailure.LoginRefused, { error: retryError });
+      return refused(retryError);
     }
   }
 
@@ -132,13 +175,17 @@ export async function relogin(
   });
   let written: Awaited<ReturnType<typeof storeSecret>>;
   try {
-    written = await storeSecret(context, target.tokenSecretId, value);
+    written = await storeSecret(context, target.tokenSecretId, value, {
+      priorityMs: now,
+      paid: true,
+    });
   } catch (error) {
     return failed(ReloginFailure.WriteFailed, { error });
   }
 
   return {
     ok: true,
+    refused: null,
     active: { token: login.token, accessor: verified.accessor },
     secretId: credentials.secretId,
     token: {
@@ -167,12 +214,62 @@ function isInvalidCredentials(error: unknown): boolean {
   return isVaultFailure(error) && error.kind === VaultFailureKind.InvalidCredentials;
 }
 
+/** Answers that count toward Vault's lockout of the role, or show it. */
+function isRefusal(error: unknown): boolean {
+  return (
+    isVaultFailure(error) &&
+    (error.kind === VaultFailureKind.InvalidCredentials ||
+      error.kind === VaultFailureKind.LockedOut)
+  );
+}
+
+/**
+ * Takes the write slot the new token will need before logging in: a login
+ * whose token cannot be stored in this run is not made. A token that
+ * outlives the next run waits for it (deferred); one that dies first is
+ * told CRITICAL. Answers the result to return when no slot was taken.
+ */
+async function takeWriteSlot(
+  target: TargetConfig,
+  decision: TokenDecision,
+  context: RunContext,
+): Promise<ReloginResult | undefined> {
+  const { deps, request, writes, signal } = context;
+  const now = deps.now();
+  const ttlSeconds = Math.max(0, decision.ttlSeconds ?? 0);
+  const diesAtMs = now + ttlSeconds * 1000;
+  const byMs = request.deadlineAtMs - MIN_TARGET_BUDGET_MS;
+  // The token and every lease re-issued after it.
+  const needed = 1 + target.leases.length;
+  const deferred = (): ReloginResult => {
+    const urgent = diesAtMs <= now + context.scheduleIntervalSeconds * 1000 + NEXT_RUN_MARGIN_MS;
+    return {
+      ok: false,
+      deferred: !urgent,
+      problems: [writesDeferredProblem(ttlSeconds, urgent)],
+      writes: 0,
+    };
+  };
+  if (!writes.fits(needed, diesAtMs, byMs)) return deferred();
+  const slot = writes.take(
+    diesAtMs,
+    AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, byMs - now))]),
+  );
+  if (slot === undefined) return undefined;
+  try {
+    await slot;
+    return undefined;
+  } catch {
+    return deferred();
+  }
+}
+
 /** The AppRole secret read again; `undefined` unless it now holds another secret_id. */
 async function freshCredentials(
   target: TargetConfig,
   usedSecretId: string,
   context: RunContext,
-): Promise<AppRoleDocument | undefined> {
+): Promise<{ readonly document: AppRoleDocument; readonly versionId: string } | undefined> {
   const answer = await context.deps.store
     .readBatch([target.approle.secretId], { signal: context.signal })
     .catch(() => undefined);
@@ -180,7 +277,9 @@ async function freshCredentials(
   if (!read?.ok) return undefined;
   try {
     const fresh = parseAppRoleDocument(read.secret.value);
-    return fresh.secretId === usedSecretId ? undefined : fresh;
+    return fresh.secretId === usedSecretId
+      ? undefined
+      : { document: fresh, versionId: read.secret.versionId };
   } catch {
     return undefined;
   }

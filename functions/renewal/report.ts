@@ -13,6 +13,8 @@ export const TokenOutcome = {
   Relogged: 'relogged-in',
   WouldRenew: 'would-renew',
   WouldRelogin: 'would-relogin',
+  /** Renewed, and its login left for the next run: the write budget was spent and it outlives that run. */
+  Deferred: 'deferred',
   Untouched: 'untouched',
   Failed: 'failed',
 } as const;
@@ -71,6 +73,22 @@ export interface TargetReport {
   readonly durationMs: number;
 }
 
+/** Targets a run left for the next, for one reason: how many, and the first names. */
+export interface CarriedOverPart {
+  readonly count: number;
+  readonly targets: readonly string[];
+}
+
+/** What a run left for the next one, by reason. */
+export interface CarriedOver {
+  /** Not reached before the deadline. */
+  readonly deadline?: CarriedOverPart;
+  /** Renewed, login left for the next run: the write budget was spent. */
+  readonly writeBudget?: CarriedOverPart;
+  /** Not logged in: Vault refused this AppRole secret version, and the back-off has not passed. */
+  readonly refusedLogin?: CarriedOverPart;
+}
+
 export interface RunReport {
   readonly runId: string;
   readonly dryRun: boolean;
@@ -90,6 +108,17 @@ export interface RunReport {
     /** Soonest AppRole secret_id expiry among processed targets, in seconds. */
     readonly soonestSecretIdExpirySeconds?: number;
   };
+  /** How the run paced itself: workers it grew to, Secrets Manager writes, Vault 429s seen. */
+  readonly pacing: {
+    readonly concurrency: number;
+    readonly secretsManagerWrites: number;
+    /** Writes that waited for a slot of the write budget. */
+    readonly writesWaited: number;
+    /** 429s the Vault client has seen (since its container started). */
+    readonly vaultThrottled?: number;
+  };
+  /** What it left for the next run, and why; absent when it left nothing. */
+  readonly carriedOver?: CarriedOver;
   readonly notifications: { readonly published: number; readonly failed: number };
   /** Incident bookkeeping: `off` without a table, `unavailable` when it failed (every problem was published). */
   readonly incidents?: IncidentSummary;

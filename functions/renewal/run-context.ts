@@ -5,12 +5,15 @@
  */
 
 import type { ChangeEventPublisher, CredentialChange } from '../core/change-events-port.js';
+import type { FleetLedger, LedgerStore } from '../core/fleet-ledger.js';
 import type { IncidentStore } from '../core/incident-port.js';
 import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Notifier } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
+import type { PacerFigures } from '../core/request-pacer.js';
 import type { SecretsStore, WrittenVersion } from '../core/store-port.js';
 import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/vault-port.js';
+import type { WriteBudget } from '../core/write-budget.js';
 
 /** The narrow logger the run needs (Powertools Logger satisfies it). */
 export interface RunLogger {
@@ -28,6 +31,10 @@ export interface RenewalDeps {
   readonly notifier: Notifier;
   /** Incident state; absent: every problem is published each run. */
   readonly incidents?: IncidentStore;
+  /** What the last run left for this one (order, refusals); absent: each run starts afresh. */
+  readonly ledger?: LedgerStore;
+  /** The Vault request-rate budget's figures (429s seen), when the Vault client paces itself. */
+  readonly vaultPacing?: () => PacerFigures;
   /** The deployment (POWERTOOLS_SERVICE_NAME): messages name their incident with it. */
   readonly serviceName: string;
   /** `Credential Changed` events for every version a run makes current. */
@@ -74,6 +81,12 @@ export interface RunContext {
   readonly secretIdWarnDays: number;
   /** Aborts every call at the run's deadline. */
   readonly signal: AbortSignal;
+  /** What earlier runs left: the refusals a login must respect. */
+  readonly ledger: FleetLedger;
+  /** A refused AppRole secret version is tried again after this long. */
+  readonly reloginRetrySeconds: number;
+  /** The run's Secrets Manager writes. */
+  readonly writes: WriteBudget;
 }
 
 /** The token the target's leases are renewed and issued with. */
@@ -99,13 +112,29 @@ export function isoAfter(nowMs: number, seconds: number): string {
   return new Date(nowMs + seconds * 1000).toISOString();
 }
 
-/** Stores `value` as a new version of `secretId`, idempotent for that exact value. */
+/** How a write takes its place in the run's write budget. */
+export interface WritePlace {
+  /** Epoch ms the credential it stores dies, or whose loss it prevents: earlier writes first. */
+  readonly priorityMs: number;
+  /** Its slot was taken before (a login takes it before it starts). */
+  readonly paid?: boolean;
+}
+
+/**
+ * Stores `value` as a new version of `secretId`, idempotent for that exact
+ * value, once the write budget grants it a slot.
+ */
 export async function storeSecret(
   context: RunContext,
   secretId: string,
   value: string,
+  place: WritePlace,
 ): Promise<WrittenVersion> {
   const { deps, signal } = context;
+  if (place.paid !== true) {
+    const slot = context.writes.take(place.priorityMs, signal);
+    if (slot !== undefined) await slot;
+  }
   return deps.store.write(
     { secretId, value, clientRequestToken: deps.requestToken(secretId, value) },
     { signal },

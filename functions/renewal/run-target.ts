@@ -8,6 +8,7 @@
 
 import type { TargetConfig } from '../config/types.js';
 import type { CredentialChange } from '../core/change-events-port.js';
+import type { Refusal, TargetVisit } from '../core/fleet-ledger.js';
 import type { Problem } from '../core/problems.js';
 import {
   parseAppRoleDocument,
@@ -21,6 +22,7 @@ import {
   assembleTargetReport,
   type LeaseReport,
   type TargetReport,
+  TargetStatus,
   TokenOutcome,
 } from './report.js';
 import type { RunContext } from './run-context.js';
@@ -41,12 +43,15 @@ interface TargetOutcome {
   readonly problems: readonly Problem[];
   readonly writes: number;
   readonly changes?: readonly CredentialChange[];
+  readonly refusedLogin?: Refusal | null;
+  readonly refusedLeases?: Readonly<Record<string, Refusal | null>>;
 }
 
-/** A target's report, and the credentials its run changed (for the change events). */
+/** A target's report, the credentials its run changed (for the change events), and what the next run needs of it. */
 export interface TargetRun {
   readonly report: TargetReport;
   readonly changes: readonly CredentialChange[];
+  readonly visit: TargetVisit;
 }
 
 export async function runTarget(
@@ -67,14 +72,43 @@ export async function runTarget(
       writes: 0,
     };
   }
-  const { changes = [], ...parts } = outcome;
+  const { changes = [], refusedLogin, refusedLeases, ...parts } = outcome;
+  const now = context.deps.now();
+  const report = assembleTargetReport({ target: target.name, ...parts, durationMs: now - started });
+  return { report, changes, visit: visitOf(target, report, now, refusedLogin, refusedLeases) };
+}
+
+/**
+ * What the next run needs to know of a target this run reached. A death time
+ * is kept only for a credential Vault would not extend by its full increment
+ * (capped at its max TTL, or short-lived): a healthy one is renewed every run
+ * and leaves the ledger empty, so a steady fleet writes nothing there.
+ */
+function visitOf(
+  target: TargetConfig,
+  report: TargetReport,
+  nowMs: number,
+  refusedLogin: Refusal | null | undefined,
+  refusedLeases: Readonly<Record<string, Refusal | null>> | undefined,
+): TargetVisit {
+  const capped = (ttl: number | undefined, incrementSeconds: number): number[] =>
+    ttl !== undefined && ttl < incrementSeconds ? [ttl] : [];
+  const ttls = [
+    ...capped(report.token.ttlSeconds, target.incrementSeconds),
+    ...report.leases.flatMap((l) =>
+      capped(
+        l.ttlSeconds,
+        target.leases.find((lease) => lease.name === l.name)?.incrementSeconds ?? 0,
+      ),
+    ),
+  ];
   return {
-    report: assembleTargetReport({
-      target: target.name,
-      ...parts,
-      durationMs: context.deps.now() - started,
-    }),
-    changes,
+    visited: true,
+    ...(ttls.length === 0 ? {} : { diesAtSeconds: nowMs / 1000 + Math.min(...ttls) }),
+    pending:
+      report.status === TargetStatus.Failed || report.token.outcome === TokenOutcome.Deferred,
+    ...(refusedLogin === undefined ? {} : { refusedLogin }),
+    ...(refusedLeases === undefined ? {} : { refusedLeases }),
   };
 }
 
@@ -112,8 +146,10 @@ async function renewTarget(
   ];
   let writes = token.writes;
   const changes = [...(token.changes ?? [])];
+  const refusedLogin = token.refusedLogin === undefined ? {} : { refusedLogin: token.refusedLogin };
   if (token.active === undefined) {
     return {
+      ...refusedLogin,
       token: token.token,
       leases:
         token.leasesSkipped === undefined ? [] : skippedLeases(target.leases, token.leasesSkipped),
@@ -141,6 +177,7 @@ async function renewTarget(
         token.token.outcome === TokenOutcome.WouldRelogin,
       );
   const leases: LeaseReport[] = [];
+  const refusedLeases: Record<string, Refusal | null> = {};
   const unknown = [...(token.unknown ?? [])];
   // One lease after the other: they share the target's token, and a Vault
   // that struggles with one is not hit by the rest at once.
@@ -155,6 +192,7 @@ async function renewTarget(
       token.mayRenewLeases,
     );
     leases.push(result.report);
+    if (result.refused !== undefined) refusedLeases[lease.name] = result.refused;
     unknown.push(...(result.unknown ?? []));
     problems.push(...result.problems);
     writes += result.writes;
@@ -162,6 +200,8 @@ async function renewTarget(
   }
   problems.push(...secretId.problems);
   return {
+    ...refusedLogin,
+    ...(Object.keys(refusedLeases).length === 0 ? {} : { refusedLeases }),
     token: token.token,
     ...(unknown.length === 0 ? {} : { unknown }),
     ...(secretId.expiresInSeconds === undefined

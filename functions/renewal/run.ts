@@ -11,13 +11,22 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
+import {
+  type FleetLedger,
+  nextLedger,
+  orderByUrgency,
+  type TargetVisit,
+} from '../core/fleet-ledger.js';
 import { Severity } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
+import { describeAnswer } from '../core/wording.js';
+import { createWriteBudget } from '../core/write-budget.js';
 import { createAlerting } from './alerting.js';
 import { createChangeAnnouncer } from './change-announcer.js';
 import {
+  type CarriedOver,
   LeaseOutcome,
   type RunReport,
   type TargetReport,
@@ -65,16 +74,28 @@ export async function runRenewal(
   request: RunRequest,
 ): Promise<RunResult> {
   const { startedMs, selected, signal } = startRun(config, request, deps.now());
+  const intervalSeconds = config.scheduleIntervalSeconds;
+  const ledger = await loadLedger(config, deps, signal);
+  // Most urgent first: a run that cannot reach every target leaves the ones that can wait.
+  const ordered = orderByUrgency(selected, ledger, startedMs, intervalSeconds);
+  const writes = createWriteBudget(config.pacing.writesPerSecond, deps.now);
 
   const context: RunContext = {
     deps,
     request,
-    scheduleIntervalSeconds: config.scheduleIntervalSeconds,
+    scheduleIntervalSeconds: intervalSeconds,
     secretIdWarnDays: config.secretIdWarnDays,
     signal,
+    ledger,
+    reloginRetrySeconds: config.pacing.reloginRetrySeconds,
+    writes,
   };
 
-  const alerting = createAlerting(config, deps, request, selected);
+  const alerting = createAlerting(config, deps, request, ordered, {
+    // A run cause told before can only have cleared when the last run left something.
+    runCausesMayBeOpen: [...ledger.values()].some((e) => e.pending === true),
+    fullRun: request.targets === undefined,
+  });
 
   // A dry run writes nothing, so it changes nothing to announce.
   const changes = createChangeAnnouncer(deps, request.publishDeadlineAtMs);
@@ -92,39 +113,68 @@ export async function runRenewal(
   };
 
   // Reads and renewals overlap: the reads run ahead, READ_CONCURRENCY calls at
-  // a time, and `concurrency` workers take the targets in order, each as soon
-  // as the calls holding its secrets have returned. Workers rather than a
-  // pending promise per target made up front: those would live through the
-  // whole run and make every garbage collection dearer (issue 13).
+  // a time, and the workers take the targets in order, each as soon as the
+  // calls holding its secrets have returned. Workers rather than a pending
+  // promise per target made up front: those would live through the whole run
+  // and make every garbage collection dearer (issue 13).
   const readLimit = pLimit(READ_CONCURRENCY);
-  const secrets = new SecretReads(selected, (ids) =>
+  const secrets = new SecretReads(ordered, (ids) =>
     readLimit(async () => {
       const remainingMs = request.deadlineAtMs - deps.now();
       return remainingMs < MIN_TARGET_BUDGET_MS ? undefined : deps.store.readBatch(ids, { signal });
     }),
   );
   const reports: TargetReport[] = [];
+  const visits = new Map<string, TargetVisit>();
   let next = 0;
+  let done = 0;
+  let busyMs = 0;
+  const workers: Promise<void>[] = [];
   const worker = async (): Promise<void> => {
-    for (let index = next; index < selected.length; index = next) {
+    for (let index = next; index < ordered.length; index = next) {
       next = index + 1;
-      const target = selected[index] as TargetConfig;
+      const target = ordered[index] as TargetConfig;
       const lookup = await secrets.forTarget(target);
       const remainingMs = request.deadlineAtMs - deps.now();
       try {
         if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
           reports[index] = finish(target, deadlineSkip(target, remainingMs));
+          visits.set(target.name, { visited: false, pending: true });
         } else {
           const run = await runTarget(target, lookup, context);
           if (!request.dryRun) changes.add(run.changes);
           reports[index] = finish(target, run.report);
+          visits.set(target.name, run.visit);
+          done += 1;
+          busyMs += run.report.durationMs;
+          grow();
         }
       } finally {
         secrets.release(target);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(config.concurrency, selected.length) }, worker));
+  /**
+   * Adds workers when the targets left would not fit in the time left at
+   * the pace so far, up to `pacing.maxConcurrency`. The Vault request budget
+   * (the client's pacer) and the write budget hold the rates whatever the
+   * number of workers; a healthy, fast run never grows.
+   */
+  const grow = (): void => {
+    const left = ordered.length - next;
+    if (left <= 0 || workers.length >= config.pacing.maxConcurrency) return;
+    const timeLeftMs = request.deadlineAtMs - deps.now() - MIN_TARGET_BUDGET_MS;
+    const needed = Math.ceil((left * (busyMs / done)) / Math.max(1, timeLeftMs));
+    const target = Math.min(config.pacing.maxConcurrency, needed, workers.length + left);
+    while (workers.length < target) workers.push(worker());
+  };
+  for (let i = 0; i < Math.min(config.concurrency, ordered.length); i += 1) {
+    workers.push(worker());
+  }
+  // Workers added while waiting are waited for too.
+  for (let i = 0; i < workers.length; i += 1) await workers[i];
+
+  if (!request.dryRun) await saveLedger(config, deps, ledger, visits, signal);
   const told = await alerting.finish();
   const changeEvents = await changes.settle();
 
@@ -133,6 +183,7 @@ export async function runRenewal(
   const secretIdTtls = reports.flatMap((r) =>
     r.secretIdExpiresInSeconds === undefined ? [] : [r.secretIdExpiresInSeconds],
   );
+  const vaultPacing = deps.vaultPacing?.();
   const report: RunReport = {
     runId: request.runId,
     dryRun: request.dryRun,
@@ -151,12 +202,97 @@ export async function runRenewal(
         ? {}
         : { soonestSecretIdExpirySeconds: Math.min(...secretIdTtls) }),
     },
+    pacing: {
+      concurrency: workers.length,
+      secretsManagerWrites: writes.figures().granted,
+      writesWaited: writes.figures().waited,
+      ...(vaultPacing === undefined ? {} : { vaultThrottled: vaultPacing.throttled }),
+    },
+    ...carriedOverOf(reports, visits),
     notifications: { published: told.published, failed: told.failed },
     incidents: told.incidents,
     changeEvents,
     targets: reports,
   };
   return { report, publishFailures: told.failed };
+}
+
+/** At most this many names per reason in the report's `carriedOver`. */
+const NAMED_CARRIED_OVER = 10;
+
+/** What the run left for the next one, and why (absent when it left nothing). */
+function carriedOverOf(
+  reports: readonly TargetReport[],
+  visits: ReadonlyMap<string, TargetVisit>,
+): { carriedOver?: CarriedOver } {
+  const deadline = reports.filter((r) => r.status === TargetStatus.Skipped).map((r) => r.target);
+  const deferred = reports
+    .filter((r) => r.token.outcome === TokenOutcome.Deferred)
+    .map((r) => r.target);
+  // Refused now, or held back by an earlier refusal: waiting for a new AppRole secret version.
+  const heldBack = reports
+    .filter((r) => {
+      const refused = visits.get(r.target)?.refusedLogin;
+      return refused !== undefined && refused !== null;
+    })
+    .map((r) => r.target);
+  if (deadline.length + deferred.length + heldBack.length === 0) return {};
+  const part = (names: readonly string[]) => ({
+    count: names.length,
+    targets: names.slice(0, NAMED_CARRIED_OVER),
+  });
+  return {
+    carriedOver: {
+      ...(deadline.length === 0 ? {} : { deadline: part(deadline) }),
+      ...(deferred.length === 0 ? {} : { writeBudget: part(deferred) }),
+      ...(heldBack.length === 0 ? {} : { refusedLogin: part(heldBack) }),
+    },
+  };
+}
+
+/** The ledger the last run left; empty (config order, no refusal known) when it cannot be read. */
+async function loadLedger(
+  config: RenewerConfig,
+  deps: RenewalDeps,
+  signal: AbortSignal,
+): Promise<FleetLedger> {
+  if (deps.ledger === undefined) return new Map();
+  try {
+    return await deps.ledger.load(config.targets.length, { signal });
+  } catch (error) {
+    deps.logger.error('run ledger unavailable: targets in config order, earlier refusals unknown', {
+      error: describeAnswer(error),
+    });
+    return new Map();
+  }
+}
+
+async function saveLedger(
+  config: RenewerConfig,
+  deps: RenewalDeps,
+  previous: FleetLedger,
+  visits: ReadonlyMap<string, TargetVisit>,
+  signal: AbortSignal,
+): Promise<void> {
+  if (deps.ledger === undefined) return;
+  const next = nextLedger(
+    previous,
+    config.targets,
+    visits,
+    deps.now(),
+    config.scheduleIntervalSeconds,
+  );
+  try {
+    // Its own short budget: the run's signal may have fired at the deadline.
+    const timeout = AbortSignal.timeout(5_000);
+    await deps.ledger.save(next, previous, config.targets.length, {
+      signal: signal.aborted ? timeout : AbortSignal.any([signal, timeout]),
+    });
+  } catch (error) {
+    deps.logger.error('run ledger not saved: the next run takes targets in config order', {
+      error: describeAnswer(error),
+    });
+  }
 }
 
 function logTarget(logger: RunLogger, report: TargetReport): void {

@@ -218,6 +218,8 @@ export function unexpectedErrorProblem(error: unknown): Problem {
 /** ERROR when it dies inside the horizon, CRITICAL when before the next run. */
 /** Why a re-login could not finish; the stored token is left as it was in every case. */
 export const ReloginFailure = {
+  /** Not tried: Vault refused this AppRole secret version before, and the back-off has not passed. */
+  HeldBack: 'held-back',
   CredentialsUnreadable: 'credentials-unreadable',
   CredentialsUnusable: 'credentials-unusable',
   LoginRefused: 'login-refused',
@@ -229,7 +231,13 @@ export type ReloginFailure = (typeof ReloginFailure)[keyof typeof ReloginFailure
 export function reloginFailedProblem(
   failure: ReloginFailure,
   decision: TokenDecision,
-  detail: { readonly error?: unknown; readonly read?: SecretReadResult },
+  detail: {
+    readonly error?: unknown;
+    readonly read?: SecretReadResult;
+    /** HeldBack: when Vault refused it, and when it is tried again (ISO). */
+    readonly refusedAt?: string;
+    readonly retryAt?: string;
+  },
 ): Problem {
   const critical =
     decision.reason === TokenReason.Invalid || decision.reason === TokenReason.Absent;
@@ -237,6 +245,14 @@ export function reloginFailedProblem(
   const ttl = decision.ttlSeconds === undefined ? {} : { secondsUntilExpiry: decision.ttlSeconds };
   const answer = detail.error === undefined ? {} : { answer: describeAnswer(detail.error) };
   switch (failure) {
+    case ReloginFailure.HeldBack:
+      // The refusal's own incident, kept open: nothing changed, so nothing resolves.
+      return {
+        code: ProblemCode.ReloginBadCredentials,
+        severity,
+        summary: `Not logged in again: Vault refused this AppRole secret version at ${detail.refusedAt ?? '?'}. It is tried again at ${detail.retryAt ?? '?'}, or at once when the AppRole secret gets a new version; every refused login counts toward Vault locking the role out for every client, the workload included.`,
+        ...ttl,
+      };
     case ReloginFailure.CredentialsUnreadable:
       return {
         code: ProblemCode.ReloginFailed,
@@ -338,17 +354,22 @@ export function leaseRenewFailedProblem(lease: LeaseConfig, error: unknown): Pro
   };
 }
 
+/** `retryAt`: not asked this run, since the same token was refused before (no `error` then). */
 export function leaseReissueRefusedProblem(
   lease: LeaseConfig,
   decision: LeaseDecision,
   error: unknown,
+  retryAt?: string,
 ): Problem {
   return {
     code: ProblemCode.LeaseReissueFailed,
     severity: Severity.Error,
-    summary: `Lease "${lease.name}" needed a new issue (${decision.reason}) but ${lease.reissuePath} refused it; the stored lease was left unchanged.`,
+    summary:
+      retryAt === undefined
+        ? `Lease "${lease.name}" needed a new issue (${decision.reason}) but ${lease.reissuePath} refused it; the stored lease was left unchanged.`
+        : `Lease "${lease.name}" needs a new issue (${decision.reason}), but ${lease.reissuePath} refused this token before: not asked again until ${retryAt} or a new token; the stored lease was left unchanged.`,
     lease: lease.name,
-    answer: describeAnswer(error),
+    ...(error === undefined ? {} : { answer: describeAnswer(error) }),
     facts: { path: lease.reissuePath },
   };
 }
@@ -385,6 +406,22 @@ export function leaseReissuedProblem(
     summary: `Issued a new lease "${lease.name}" from ${lease.reissuePath} (${decision.reason}) and stored it.`,
     lease: lease.name,
     secondsUntilExpiry: ttlSeconds,
+  };
+}
+
+/**
+ * A login the write budget could not take this run. WARNING when the token
+ * outlives the next run (it waits for it); CRITICAL when it dies first: the
+ * run could not store a new token in time, and says so instead of losing it.
+ */
+export function writesDeferredProblem(secondsUntilExpiry: number, urgent: boolean): Problem {
+  return {
+    code: ProblemCode.WritesDeferred,
+    severity: urgent ? Severity.Critical : Severity.Warning,
+    summary: urgent
+      ? `Not logged in again: the write budget left no slot to store a new token in this run, and the token dies in ${humanSeconds(secondsUntilExpiry)}.`
+      : `Login left for the next run: the write budget is spent, and the token still lives ${humanSeconds(secondsUntilExpiry)}.`,
+    secondsUntilExpiry,
   };
 }
 

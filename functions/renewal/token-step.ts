@@ -6,6 +6,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import type { Refusal } from '../core/fleet-ledger.js';
 import { Lifetime, lifetimeOf, livenessAfterDenial } from '../core/lifetime.js';
 import type { TokenDocument } from '../core/secret-documents.js';
 import type { SecretLookup } from '../core/secret-reads.js';
@@ -41,6 +42,8 @@ export interface TokenStepResult extends StepResult {
   readonly mayRenewLeases?: boolean;
   /** The secret_id a re-login used, when it logged in: the one to look up. */
   readonly loginSecretId?: string;
+  /** A login Vault refused (to remember), or `null` after one succeeded; absent: no login tried. */
+  readonly refusedLogin?: Refusal | null;
 }
 
 interface ObservedToken {
@@ -256,8 +259,16 @@ export async function tokenStep(
       active: login.active,
       loginSecretId: login.secretId,
       replaced: true,
+      refusedLogin: null,
     };
   }
+  if (login.deferred === true) {
+    // Renewed and alive past the next run, which logs it in first.
+    return kept({ outcome: TokenOutcome.Deferred, reason: decision.reason, ...expiry }, [
+      ...login.problems,
+    ]);
+  }
+  const refusedLogin = login.refused === undefined ? {} : { refusedLogin: login.refused };
   // After a failed login the old token is only used when it was seen alive
   // this run: not when it is dead or absent, nor when an operator's forced
   // re-login skipped looking at it.
@@ -274,7 +285,8 @@ export async function tokenStep(
       writes: 0,
       leasesSkipped: 'no valid token',
       replaced: false,
+      ...refusedLogin,
     };
   }
-  return { ...kept(failedToken, problems), replaced: false };
+  return { ...kept(failedToken, problems), replaced: false, ...refusedLogin };
 }

@@ -13,6 +13,7 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
+import type { RequestPacer } from '../core/request-pacer.js';
 import type { CallOptions, VaultEndpoint } from '../core/vault-port.js';
 import { type Answer, dispatcherFor, type Exchange, exchange } from '../http/undici.js';
 import { type AddressBase, addressBase, requestTarget } from './address.js';
@@ -53,6 +54,8 @@ export interface VaultClientOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Epoch milliseconds, for `Retry-After` HTTP dates. */
   readonly now?: () => number;
+  /** The request-rate budget per Vault cluster: each attempt waits for its slot, a 429 slows it. */
+  readonly pacer?: RequestPacer;
 }
 
 export interface VaultRequest {
@@ -113,6 +116,7 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
   const now = options.now ?? Date.now;
+  const pacer = options.pacer;
   // Parsed once per address: a run sends thousands of requests to a handful of them.
   const bases = new Map<string, AddressBase>();
   const baseOf = (address: string): AddressBase => {
@@ -168,6 +172,14 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
 
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw deadlinePassed(attempt - 1, signal.reason);
+      const slot = pacer?.acquire(endpoint.address, signal);
+      if (slot !== undefined) {
+        try {
+          await slot;
+        } catch (error) {
+          throw deadlinePassed(attempt - 1, error);
+        }
+      }
       let answer: Answer;
       try {
         answer = await exchange(dispatcher, exchangeOptions);
@@ -214,10 +226,12 @@ export function createTransport(options: VaultClientOptions = {}): VaultTranspor
         requestId: parsed.ok ? requestIdOf(parsed.value) : '',
         attempts: attempt,
       });
+      const retryAfterMs = parseRetryAfterMs(headerValue(answer.headers['retry-after']), now());
+      // Every request to this cluster slows down, not only this one's retry.
+      if (status === 429) pacer?.throttled(endpoint.address, retryAfterMs);
       if (attempt >= retry.maxAttempts || !isRetryableStatus(status, request.spends === true)) {
         throw failure;
       }
-      const retryAfterMs = parseRetryAfterMs(headerValue(answer.headers['retry-after']), now());
       if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw failure;
       lastFailure = failure;
       await waitBeforeRetry(retryAfterMs ?? backoffDelayMs(attempt, retry, random), attempt);

@@ -21,6 +21,7 @@ import {
 } from '../../functions/aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from '../../functions/aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
+import { createDynamoDbLedgerStore } from '../../functions/aws/dynamodb-ledger-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
@@ -208,6 +209,7 @@ export function createHarness(options: HarnessOptions): Harness {
             ...(options.now === undefined ? {} : { now: options.now }),
             directRead: directIncidentRead,
           }),
+          ledger: createDynamoDbLedgerStore(dynamodb, options.incidentTable),
         }),
   });
   const output: string[] = [];

@@ -12,8 +12,10 @@ export const silentLogger: RunLogger = { debug() {}, info() {}, warn() {}, error
 
 export function runInMemory(
   config: RenewerConfig,
-  ports: Pick<RenewalDeps, 'vault' | 'store'> & Partial<Pick<RenewalDeps, 'notifier' | 'logger'>>,
+  ports: Pick<RenewalDeps, 'vault' | 'store'> &
+    Partial<Pick<RenewalDeps, 'notifier' | 'logger' | 'ledger'>>,
   publishWithinMs = 30_000,
+  deadlineInMs = 60_000,
 ): Promise<RunResult> {
   const now = Date.now();
   return runRenewal(
@@ -31,7 +33,7 @@ export function runInMemory(
       runId: 'r',
       dryRun: false,
       forceRelogin: false,
-      deadlineAtMs: now + 60_000,
+      deadlineAtMs: now + deadlineInMs,
       publishDeadlineAtMs: now + publishWithinMs,
     },
   );
