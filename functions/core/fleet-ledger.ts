@@ -196,3 +196,54 @@ export function mayTryAgain(
   if (refusal === undefined || refusal.version !== version) return true;
   return nowMs / 1000 >= refusal.atSeconds + retryAfterSeconds;
 }
+
+/**
+ * Which targets to log in before their time, so that a wave of max TTLs
+ * (a fleet bootstrapped on one day, a restore, a role's TTL cut) never asks
+ * one run for more writes than it can make (pure).
+ *
+ * A target whose credential dies at `diesAt` can be acted on by every run
+ * up to the last that starts before it dies: that run is its due run. Going
+ * backwards from the furthest due run, whatever a run's budget cannot hold
+ * is carried to the run before. What would be carried into the next run
+ * and beyond is taken now, earliest death first: all of it inside each
+ * target's safe window (it is logged in before it dies, only earlier). Runs
+ * 0 and 1 are the planner's own (inside the horizon, with deferral).
+ */
+export function spreadEarly(
+  targets: readonly TargetConfig[],
+  ledger: FleetLedger,
+  nowMs: number,
+  intervalSeconds: number,
+  writesPerRun: number,
+): ReadonlySet<string> {
+  const early = new Set<string>();
+  if (ledger.size === 0 || writesPerRun <= 0) return early;
+  const intervalMs = intervalSeconds * 1000;
+  const due: { name: string; diesAt: number; run: number; writes: number }[] = [];
+  for (const target of targets) {
+    const diesAt = ledger.get(target.name)?.diesAtSeconds;
+    if (diesAt === undefined) continue;
+    // The last run that starts a minute or more before it dies.
+    const run = Math.floor((diesAt * 1000 - 60_000 - nowMs) / intervalMs);
+    if (run >= 2) due.push({ name: target.name, diesAt, run, writes: 1 + target.leases.length });
+  }
+  if (due.length === 0) return early;
+  const byRun = new Map<number, number>();
+  let furthest = 0;
+  for (const d of due) {
+    byRun.set(d.run, (byRun.get(d.run) ?? 0) + d.writes);
+    furthest = Math.max(furthest, d.run);
+  }
+  let carried = 0;
+  for (let run = furthest; run >= 2; run -= 1) {
+    carried = Math.max(0, carried + (byRun.get(run) ?? 0) - writesPerRun);
+  }
+  due.sort((a, b) => a.diesAt - b.diesAt);
+  for (const d of due) {
+    if (carried <= 0) break;
+    early.add(d.name);
+    carried -= d.writes;
+  }
+  return early;
+}

@@ -53,6 +53,8 @@ export const TokenReason = {
   Requested: 'requested',
   Absent: 'absent',
   MaxTtlInsideHorizon: 'max-ttl-inside-horizon',
+  /** Capped by its max TTL beyond the horizon, logged in early to spread a wave of them over runs. */
+  MaxTtlSpread: 'max-ttl-spread',
   TtlBelowHorizon: 'ttl-below-horizon',
   /** Dry run: a renewal would be needed to learn whether the grant outlives the horizon. */
   GrantUnknown: 'grant-unknown',
@@ -79,6 +81,8 @@ export interface TokenPolicy {
   readonly forceRelogin: boolean;
   /** Epoch ms: a dry run predicts from the token's explicit max TTL with it. */
   readonly nowMs?: number;
+  /** Log in now if the renewal is capped by the max TTL, even past the horizon (a wave being spread). */
+  readonly early?: boolean;
 }
 
 export function decideToken(observation: TokenObservation, policy: TokenPolicy): TokenDecision {
@@ -102,6 +106,13 @@ export function decideToken(observation: TokenObservation, policy: TokenPolicy):
   const { renewal } = observation;
   const horizon = horizonSeconds(policy.scheduleIntervalSeconds);
   if (renewal.ttlSeconds > horizon) {
+    if (policy.early === true && isCapped(renewal.warnings)) {
+      return {
+        action: TokenAction.Relogin,
+        reason: TokenReason.MaxTtlSpread,
+        ttlSeconds: renewal.ttlSeconds,
+      };
+    }
     return {
       action: TokenAction.Keep,
       reason: TokenReason.Healthy,

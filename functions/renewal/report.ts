@@ -114,6 +114,8 @@ export interface RunReport {
     readonly secretsManagerWrites: number;
     /** Writes that waited for a slot of the write budget. */
     readonly writesWaited: number;
+    /** Tokens logged in before their time to spread a wave of max TTLs over runs. */
+    readonly earlyLogins: number;
     /** 429s the Vault client has seen (since its container started). */
     readonly vaultThrottled?: number;
   };

@@ -87,6 +87,8 @@ export interface RunContext {
   readonly reloginRetrySeconds: number;
   /** The run's Secrets Manager writes. */
   readonly writes: WriteBudget;
+  /** Targets to log in early if their token is capped by its max TTL: a wave spread over runs. */
+  readonly early: ReadonlySet<string>;
 }
 
 /** The token the target's leases are renewed and issued with. */

@@ -15,6 +15,7 @@ import {
   type FleetLedger,
   nextLedger,
   orderByUrgency,
+  spreadEarly,
   type TargetVisit,
 } from '../core/fleet-ledger.js';
 import { Severity } from '../core/notifier-port.js';
@@ -25,6 +26,7 @@ import { describeAnswer } from '../core/wording.js';
 import { createWriteBudget } from '../core/write-budget.js';
 import { createAlerting } from './alerting.js';
 import { createChangeAnnouncer } from './change-announcer.js';
+import { TokenReason } from './planner.js';
 import {
   type CarriedOver,
   LeaseOutcome,
@@ -79,6 +81,18 @@ export async function runRenewal(
   // Most urgent first: a run that cannot reach every target leaves the ones that can wait.
   const ordered = orderByUrgency(selected, ledger, startedMs, intervalSeconds);
   const writes = createWriteBudget(config.pacing.writesPerSecond, deps.now);
+  // Logins a wave of max TTLs will need in later runs than the budget allows, taken now.
+  const usableSeconds = (request.deadlineAtMs - startedMs - MIN_TARGET_BUDGET_MS) / 1000;
+  const early = request.dryRun
+    ? new Set<string>()
+    : spreadEarly(
+        ordered,
+        ledger,
+        startedMs,
+        intervalSeconds,
+        // A fifth kept back for what this run finds that the ledger does not know.
+        Math.floor(config.pacing.writesPerSecond * usableSeconds * 0.8),
+      );
 
   const context: RunContext = {
     deps,
@@ -89,6 +103,7 @@ export async function runRenewal(
     ledger,
     reloginRetrySeconds: config.pacing.reloginRetrySeconds,
     writes,
+    early,
   };
 
   const alerting = createAlerting(config, deps, request, ordered, {
@@ -206,6 +221,7 @@ export async function runRenewal(
       concurrency: workers.length,
       secretsManagerWrites: writes.figures().granted,
       writesWaited: writes.figures().waited,
+      earlyLogins: reports.filter((r) => r.token.reason === TokenReason.MaxTtlSpread).length,
       ...(vaultPacing === undefined ? {} : { vaultThrottled: vaultPacing.throttled }),
     },
     ...carriedOverOf(reports, visits),

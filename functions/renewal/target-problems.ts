@@ -21,6 +21,8 @@ export {
 /** Why a re-login happened, in words, for the INFO message. */
 export const RELOGIN_WHY: Partial<Record<TokenReason, string>> = {
   [TokenReason.MaxTtlInsideHorizon]: 'the token reaches its max TTL within two schedule intervals',
+  [TokenReason.MaxTtlSpread]:
+    'the token reaches its max TTL in a later run that has more logins due than its write budget allows',
   [TokenReason.Requested]: 'an operator asked for it',
   [TokenReason.Absent]: 'the token secret held no token yet',
   [TokenReason.Invalid]: 'the stored token was invalid',

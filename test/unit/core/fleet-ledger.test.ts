@@ -8,6 +8,7 @@ import {
   nextLedger,
   orderByUrgency,
   runsUnvisited,
+  spreadEarly,
   type TargetVisit,
 } from '../../../functions/core/fleet-ledger.js';
 
@@ -169,5 +170,50 @@ describe('trying a refused AppRole secret again', () => {
   it('at once with a new version, or when nothing was refused', () => {
     expect(mayTryAgain(refusal, 'v-2', NOW, 3600)).toBe(true);
     expect(mayTryAgain(undefined, 'v-1', NOW, 3600)).toBe(true);
+  });
+});
+
+describe('spreading a wave of max TTLs over runs', () => {
+  const fleetOf = (size: number) => Array.from({ length: size }, (_, i) => target(`w${i}`));
+  /** `count` targets whose tokens reach their max TTL `runsAhead` runs from now. */
+  const wave = (targets: readonly TargetConfig[], runsAhead: number): FleetLedger =>
+    new Map(
+      targets.map((t, i) => [
+        t.name,
+        { diesAtSeconds: nowSeconds + runsAhead * INTERVAL + 120 + i },
+      ]),
+    );
+
+  it('logs in nothing early when each run can write what falls due in it', () => {
+    const targets = fleetOf(100);
+    expect(spreadEarly(targets, wave(targets, 3), NOW, INTERVAL, 100).size).toBe(0);
+  });
+
+  it('takes now what the later runs cannot hold, earliest death first', () => {
+    // Prepare: 250 tokens due in run 3; each run writes 100
+    const targets = fleetOf(250);
+
+    // Act
+    const early = spreadEarly(targets, wave(targets, 3), NOW, INTERVAL, 100);
+
+    // Assess: run 3 holds 100, run 2 another 100, the 50 left are taken now
+    expect(early.size).toBe(50);
+    expect([...early]).toEqual(targets.slice(0, 50).map((t) => t.name));
+  });
+
+  it('leaves to the planner what falls due in this run and the next', () => {
+    const targets = fleetOf(500);
+    expect(spreadEarly(targets, wave(targets, 1), NOW, INTERVAL, 10).size).toBe(0);
+  });
+
+  it('counts a target with leases as one write for the token and one per lease', () => {
+    const targets = fleetOf(100).map((t) => ({
+      ...t,
+      leases: [
+        { name: 'db', secretId: `${t.name}/db`, reissuePath: 'db/creds/x', incrementSeconds: 3600 },
+      ],
+    }));
+    // 200 writes due in run 2, 150 a run: 50 writes, 25 targets, now
+    expect(spreadEarly(targets, wave(targets, 2), NOW, INTERVAL, 150).size).toBe(25);
   });
 });

@@ -75,6 +75,26 @@ describe('isCapped', () => {
   });
 });
 
+describe('decideToken while a wave of max TTLs is spread over runs', () => {
+  it('logs in early a token marked early whose renewal is capped past the horizon', () => {
+    const capped = renewal(HORIZON + 600, [capWarning('1h', '41m')]);
+    expect(decideToken({ kind: 'renewed', renewal: capped }, { ...policy, early: true })).toEqual({
+      action: 'relogin',
+      reason: 'max-ttl-spread',
+      ttlSeconds: HORIZON + 600,
+    });
+  });
+
+  it('keeps a token marked early that Vault still extends by the full increment', () => {
+    const healthy = renewal(3600);
+    expect(decideToken({ kind: 'renewed', renewal: healthy }, { ...policy, early: true })).toEqual({
+      action: 'keep',
+      reason: 'healthy',
+      ttlSeconds: 3600,
+    });
+  });
+});
+
 describe('decideToken', () => {
   it.each<[string, TokenObservation, string, string]>([
     [
