@@ -54,6 +54,8 @@ interface ObservedToken {
 }
 
 const RENEW_SELF = 'auth/token/renew-self';
+const DEAD_TOKEN =
+  'The stored token is invalid (expired or revoked), and every lease it created is gone with it.';
 const LEASES_RENEW = 'sys/leases/renew';
 
 /** `update` (or root) on `path`, as capabilities-self lists it. */
@@ -173,6 +175,7 @@ export async function tokenStep(
     scheduleIntervalSeconds,
     forceRelogin: request.forceRelogin,
     nowMs: now,
+    early: context.early.has(target.name),
   });
 
   const current: ActiveToken | undefined =
@@ -277,7 +280,12 @@ export async function tokenStep(
     decision.reason !== TokenReason.Absent &&
     decision.reason !== TokenReason.Requested;
   const failedToken = { outcome: TokenOutcome.Failed, reason: decision.reason, ...expiry };
-  const problems = [...announced, ...login.problems];
+  // One message per broken target: a dead token whose replacement failed is
+  // the failure's message (CRITICAL), which says so, not a second one.
+  const dead = decision.reason === TokenReason.Invalid && login.problems.length > 0;
+  const problems = dead
+    ? login.problems.map((p) => ({ ...p, summary: `${p.summary} ${DEAD_TOKEN}` }))
+    : [...announced, ...login.problems];
   if (!stillValid) {
     return {
       token: failedToken,
