@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestPacer } from '../../../functions/core/request-pacer.js';
 import { VaultFailureKind } from '../../../functions/core/vault-port.js';
 import { createVaultClient, type VaultClient } from '../../../functions/vault/client.js';
 import {
@@ -397,5 +398,81 @@ describe('retry timing', () => {
     expect(() => createVaultClient({ retry: { maxAttempts: 0, baseDelayMs: -1 } })).toThrow(
       'retry.maxAttempts must be an integer >= 1; retry.baseDelayMs must be a number >= 0',
     );
+  });
+});
+
+describe('paces itself by the cluster request budget', () => {
+  it('tells the pacer of a 429 with its Retry-After, and asks it for a slot before every attempt', async () => {
+    // Prepare: a pacer that records what the client tells it
+    const seen: string[] = [];
+    const pacer: RequestPacer = {
+      acquire: (cluster) => {
+        seen.push(`acquire ${cluster}`);
+        return undefined;
+      },
+      throttled: (cluster, retryAfterMs) => {
+        seen.push(`throttled ${cluster} ${retryAfterMs}`);
+      },
+      figures: () => ({ throttled: 0, delayed: 0 }),
+    };
+    const { client } = recordingClient({ pacer });
+    inOrder(
+      {
+        status: 429,
+        headers: { 'retry-after': '2' },
+        json: { errors: ['rate limit quota exceeded'] },
+      },
+      vaultOk({ auth: AUTH }),
+    );
+
+    // Act
+    await client.renewSelf(endpoint(), TOKEN, 60);
+
+    // Assess
+    expect(seen).toEqual([
+      `acquire ${vault.address}`,
+      `throttled ${vault.address} 2000`,
+      `acquire ${vault.address}`,
+    ]);
+  });
+
+  it('tells the pacer of a 429 it does not retry (a login), with no Retry-After', async () => {
+    const throttled: (number | undefined)[] = [];
+    const pacer: RequestPacer = {
+      acquire: () => undefined,
+      throttled: (_cluster, retryAfterMs) => {
+        throttled.push(retryAfterMs);
+      },
+      figures: () => ({ throttled: 0, delayed: 0 }),
+    };
+    const { client } = recordingClient({ pacer });
+    inOrder(vaultErrors(429, 'rate limit quota exceeded'));
+
+    const failure = await failureOf(
+      client.appRoleLogin(endpoint(), 'approle', { roleId: 'r', secretId: 's' }),
+    );
+
+    expect(failure.kind).toBe(VaultFailureKind.RateLimited);
+    expect(throttled).toEqual([undefined]);
+    expect(vault.requests).toHaveLength(1);
+  });
+
+  it('ends a call waiting for its slot at the deadline as a timeout, without sending it', async () => {
+    const pacer: RequestPacer = {
+      acquire: (_cluster, signal) =>
+        new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        }),
+      throttled: () => {},
+      figures: () => ({ throttled: 0, delayed: 0 }),
+    };
+    const { client } = recordingClient({ pacer });
+
+    const failure = await failureOf(
+      client.renewSelf(endpoint(), TOKEN, 60, { signal: AbortSignal.timeout(50) }),
+    );
+
+    expect(failure).toBeInstanceOf(VaultTimeoutError);
+    expect(vault.requests).toHaveLength(0);
   });
 });
