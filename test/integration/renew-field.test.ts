@@ -90,12 +90,15 @@ describe('a secret_id Vault refuses (8: secret_id)', () => {
     offsetMs = 6 * INTERVAL_MS;
     const healed = await renew.invoke(SCHEDULED_EVENT);
 
-    // Assess: logged in at once with it; the refusal resolves (the dead token found
-    // this run is still told as what happened)
+    // Assess: logged in at once with it; the refusal resolves, and the dead token it
+    // replaced is told as what happened
     expect(logins()).toBe(2);
     expect(targetReport(healed, 'refused').token).toMatchObject({ outcome: 'relogged-in' });
     expect(healed.carriedOver).toBeUndefined();
-    expect(eventsOf(await alerts.receive(1))).toEqual(['OK relogin-bad-credentials refused']);
+    expect(eventsOf(await alerts.receive(2))).toEqual([
+      'ERROR token-invalid refused',
+      'OK relogin-bad-credentials refused',
+    ]);
     expect(await alerts.receive(0, 1_500)).toEqual([]);
   }, 120_000);
 });
