@@ -69,7 +69,10 @@ export function createRenewHandler(deps: RenewHandlerDeps): RenewHandler {
         publishDeadlineAtMs: startedMs + remainingMs - RETURN_MARGIN_MS,
       },
     );
-    recordRunMetrics(deps.metrics, report);
+    recordRunMetrics(deps.metrics, report, {
+      dryRun: request.dryRun,
+      scheduled: request.trigger === 'schedule',
+    });
     deps.metrics.publishStoredMetrics();
     deps.logger.info('run finished', {
       summary: report.summary,

@@ -18,17 +18,40 @@ export const METRIC = {
   /** Soonest AppRole secret_id expiry: an alarm on it warns before logins start failing. */
   SoonestSecretIdExpirySeconds: 'SoonestSecretIdExpirySeconds',
   RunDuration: 'RunDuration',
-  /** 1 per completed run: the heartbeat alarm watches it. */
+  /** 1 per completed scheduled run: the heartbeat alarm watches it. */
   RunsCompleted: 'RunsCompleted',
   /** Failures (severity ERROR or CRITICAL): the failure alarm watches it. */
   Failures: 'Failures',
+  /** 1 per dry run: the only metric a dry run records. */
+  DryRuns: 'DryRuns',
   /** `Credential Changed` events put on EventBridge. */
   ChangeEventsPublished: 'ChangeEventsPublished',
   /** Change events that could not be put (each is logged): consumers did not hear of a change. */
   ChangeEventsFailed: 'ChangeEventsFailed',
 } as const;
 
-export function recordRunMetrics(metrics: Metrics, report: RunReport): void {
+/** The metrics sink the run needs (Powertools Metrics satisfies it). */
+export type RunMetricsSink = Pick<Metrics, 'addMetric'> & {
+  singleMetric(): Pick<Metrics, 'addMetric' | 'addDimension'>;
+};
+
+/**
+ * What the run's metrics may feed. Alarms read `Failures`,
+ * `SoonestSecretIdExpirySeconds` and `ChangeEventsFailed`, and the heartbeat
+ * `RunsCompleted`: a dry run changes nothing and must trip none of them,
+ * and only the schedule's runs prove the schedule is alive.
+ */
+export interface RunKind {
+  readonly dryRun: boolean;
+  readonly scheduled: boolean;
+}
+
+export function recordRunMetrics(metrics: RunMetricsSink, report: RunReport, kind: RunKind): void {
+  if (kind.dryRun) {
+    // What a dry run found is in its report and messages; its numbers would read as a real run's.
+    metrics.addMetric(METRIC.DryRuns, MetricUnit.Count, 1);
+    return;
+  }
   const tokens = report.targets.map((t) => t.token.outcome);
   const leases = report.targets.flatMap((t) => t.leases.map((l) => l.outcome));
   const problems = report.targets.flatMap((t) => t.problems);
@@ -76,7 +99,7 @@ export function recordRunMetrics(metrics: Metrics, report: RunReport): void {
       report.summary.soonestSecretIdExpirySeconds,
     );
   }
-  metrics.addMetric(METRIC.RunsCompleted, MetricUnit.Count, 1);
+  if (kind.scheduled) metrics.addMetric(METRIC.RunsCompleted, MetricUnit.Count, 1);
   // Failures by class: one EMF blob per problem code, dimensioned by event.
   const byCode = new Map<string, number>();
   for (const problem of problems) {
