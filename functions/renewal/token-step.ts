@@ -210,6 +210,15 @@ export async function tokenStep(
       ]);
     }
     const outcome = request.dryRun ? TokenOutcome.WouldRenew : TokenOutcome.Renewed;
+    if (observation.kind === 'looked-up' && observation.mayRenew === undefined) {
+      // Without an answer from capabilities-self a dry run cannot know the real run's renew-self would pass.
+      return {
+        ...kept({ outcome, reason: decision.reason, ...expiry }, []),
+        unknown: [
+          'the token may not ask sys/capabilities-self (it lacks the default policy?), so only renewing tells whether its policy allows auth/token/renew-self',
+        ],
+      };
+    }
     if (decision.reason === TokenReason.GrantUnknown) {
       return {
         ...kept({ outcome, reason: decision.reason, ...expiry }, []),

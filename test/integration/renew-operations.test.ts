@@ -475,6 +475,32 @@ describe('renew handler: events typed in the Lambda console', () => {
     }
   });
 
+  it('dry run says unknown, never ok, when the policy denies both renew-self and capabilities-self', async () => {
+    // Prepare: an hour left, and no way to ask what the policy allows
+    const { fleet } = scenario;
+    const target = await fleet.target('dry-blind', {
+      ...healthyRole,
+      noDefaultPolicy: true,
+      policy: 'path "auth/token/lookup-self" { capabilities = ["read"] }',
+    });
+    const harness = scenario.harness(configWith(fleet.env, [fleet.targetConfig(target)]));
+
+    // Act
+    const dry = await harness.invoke({ dryRun: true });
+    const real = await harness.invoke(SCHEDULED_EVENT);
+
+    // Assess: the real run finds what the dry run could not know
+    expect(targetReport(dry, 'dry-blind')).toMatchObject({
+      status: 'unknown',
+      unknown: [expect.stringContaining('sys/capabilities-self')],
+    });
+    expect(targetReport(real, 'dry-blind').status).not.toBe('ok');
+    expect(eventsOf(await scenario.alerts.receive(2))).toEqual([
+      'ERROR token-renew-denied dry-blind',
+      'WARNING secret-id-untracked dry-blind',
+    ]);
+  });
+
   it('{"action": "relogin"} gives only the named target a new token and new leases', async () => {
     // Prepare
     const { fleet, alerts } = scenario;
