@@ -101,6 +101,12 @@ export interface Heartbeat {
   readonly evaluationPeriods: number;
 }
 
+/** Thresholds of the alarms on the renewer's own metrics that come from the config. */
+export interface AlarmValues {
+  /** `secretIdWarnDays` in seconds: the soonest secret_id expiry alarm fires below it. */
+  readonly secretIdExpirySeconds: number;
+}
+
 export interface RenewFunctionValues {
   readonly timeoutSeconds: number;
 }
@@ -113,6 +119,7 @@ export interface Vpc {
 export interface PackageTimeValues {
   readonly schedule: Schedule;
   readonly heartbeat: Heartbeat;
+  readonly alarms: AlarmValues;
   readonly renew: RenewFunctionValues & {
     /** The renew role's Secrets Manager statements (infra/secret-grants.ts). */
     readonly secretStatements: readonly IamStatement[];
@@ -256,6 +263,7 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
   return {
     schedule: { expression, intervalSeconds },
     heartbeat: { periodSeconds: intervalSeconds, evaluationPeriods: evaluationPeriods ?? 1 },
+    alarms: { secretIdExpirySeconds: config.secretIdWarnDays * 86_400 },
     renew: {
       timeoutSeconds: timeoutSeconds ?? 1,
       secretStatements: renewSecretStatements(grants),

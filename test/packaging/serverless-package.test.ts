@@ -488,7 +488,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     );
   });
 
-  it('wires the errors, throttles, failures and heartbeat alarms to the alert topic', () => {
+  it('wires the errors, throttles, failures, heartbeat, secret_id expiry and change-event alarms to the alert topic', () => {
     const alarm = (id: string) => props<AlarmProperties>(standard.template, id);
     const toTopic = { AlarmActions: [{ Ref: 'AlertTopic' }], OKActions: [{ Ref: 'AlertTopic' }] };
     const renewFunction = [{ Name: 'FunctionName', Value: { Ref: 'RenewLambdaFunction' } }];
@@ -533,6 +533,26 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
       ActionsEnabled: true,
+      ...toTopic,
+    });
+    // The alarms the docs name on the renewer's own metrics: a secret_id expiring, lost change events.
+    expect(alarm('RenewSecretIdExpiryAlarm')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.SoonestSecretIdExpirySeconds,
+      Dimensions: service,
+      Statistic: 'Minimum',
+      Threshold: standard.config.secretIdWarnDays * 86_400,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'notBreaching',
+      ...toTopic,
+    });
+    expect(alarm('RenewChangeEventsFailedAlarm')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.ChangeEventsFailed,
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       ...toTopic,
     });
     // The changed stage: 5-minute periods, and no heartbeat notifications while its schedule is paused.
