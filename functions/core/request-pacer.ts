@@ -5,8 +5,9 @@
  * (vault-facts "rate limit quotas"): a burst of 429s would end targets as
  * failed, so the renewer paces itself instead.
  *
- * - A configured ceiling (`vault.maxRequestsPerSecond`) is a token bucket:
- *   requests wait for a slot, never fail for it.
+ * - A configured ceiling (`vault.maxRequestsPerSecond`) is a token bucket
+ *   holding a fiftieth of a second's worth: requests wait for a slot, never
+ *   fail for it, and no second sees more than the ceiling and that.
  * - A 429 halves the rate seen in the last second and pauses every request
  *   to that cluster until its `Retry-After` (1 s when it gives none); each
  *   second after the pause then raises the rate by a tenth, until it no
@@ -76,7 +77,7 @@ export function createRequestPacer(options: RequestPacerOptions = {}): RequestPa
       bucket = {
         ceiling,
         learnt: Number.POSITIVE_INFINITY,
-        tokens: Number.isFinite(ceiling) ? ceiling : 0,
+        tokens: Number.isFinite(ceiling) ? Math.max(1, ceiling / 50) : 0,
         refilledAtMs: now(),
         pausedUntilMs: 0,
         windowStartMs: now(),
@@ -123,8 +124,9 @@ export function createRequestPacer(options: RequestPacerOptions = {}): RequestPa
       count(bucket, atMs);
       return 0;
     }
-    // After a 429, an eighth of a second's worth at most: the pause must not end in a burst.
-    const burst = Math.max(1, Number.isFinite(bucket.learnt) ? rate / 8 : rate);
+    // A fiftieth of a second's worth at most: a quota counts per second, and a
+    // burst of a whole second's worth on top of the rate would break it.
+    const burst = Math.max(1, rate / 50);
     bucket.tokens = Math.min(burst, bucket.tokens + ((atMs - bucket.refilledAtMs) / 1000) * rate);
     bucket.refilledAtMs = atMs;
     if (bucket.tokens >= 1) {

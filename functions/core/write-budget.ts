@@ -7,8 +7,9 @@
  * and a write that has to wait waits in order of urgency: the credential
  * that dies first writes first.
  *
- * The bucket holds at most an eighth of a second's rate, so no one-second
- * window sees more than the rate and that burst (45 at the default 40/s).
+ * The bucket holds one write: writes are spaced evenly (25 ms apart at the
+ * default 40/s), so no one-second window sees more than the rate plus one,
+ * however the calls bunch up after the slots were granted.
  */
 
 export interface WriteFigures {
@@ -27,21 +28,34 @@ export interface WriteBudget {
    * whose new token must be stored in this run.
    */
   fits(count: number, priorityMs: number, byMs: number): boolean;
-  /** One write slot; `undefined` when it is free now. Waiting writes go earliest `priorityMs` first. */
-  take(priorityMs: number, signal: AbortSignal): Promise<void> | undefined;
+  /** Takes a slot if one is free now and nobody waits; answers whether it did. */
+  tryTake(): boolean;
+  /**
+   * One write slot; `undefined` when it is free now. Waiting writes go
+   * earliest `priorityMs` first; one not granted by `byMs` is rejected with
+   * {@link WriteSlotMissed}.
+   */
+  take(priorityMs: number, signal: AbortSignal, byMs?: number): Promise<void> | undefined;
   figures(): WriteFigures;
+}
+
+/** A write slot that could not be granted before its caller's deadline. */
+export class WriteSlotMissed extends Error {
+  override name = 'WriteSlotMissed';
 }
 
 interface Waiter {
   readonly priorityMs: number;
+  readonly byMs: number;
   readonly go: () => void;
+  readonly miss: () => void;
 }
 
 export function createWriteBudget(ratePerSecond: number, now: () => number): WriteBudget {
   if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) {
     throw new RangeError(`writes per second must be a positive number, got ${ratePerSecond}`);
   }
-  const burst = Math.max(1, Math.ceil(ratePerSecond / 8));
+  const burst = 1;
   let tokens = burst;
   let refilledAtMs = now();
   let granted = 0;
@@ -58,6 +72,15 @@ export function createWriteBudget(ratePerSecond: number, now: () => number): Wri
   const drain = (): void => {
     timer = undefined;
     refill();
+    // Drops the waiters whose deadline passed (checked every slot while anyone waits).
+    const atMs = now();
+    for (let i = waiting.length - 1; i >= 0; i -= 1) {
+      const waiter = waiting[i] as Waiter;
+      if (waiter.byMs < atMs) {
+        waiting.splice(i, 1);
+        waiter.miss();
+      }
+    }
     while (waiting.length > 0 && tokens >= 1) {
       tokens -= 1;
       granted += 1;
@@ -90,7 +113,15 @@ export function createWriteBudget(ratePerSecond: number, now: () => number): Wri
       return short <= 0 || now() + (short / ratePerSecond) * 1000 <= byMs;
     },
 
-    take(priorityMs, signal) {
+    tryTake() {
+      refill();
+      if (waiting.length > 0 || tokens < 1) return false;
+      tokens -= 1;
+      granted += 1;
+      return true;
+    },
+
+    take(priorityMs, signal, byMs = Number.POSITIVE_INFINITY) {
       refill();
       if (waiting.length === 0 && tokens >= 1) {
         tokens -= 1;
@@ -105,9 +136,14 @@ export function createWriteBudget(ratePerSecond: number, now: () => number): Wri
         }
         const waiter: Waiter = {
           priorityMs,
+          byMs,
           go: () => {
             signal.removeEventListener('abort', abort);
             resolve();
+          },
+          miss: () => {
+            signal.removeEventListener('abort', abort);
+            reject(new WriteSlotMissed('no write slot before the deadline'));
           },
         };
         const abort = (): void => {
