@@ -9,6 +9,7 @@ import { CredentialKind } from '../core/change-events-port.js';
 import { mayTryAgain, type Refusal } from '../core/fleet-ledger.js';
 import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Problem } from '../core/problems.js';
+import { MIN_TARGET_BUDGET_MS } from '../core/run-scope.js';
 import {
   type LeaseDocument,
   parseLeaseDocument,
@@ -44,6 +45,7 @@ import {
   leaseWriteFailedProblem,
   reissueProblem,
   secretMalformed,
+  writesDeferredProblem,
 } from './target-problems.js';
 
 export interface LeaseStepResult extends StepResult {
@@ -105,15 +107,26 @@ async function observeLease(
   }
 }
 
+/** What the token step left for the leases. */
+export interface LeaseTokenState {
+  /** The token the leases are renewed and issued with. */
+  readonly active: ActiveToken;
+  /** It replaced the stored one this run: every lease moves to it. */
+  readonly replaced: boolean;
+  /** Dry run: whether it may renew leases (sys/capabilities-self), when asked. */
+  readonly mayRenewLeases?: boolean;
+  /** Its login was left for the next run: a lease capped by it waits for that login. */
+  readonly loginDeferred?: boolean;
+}
+
 export async function leaseStep(
   target: TargetConfig,
   lease: LeaseConfig,
   secrets: SecretLookup,
   context: RunContext,
-  active: ActiveToken,
-  tokenReplaced: boolean,
-  mayRenew?: boolean,
+  token: LeaseTokenState,
 ): Promise<LeaseStepResult> {
+  const { active, replaced: tokenReplaced, mayRenewLeases: mayRenew } = token;
   const read = secrets.get(lease.secretId);
   if (!read?.ok) {
     return failedLease(lease, 'secret-unreadable', leaseSecretUnreadable(lease, read));
@@ -181,6 +194,19 @@ export async function leaseStep(
       writes: 0,
     };
   }
+  if (token.loginDeferred === true && decision.reason === LeaseReason.MaxTtlInsideHorizon) {
+    // Issued now, it would die with the same token: the next run logs in, then moves it.
+    return {
+      report: {
+        name: lease.name,
+        outcome: LeaseOutcome.Renewed,
+        reason: 'login-deferred',
+        ...expiry,
+      },
+      problems: [],
+      writes: 0,
+    };
+  }
   const reissued = await reissue(target, lease, document.raw, active, decision, context);
   return { ...reissued, problems: [...announced, ...reissued.problems] };
 }
@@ -209,6 +235,9 @@ async function reissue(
       ...(refusal === undefined ? {} : { refused: refusal }),
     };
   }
+  // The slot its new version needs, before Vault creates a credential nobody could store.
+  const slot = await takeLeaseWriteSlot(lease, decision, context);
+  if (slot !== undefined) return slot;
   let issued: IssuedLease;
   try {
     issued = await deps.vault.issueLease(target.vault, active.token, lease.reissuePath, {
@@ -252,8 +281,7 @@ async function reissue(
   });
   let written: Awaited<ReturnType<typeof storeSecret>>;
   try {
-    // A lease re-issued now replaces one that is gone or dies with its token: first in line.
-    written = await storeSecret(context, lease.secretId, value, { priorityMs: now });
+    written = await storeSecret(context, lease.secretId, value, { priorityMs: now, paid: true });
   } catch (error) {
     return failedLease(lease, decision.reason, leaseWriteFailedProblem(lease, error));
   }
@@ -283,6 +311,35 @@ async function reissue(
       },
     ],
   };
+}
+
+/**
+ * Takes the write slot of a lease about to be issued; answers the result to
+ * return when none could be had before the run's end. A lease re-issued is
+ * gone, dies with a replaced token, or is capped: it goes first in line.
+ */
+async function takeLeaseWriteSlot(
+  lease: LeaseConfig,
+  decision: LeaseDecision,
+  context: RunContext,
+): Promise<LeaseStepResult | undefined> {
+  const { deps, request, writes, signal } = context;
+  const now = deps.now();
+  const slot = writes.take(now, signal, request.deadlineAtMs - MIN_TARGET_BUDGET_MS);
+  if (slot === undefined) return undefined;
+  context.park?.();
+  try {
+    await slot;
+    return undefined;
+  } catch {
+    const ttlSeconds = Math.max(0, decision.ttlSeconds ?? 0);
+    const urgent = ttlSeconds <= context.scheduleIntervalSeconds + 60;
+    return failedLease(lease, decision.reason, {
+      ...writesDeferredProblem(ttlSeconds, urgent),
+      lease: lease.name,
+      summary: `Lease "${lease.name}" needs a new issue (${decision.reason}), but the write budget left no slot to store it in this run; ${urgent ? 'it dies before the next run' : 'the next run issues it first'}.`,
+    });
+  }
 }
 
 /** The lease dies before the renewer can act again: say when, why and the fix. */

@@ -241,8 +241,8 @@ async function takeWriteSlot(
   const byMs = request.deadlineAtMs - MIN_TARGET_BUDGET_MS;
   // The token and every lease re-issued after it.
   const needed = 1 + target.leases.length;
+  const urgent = diesAtMs <= now + context.scheduleIntervalSeconds * 1000 + NEXT_RUN_MARGIN_MS;
   const deferred = (): ReloginResult => {
-    const urgent = diesAtMs <= now + context.scheduleIntervalSeconds * 1000 + NEXT_RUN_MARGIN_MS;
     return {
       ok: false,
       deferred: !urgent,
@@ -250,12 +250,15 @@ async function takeWriteSlot(
       writes: 0,
     };
   };
+  if (writes.tryTake()) return undefined;
+  // The budget is busy. While the run still visits targets (it may park), a
+  // token that outlives the next run does not queue: it is taken up again
+  // once every target was visited, if time and writes are left.
+  if (!urgent && context.park !== undefined) return deferred();
   if (!writes.fits(needed, diesAtMs, byMs)) return deferred();
-  const slot = writes.take(
-    diesAtMs,
-    AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, byMs - now))]),
-  );
+  const slot = writes.take(diesAtMs, signal, byMs);
   if (slot === undefined) return undefined;
+  context.park?.();
   try {
     await slot;
     return undefined;

@@ -89,6 +89,11 @@ export interface RunContext {
   readonly writes: WriteBudget;
   /** Targets to log in early if their token is capped by its max TTL: a wave spread over runs. */
   readonly early: ReadonlySet<string>;
+  /**
+   * Called by a target about to wait for a write slot: its worker goes on to
+   * the next target meanwhile (absent: the target keeps its worker).
+   */
+  readonly park?: () => void;
 }
 
 /** The token the target's leases are renewed and issued with. */
@@ -135,7 +140,10 @@ export async function storeSecret(
   const { deps, signal } = context;
   if (place.paid !== true) {
     const slot = context.writes.take(place.priorityMs, signal);
-    if (slot !== undefined) await slot;
+    if (slot !== undefined) {
+      context.park?.();
+      await slot;
+    }
   }
   return deps.store.write(
     { secretId, value, clientRequestToken: deps.requestToken(secretId, value) },

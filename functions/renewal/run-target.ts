@@ -182,15 +182,12 @@ async function renewTarget(
   // One lease after the other: they share the target's token, and a Vault
   // that struggles with one is not hit by the rest at once.
   for (const lease of target.leases) {
-    const result = await leaseStep(
-      target,
-      lease,
-      secrets,
-      context,
-      token.active,
-      token.replaced,
-      token.mayRenewLeases,
-    );
+    const result = await leaseStep(target, lease, secrets, context, {
+      active: token.active,
+      replaced: token.replaced,
+      ...(token.mayRenewLeases === undefined ? {} : { mayRenewLeases: token.mayRenewLeases }),
+      loginDeferred: token.token.outcome === TokenOutcome.Deferred,
+    });
     leases.push(result.report);
     if (result.refused !== undefined) refusedLeases[lease.name] = result.refused;
     unknown.push(...(result.unknown ?? []));

@@ -21,7 +21,7 @@ import {
 import { Severity } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
-import { READ_CONCURRENCY, SecretReads } from '../core/secret-reads.js';
+import { READ_CONCURRENCY, type SecretLookup, SecretReads } from '../core/secret-reads.js';
 import { describeAnswer } from '../core/wording.js';
 import { createWriteBudget } from '../core/write-budget.js';
 import { createAlerting } from './alerting.js';
@@ -36,7 +36,7 @@ import {
   TokenOutcome,
 } from './report.js';
 import type { RenewalDeps, RunContext, RunLogger, RunRequest } from './run-context.js';
-import { runTarget } from './run-target.js';
+import { runTarget, type TargetRun } from './run-target.js';
 import { deadlineSkippedProblem } from './target-problems.js';
 
 export interface RunResult {
@@ -145,28 +145,86 @@ export async function runRenewal(
   let done = 0;
   let busyMs = 0;
   const workers: Promise<void>[] = [];
+  // Targets waiting for a Secrets Manager write slot: they gave their worker back.
+  const parked: Promise<void>[] = [];
+  // Logins left while the run still visited targets, taken up again afterwards.
+  const retries: { index: number; target: TargetConfig; diesAt: number; first: TargetRun }[] = [];
+  /**
+   * Runs one target; resolves when it is done, or as soon as it parks (it
+   * waits for a write slot, earliest death first), so its worker visits the
+   * next target meanwhile: a wave of logins never stalls the renewals. In
+   * the first pass a login that can wait for the next run and finds the
+   * budget busy is held for the second pass, not queued.
+   */
+  const visit = (
+    index: number,
+    target: TargetConfig,
+    lookup: SecretLookup,
+    reads: SecretReads,
+    firstPass: boolean,
+  ): Promise<void> =>
+    new Promise<void>((turnOver) => {
+      const startedMs = deps.now();
+      let parkedAtMs: number | undefined;
+      let finished: (() => void) | undefined;
+      const park = (): void => {
+        if (parkedAtMs !== undefined) return;
+        parkedAtMs = deps.now();
+        parked.push(
+          new Promise<void>((resolve) => {
+            finished = resolve;
+          }),
+        );
+        turnOver();
+      };
+      runTarget(target, lookup, firstPass ? { ...context, park } : context)
+        .then((run) => {
+          if (firstPass && run.report.token.outcome === TokenOutcome.Deferred) {
+            // Its secrets are read again then: holding thousands meanwhile would fill the heap.
+            const diesAt = run.visit.diesAtSeconds ?? Number.POSITIVE_INFINITY;
+            retries.push({ index, target, diesAt, first: run });
+            return;
+          }
+          if (!request.dryRun) changes.add(run.changes);
+          reports[index] = finish(target, run.report);
+          visits.set(target.name, run.visit);
+        })
+        .finally(() => {
+          reads.release(target);
+          done += 1;
+          busyMs += (parkedAtMs ?? deps.now()) - startedMs;
+          finished?.();
+          turnOver();
+        });
+    });
   const worker = async (): Promise<void> => {
     for (let index = next; index < ordered.length; index = next) {
       next = index + 1;
       const target = ordered[index] as TargetConfig;
       const lookup = await secrets.forTarget(target);
       const remainingMs = request.deadlineAtMs - deps.now();
-      try {
-        if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
-          reports[index] = finish(target, deadlineSkip(target, remainingMs));
-          visits.set(target.name, { visited: false, pending: true });
-        } else {
-          const run = await runTarget(target, lookup, context);
-          if (!request.dryRun) changes.add(run.changes);
-          reports[index] = finish(target, run.report);
-          visits.set(target.name, run.visit);
-          done += 1;
-          busyMs += run.report.durationMs;
-          grow();
-        }
-      } finally {
+      if (lookup === undefined || remainingMs < MIN_TARGET_BUDGET_MS) {
+        reports[index] = finish(target, deadlineSkip(target, remainingMs));
+        visits.set(target.name, { visited: false, pending: true });
         secrets.release(target);
+        continue;
       }
+      await visit(index, target, lookup, secrets, true);
+      grow();
+    }
+  };
+  /** The second pass: the logins held back, soonest death first, each waiting for its write slot. */
+  const retryWorker = async (reads: SecretReads): Promise<void> => {
+    for (let item = retries.shift(); item !== undefined; item = retries.shift()) {
+      const lookup = await reads.forTarget(item.target);
+      if (lookup === undefined || request.deadlineAtMs - deps.now() < MIN_TARGET_BUDGET_MS) {
+        // Out of time: it stays as the first pass left it, deferred to the next run.
+        reports[item.index] = finish(item.target, item.first.report);
+        visits.set(item.target.name, item.first.visit);
+        reads.release(item.target);
+        continue;
+      }
+      await visit(item.index, item.target, lookup, reads, false);
     }
   };
   /**
@@ -186,8 +244,24 @@ export async function runRenewal(
   for (let i = 0; i < Math.min(config.concurrency, ordered.length); i += 1) {
     workers.push(worker());
   }
-  // Workers added while waiting are waited for too.
+  // Workers added while waiting are waited for too, then the parked targets.
   for (let i = 0; i < workers.length; i += 1) await workers[i];
+  for (let i = 0; i < parked.length; i += 1) await parked[i];
+  if (retries.length > 0) {
+    retries.sort((a, b) => a.diesAt - b.diesAt);
+    const again = new SecretReads(
+      retries.map((r) => r.target),
+      (ids) =>
+        readLimit(async () => {
+          const remainingMs = request.deadlineAtMs - deps.now();
+          return remainingMs < MIN_TARGET_BUDGET_MS
+            ? undefined
+            : deps.store.readBatch(ids, { signal });
+        }),
+    );
+    const retrying = Math.min(config.pacing.maxConcurrency, retries.length);
+    await Promise.all(Array.from({ length: retrying }, () => retryWorker(again)));
+  }
 
   if (!request.dryRun) await saveLedger(config, deps, ledger, visits, signal);
   const told = await alerting.finish();
