@@ -263,7 +263,9 @@ export async function runRenewal(
     await Promise.all(Array.from({ length: retrying }, () => retryWorker(again)));
   }
 
-  if (!request.dryRun) await saveLedger(config, deps, ledger, visits, signal);
+  if (!request.dryRun) {
+    await saveLedger(config, deps, ledger, visits, request.publishDeadlineAtMs);
+  }
   const told = await alerting.finish();
   const changeEvents = await changes.settle();
 
@@ -357,12 +359,15 @@ async function loadLedger(
   }
 }
 
+/** Longest the ledger's save may take. */
+const LEDGER_SAVE_TIMEOUT_MS = 5_000;
+
 async function saveLedger(
   config: RenewerConfig,
   deps: RenewalDeps,
   previous: FleetLedger,
   visits: ReadonlyMap<string, TargetVisit>,
-  signal: AbortSignal,
+  publishDeadlineAtMs: number,
 ): Promise<void> {
   if (deps.ledger === undefined) return;
   const next = nextLedger(
@@ -373,10 +378,11 @@ async function saveLedger(
     config.scheduleIntervalSeconds,
   );
   try {
-    // Its own short budget: the run's signal may have fired at the deadline.
-    const timeout = AbortSignal.timeout(5_000);
+    // Its own budget, not the run's signal: a run that used its time to the
+    // deadline must still leave what it learnt (a refusal above all).
+    const budgetMs = Math.min(LEDGER_SAVE_TIMEOUT_MS, publishDeadlineAtMs - deps.now());
     await deps.ledger.save(next, previous, config.targets.length, {
-      signal: signal.aborted ? timeout : AbortSignal.any([signal, timeout]),
+      signal: AbortSignal.timeout(Math.max(1, budgetMs)),
     });
   } catch (error) {
     deps.logger.error('run ledger not saved: the next run takes targets in config order', {
