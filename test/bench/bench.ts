@@ -26,9 +26,17 @@
  * time (median of fresh node processes), with the shipped config and with a
  * 10,000-target one.
  *
+ * Field scenarios (`--scenario field` or `field-broken`, field.ts): six
+ * scheduled runs against a stateful server with the field's latency, quotas
+ * and a wave of max-TTL deadlines, compressed in time by `--time-scale`
+ * (default 10); no bundle measurement.
+ *
  *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8,64 --repeat 3 --profile]
  *   npm run bench -- --cpu-share 0.289   # 512 MB of Lambda: 512 / 1769 of a vCPU
  *   npm run bench -- --real [--targets 1000]
+ *   npm run bench -- --scenario field [--targets 10000 --runs 6 --time-scale 4 --concurrency 8
+ *     --max-concurrency 64 --vault-max-requests-per-second 240]   # 0: no Vault ceiling
+ *   npm run bench -- --scenario field-broken
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -43,6 +51,7 @@ import { BUNDLE_FILE, bundle } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
 import { generatedFleetConfig } from '../support/generated-fleet.js';
 import { createCpuShare } from './cpu-share.js';
+import { FIELD_SCENARIOS, type FieldScenario, runFieldScenario } from './field.js';
 import { formatProfileTable, summarizeProfile } from './profile-summary.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -58,6 +67,11 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
     'cpu-share': { type: 'string' },
+    scenario: { type: 'string' },
+    runs: { type: 'string', default: '6' },
+    'time-scale': { type: 'string', default: '4' },
+    'max-concurrency': { type: 'string' },
+    'vault-max-requests-per-second': { type: 'string', default: '240' },
   },
 });
 const targetCount = Number(args.targets ?? (args.real ? 1000 : 10_000));
@@ -67,6 +81,15 @@ if (concurrencies.some((c) => !(Number.isInteger(c) && c > 0))) {
   throw new Error(`--concurrency takes whole numbers > 0, comma-separated: ${args.concurrency}`);
 }
 const repeat = Number(args.repeat);
+const scenario = args.scenario as FieldScenario | undefined;
+if (scenario !== undefined) {
+  if (!FIELD_SCENARIOS.includes(scenario)) {
+    throw new Error(`--scenario takes ${FIELD_SCENARIOS.join(' or ')}: ${args.scenario}`);
+  }
+  if (args.real || args['cpu-share'] !== undefined || concurrencies.length !== 1) {
+    throw new Error('--scenario runs on its own server, at one --concurrency, without --cpu-share');
+  }
+}
 
 interface RunnerFigures {
   readonly wallMs: number;
@@ -183,6 +206,12 @@ async function buildProgram(name: string): Promise<string> {
  * imposes one; the uncapped peak is printed too.
  */
 const HEAP_CAP_FLAG = '--max-old-space-size=128';
+/**
+ * A wave holds thousands of targets in flight (parked on write slots) where a
+ * steady run holds a few: the field runs get the heap a 512 MB Lambda leaves
+ * its function, not the steady bench's tight cap.
+ */
+const FIELD_HEAP_CAP_FLAG = '--max-old-space-size=384';
 
 /** Starts a measured program: plain node, or inside the CPU share of `--cpu-share`. */
 function spawnMeasured(programArgs: string[]) {
@@ -427,7 +456,30 @@ console.log(`$ npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
 const cpuShare =
   args['cpu-share'] === undefined ? undefined : createCpuShare(Number(args['cpu-share']));
 if (cpuShare !== undefined) console.log(`renewer and floor run under ${cpuShare.description}`);
-try {
+/** The field scenario: the runner bundled as for the other modes, one RESULT line. */
+async function fieldBench(name: FieldScenario): Promise<void> {
+  const result = await runFieldScenario({
+    scenario: name,
+    runner: await buildProgram('runner'),
+    repo: REPO,
+    targets: targetCount,
+    runs: Number(args.runs),
+    timeScale: Number(args['time-scale']),
+    concurrency: concurrencies[0] ?? DEFAULT_CONCURRENCY,
+    ...(args['max-concurrency'] === undefined
+      ? {}
+      : { maxConcurrency: Number(args['max-concurrency']) }),
+    // 80% of the field Vault's 300/s quota, as the deployed write budget is 40 of 50.
+    ...(Number(args['vault-max-requests-per-second']) > 0
+      ? { vaultMaxRequestsPerSecond: Number(args['vault-max-requests-per-second']) }
+      : {}),
+    nodeFlags: [FIELD_HEAP_CAP_FLAG],
+  });
+  console.log(`RESULT ${JSON.stringify(result)}`);
+}
+
+/** The latency-bound or real-stack bench, one RESULT line per concurrency. */
+async function renewalBench(): Promise<void> {
   const { bundleKb, importMs, importMsLargeFleet } = await measureBundle();
   const runner = await buildProgram('runner');
   const floorProgram = await buildProgram('http-floor');
@@ -460,6 +512,10 @@ try {
   } finally {
     server?.child.kill('SIGTERM');
   }
+}
+
+try {
+  await (scenario === undefined ? renewalBench() : fieldBench(scenario));
 } finally {
   cpuShare?.remove();
 }
