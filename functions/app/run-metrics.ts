@@ -80,7 +80,9 @@ export function recordRunMetrics(metrics: RunMetricsSink, report: RunReport, kin
   metrics.addMetric(
     METRIC.Failures,
     MetricUnit.Count,
-    problems.filter((p) => p.severity === 'ERROR' || p.severity === 'CRITICAL').length,
+    // What the run repaired was told once; the failure alarm is for what it left broken.
+    problems.filter((p) => (p.severity === 'ERROR' || p.severity === 'CRITICAL') && !p.repaired)
+      .length,
   );
   metrics.addMetric(METRIC.ChangeEventsPublished, MetricUnit.Count, report.changeEvents.published);
   metrics.addMetric(METRIC.ChangeEventsFailed, MetricUnit.Count, report.changeEvents.failed);

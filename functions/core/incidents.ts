@@ -34,9 +34,12 @@ const RANK: Readonly<Record<string, number>> = {
   [Severity.Critical]: 3,
 };
 
-/** Problems that are incidents: WARNING or worse (INFO messages are events, told as they come). */
+/**
+ * Problems that are incidents: WARNING or worse and not repaired by the run
+ * (INFO messages and repaired problems are events, told as they come).
+ */
 export function isIncident(problem: Problem): boolean {
-  return (RANK[problem.severity] ?? 0) > 0;
+  return (RANK[problem.severity] ?? 0) > 0 && problem.repaired !== true;
 }
 
 /**

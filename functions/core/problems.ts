@@ -62,4 +62,10 @@ export interface Problem {
   readonly secondsUntilExpiry?: number;
   /** Extra facts for the fix text (policies, paths); never secret. */
   readonly facts?: Readonly<Record<string, string>>;
+  /**
+   * The run repaired what this is about (a dead token replaced by a login):
+   * told once as what happened, never an open incident, and the target's
+   * status is the state the run left it in.
+   */
+  readonly repaired?: true;
 }

@@ -26,7 +26,13 @@ import {
   type IncidentStore,
   targetScope,
 } from '../core/incident-port.js';
-import { type IncidentPlan, IncidentState, incidentKey, planIncidents } from '../core/incidents.js';
+import {
+  type IncidentPlan,
+  IncidentState,
+  incidentKey,
+  isIncident,
+  planIncidents,
+} from '../core/incidents.js';
 import { composeMessage, type NotificationContext } from '../core/notification.js';
 import type { OutgoingMessage } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
@@ -341,8 +347,9 @@ export function createAlerting(
           });
         }
       }
-      for (const problem of own.filter((p) => p.severity === 'INFO')) tell(target, problem);
-      const incidents = own.filter((p) => p.severity !== 'INFO');
+      // Events are told as they come: INFO, and what the run repaired.
+      for (const problem of own.filter((p) => !isIncident(p))) tell(target, problem);
+      const incidents = own.filter(isIncident);
       if (!checked) {
         // Not processed (deadline): told as it comes; its incidents are left as they are.
         for (const problem of incidents) tell(target, problem);

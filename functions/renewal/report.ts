@@ -44,7 +44,7 @@ export const TargetStatus = {
   Ok: 'ok',
   /** A new token or lease was written (in a dry run: would be). */
   Changed: 'changed',
-  /** At least one problem of severity ERROR or CRITICAL. */
+  /** At least one problem of severity ERROR or CRITICAL that the run did not repair. */
   Failed: 'failed',
   /** Dry run: it cannot tell whether the real run would do nothing (`unknown` says why). */
   Unknown: 'unknown',
@@ -131,8 +131,9 @@ export interface RunReport {
 
 /** A target's report from what its steps returned: failed when any problem is an ERROR or worse. */
 export function assembleTargetReport(parts: Omit<TargetReport, 'status'>): TargetReport {
+  // What the run repaired was told; the status is what it left.
   const failed = parts.problems.some(
-    (p) => p.severity === Severity.Error || p.severity === Severity.Critical,
+    (p) => (p.severity === Severity.Error || p.severity === Severity.Critical) && !p.repaired,
   );
   // A dry run writes nothing, but `ok` must still mean the real run would do nothing.
   const wouldWrite =

@@ -263,9 +263,15 @@ export async function tokenStep(
       freshTtl !== undefined && lifetimeOf(freshTtl, scheduleIntervalSeconds) !== Lifetime.Enough
         ? [tokenTtlBelowHorizonProblem(freshTtl, scheduleIntervalSeconds, true)]
         : [];
+    // A dead or unrenewable token the login replaced: what happened, repaired.
+    const repaired = announced.map((p) =>
+      decision.reason === TokenReason.Invalid || decision.reason === TokenReason.NotRenewable
+        ? { ...p, repaired: true as const }
+        : p,
+    );
     return {
       token: login.token,
-      problems: [...announced, ...login.problems, ...shortLived],
+      problems: [...repaired, ...login.problems, ...shortLived],
       writes: login.writes,
       ...(login.changes === undefined ? {} : { changes: login.changes }),
       active: login.active,

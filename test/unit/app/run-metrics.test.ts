@@ -68,6 +68,23 @@ describe('the metrics of a run', () => {
     expect(sink.seen.has(METRIC.RunsCompleted)).toBe(false);
   });
 
+  it('does not count in Failures what the run repaired (a dead token replaced by a login)', () => {
+    const sink = recordingSink();
+    const target = failedRun.targets[0] as (typeof failedRun.targets)[number];
+    const repaired: RunReport = {
+      ...failedRun,
+      targets: [
+        {
+          ...target,
+          status: 'changed',
+          problems: [{ code: 'token-invalid', severity: 'ERROR', summary: 'dead', repaired: true }],
+        },
+      ],
+    };
+    recordRunMetrics(sink, repaired, { dryRun: false, scheduled: true });
+    expect(sink.seen.get(METRIC.Failures)).toBe(0);
+  });
+
   it('records nothing an alarm or the heartbeat reads from a dry run, only that it ran', () => {
     const sink = recordingSink();
     recordRunMetrics(sink, { ...failedRun, dryRun: true }, { dryRun: true, scheduled: false });
