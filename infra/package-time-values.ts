@@ -13,6 +13,7 @@
 
 import { EVENT_BUS_NAME_PATTERN } from '../functions/app/environment.js';
 import type { RenewerConfig } from '../functions/config/types.js';
+import { cronLongestGapSeconds } from './cron-schedule.js';
 import {
   type CfnValue,
   diagnoseSecretStatements,
@@ -188,6 +189,15 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
       problems.push(
         `scheduleExpression: must be rate(N minutes|hours|days) or cron(...) (6 fields), got ${JSON.stringify(expression)}`,
       );
+    } else {
+      const gapSeconds = cronLongestGapSeconds(expression);
+      if (typeof gapSeconds === 'string') {
+        problems.push(`scheduleExpression: ${expression} ${gapSeconds}`);
+      } else if (gapSeconds !== intervalSeconds) {
+        problems.push(
+          `scheduleExpression: ${expression} leaves up to ${gapSeconds} s between runs but the config's schedule.intervalMinutes is ${intervalSeconds / 60} (${intervalSeconds} s); the planner's horizon is computed from the config, so the longest gap must be the interval`,
+        );
+      }
     }
   }
 

@@ -834,7 +834,7 @@ describe('package-time params', () => {
     expect(attempt).toThrow(/eventBusName: must be an event bus name in this account and region/);
   });
 
-  it('accept a rate that agrees with the config, and a cron taken as is', () => {
+  it("accept a rate, and a cron, whose longest gap is the config's interval", () => {
     expect(
       packageTimeValues(config, { ...defaults, scheduleExpression: 'rate(15 minutes)' }).schedule,
     ).toEqual({ expression: 'rate(15 minutes)', intervalSeconds: 900 });
@@ -842,6 +842,17 @@ describe('package-time params', () => {
       packageTimeValues(config, { ...defaults, scheduleExpression: 'cron(0/15 * * * ? *)' })
         .schedule.expression,
     ).toBe('cron(0/15 * * * ? *)');
+  });
+
+  it('refuse a cron whose runs leave longer gaps than the interval, or skip days', () => {
+    expect(() =>
+      packageTimeValues(config, { ...defaults, scheduleExpression: 'cron(0 * * * ? *)' }),
+    ).toThrow(
+      /scheduleExpression: cron\(0 \* \* \* \? \*\) leaves up to 3600 s between runs but the config's schedule.intervalMinutes is 15/,
+    );
+    expect(() =>
+      packageTimeValues(config, { ...defaults, scheduleExpression: 'cron(0/15 * ? * MON-FRI *)' }),
+    ).toThrow(/runs on some days only/);
   });
 
   it('refuse a heartbeat window longer than CloudWatch allows', () => {
