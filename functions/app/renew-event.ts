@@ -5,6 +5,7 @@
  */
 
 import * as z from 'zod/mini';
+import { closestTargetName } from '../config/target-name.js';
 import type { RenewalRequest } from '../renewal/run-context.js';
 import '../config/zod-locale.js';
 
@@ -40,11 +41,21 @@ const manualEvent = z.strictObject({
   action: z.optional(z.enum(['renew', 'relogin'])),
 });
 
-/** Target names as the config allows them; anything else is not echoed (it may be a pasted secret). */
-const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-function quoteName(name: string): string {
-  return TARGET_NAME.test(name) ? JSON.stringify(name) : '(a value that is not a target name)';
+/**
+ * Refused names are never repeated: any string may be a pasted secret (a
+ * UUID-shaped secret_id is a valid target name). Only configured names,
+ * known not to be secrets, are named back.
+ */
+function unknownTargets(unknown: readonly string[], knownTargets: readonly string[]): string {
+  const suggestions = [
+    ...new Set(unknown.flatMap((name) => closestTargetName(name, knownTargets) ?? [])),
+  ];
+  const known = knownTargets.slice(0, 20).join(', ');
+  return `Unknown target(s): ${unknown.length} name(s) not in the config (refused values are not repeated)${
+    suggestions.length === 0
+      ? ''
+      : `; did you mean ${suggestions.map((n) => JSON.stringify(n)).join(', ')}?`
+  } (configured: ${known}${knownTargets.length > 20 ? ', ...' : ''})`;
 }
 
 /** Parses an incoming event; `knownTargets` are the configured names. */
@@ -74,12 +85,7 @@ export function parseRenewEvent(event: unknown, knownTargets: readonly string[])
   }
   if (targets !== undefined) {
     const unknown = targets.filter((name) => !knownTargets.includes(name));
-    if (unknown.length > 0) {
-      const known = knownTargets.slice(0, 20).join(', ');
-      throw new InvalidEventError(
-        `Unknown target(s): ${unknown.map(quoteName).join(', ')} (configured: ${known}${knownTargets.length > 20 ? ', ...' : ''})`,
-      );
-    }
+    if (unknown.length > 0) throw new InvalidEventError(unknownTargets(unknown, knownTargets));
   }
   return {
     trigger: 'manual',

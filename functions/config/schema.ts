@@ -58,6 +58,7 @@
 import { z } from 'zod';
 import { describeType, formatPath, quote } from './issues.js';
 import { secretNameOf } from './secret-name.js';
+import { TARGET_NAME_PATTERN } from './target-name.js';
 
 /** Vault's default system max TTL (768h); a longer increment is capped by Vault anyway. */
 export const MAX_INCREMENT_SECONDS = 2_764_800;
@@ -95,7 +96,7 @@ export const DEFAULT_INCREMENT_SECONDS = 3600;
 export const DEFAULT_APPROLE_MOUNT = 'approle';
 export const DEFAULT_NOTIFY = { onRelogin: false, onReissue: false } as const;
 
-const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const NAME_PATTERN = TARGET_NAME_PATTERN;
 const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 chars>` (aws-facts "Secret ARN format"). */
 const SECRET_ARN_PATTERN =

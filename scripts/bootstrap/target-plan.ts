@@ -5,11 +5,19 @@
  * with defaults; and the entry to paste into the config afterwards.
  */
 
+import {
+  TARGET_NAME_PATTERN,
+  TARGET_NAME_RULE,
+  TARGET_NAME_SOURCE,
+} from '../../functions/config/target-name.js';
 import type { RenewerConfig, TargetConfig } from '../../functions/config/types.js';
 import type { VaultEndpoint } from '../../functions/core/vault-port.js';
 import { trimSlashes } from '../../functions/vault/address.js';
 import { BootstrapError } from './errors.js';
 import { nonEmpty } from './operator-input.js';
+
+/** `--lease <name>=<reissuePath>`. */
+const LEASE_SPEC = new RegExp(`^(${TARGET_NAME_SOURCE})=([^/\\s][^\\s]*)$`);
 
 const DEFAULT_APPROLE_MOUNT = 'approle';
 
@@ -94,13 +102,11 @@ export function planTarget(
       })),
     };
   }
-  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) {
-    throw new BootstrapError(
-      `target name ${JSON.stringify(name)}: must be 1-64 characters of a-z, 0-9, ".", "_", "-"`,
-    );
+  if (!TARGET_NAME_PATTERN.test(name)) {
+    throw new BootstrapError(`target name ${JSON.stringify(name)}: must be ${TARGET_NAME_RULE}`);
   }
   const leases = (overrides.leases ?? []).map((spec) => {
-    const match = /^([a-z0-9][a-z0-9._-]{0,63})=([^/\s][^\s]*)$/.exec(spec);
+    const match = LEASE_SPEC.exec(spec);
     if (match === null) {
       throw new BootstrapError(
         `--lease ${JSON.stringify(spec)}: must be <name>=<reissuePath>, e.g. db=database/creds/app`,

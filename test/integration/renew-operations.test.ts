@@ -286,7 +286,11 @@ describe('renew handler: events typed in the Lambda console', () => {
   it.each([
     ['ev-key', { key1: 'value1' }, 'Unrecognised event (event: Unrecognized key: "key1")'],
     ['ev-action', { action: 'rotate' }, 'Unrecognised event (action: '],
-    ['ev-target', { targets: ['nope'] }, 'Unknown target(s): "nope" (configured: ev-target)'],
+    [
+      'ev-target',
+      { targets: ['nope'] },
+      'Unknown target(s): 1 name(s) not in the config (refused values are not repeated) (configured: ev-target)',
+    ],
     ['ev-relogin', { action: 'relogin' }, '"action": "relogin" needs "targets"'],
   ])(
     'refuses the console event of %s with an error that names the problem and lists the accepted events, touching nothing',

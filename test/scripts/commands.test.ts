@@ -64,7 +64,11 @@ describe('npm start', () => {
       2,
       'npm start: Unrecognised event (event: Unrecognized key: "bogus")',
     ],
-    [['--event', '{"targets": ["nobody"]}'], 2, 'npm start: Unknown target(s): "nobody"'],
+    [
+      ['--event', '{"targets": ["nobody"]}'],
+      2,
+      'npm start: Unknown target(s): 1 name(s) not in the config (refused values are not repeated)',
+    ],
     [['--nope'], 2, "npm start: Unknown option '--nope'"],
     [
       ['--external'],

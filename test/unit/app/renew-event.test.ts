@@ -4,6 +4,21 @@ import { SCHEDULED_EVENT } from '../../fixtures/events.js';
 
 const known = ['billing-api', 'orders-worker'];
 
+describe('an unknown target name in a console event', () => {
+  it('is never repeated, even when it has the shape of a name (a UUID secret_id does)', () => {
+    const secretId = '6f1e0c3a-8b7d-4c2e-9a1f-3b5d7e9f1a2c';
+    expect(() => parseRenewEvent({ targets: [secretId] }, ['billing-api'])).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining(secretId) }),
+    );
+  });
+
+  it('suggests the configured name a typo is closest to', () => {
+    expect(() => parseRenewEvent({ targets: ['biling-api'] }, ['billing-api', 'orders'])).toThrow(
+      /did you mean "billing-api"\?/,
+    );
+  });
+});
+
 describe('parseRenewEvent', () => {
   it('accepts the EventBridge scheduled event as a plain run', () => {
     expect(parseRenewEvent(SCHEDULED_EVENT, known)).toEqual({
@@ -42,7 +57,7 @@ describe('parseRenewEvent', () => {
     [{ targets: [] }, /targets/],
     [
       { targets: ['nope'] },
-      /Unknown target\(s\): "nope" \(configured: billing-api, orders-worker\)/,
+      /Unknown target\(s\): 1 name\(s\) not in the config \(refused values are not repeated\) \(configured: billing-api, orders-worker\)/,
     ],
     [{ action: 'relogin' }, /"action": "relogin" needs "targets"/],
     [null, /Unrecognised event/],
