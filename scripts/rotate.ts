@@ -148,9 +148,9 @@ async function runLocal(targetName: string, kind: Kind): Promise<void> {
       say(`\nThe new secret_id (AWSCURRENT): ${await works(after.secret_id)}`);
       say(`The previous secret_id (AWSPREVIOUS): ${await works(before.secret_id)}`);
     } else {
-      say(
-        `\nThe new token is AWSCURRENT (accessor ${String(after.accessor)}). Running the renewer once; the lease follows:`,
-      );
+      // Whether it changed, not the accessor itself: no accessor is printed anywhere (docs/operations.md).
+      const changed = after.accessor !== before.accessor ? 'a new token' : 'the same token';
+      say(`\nAWSCURRENT now holds ${changed}. Running the renewer once; the lease follows:`);
       const run = await invokeEntryPoint<RunReport>(
         () => import('../functions/renew.js'),
         {},
