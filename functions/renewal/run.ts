@@ -228,16 +228,18 @@ export async function runRenewal(
     }
   };
   /**
-   * Adds workers when the targets left would not fit in the time left at
-   * the pace so far, up to `pacing.maxConcurrency`. The Vault request budget
-   * (the client's pacer) and the write budget hold the rates whatever the
-   * number of workers; a healthy, fast run never grows.
+   * Adds workers when the targets left would not be visited within a third
+   * of the time left at the pace so far, up to `pacing.maxConcurrency`: a
+   * visit is what tells which credentials die first, and the rest of the
+   * time goes to the logins it parked and the second pass. The Vault request
+   * budget (the client's pacer) and the write budget hold the rates whatever
+   * the number of workers; a healthy, fast run never grows.
    */
   const grow = (): void => {
     const left = ordered.length - next;
     if (left <= 0 || workers.length >= config.pacing.maxConcurrency) return;
     const timeLeftMs = request.deadlineAtMs - deps.now() - MIN_TARGET_BUDGET_MS;
-    const needed = Math.ceil((left * (busyMs / done)) / Math.max(1, timeLeftMs));
+    const needed = Math.ceil((3 * left * (busyMs / done)) / Math.max(1, timeLeftMs));
     const target = Math.min(config.pacing.maxConcurrency, needed, workers.length + left);
     while (workers.length < target) workers.push(worker());
   };
