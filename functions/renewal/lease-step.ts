@@ -9,7 +9,6 @@ import { CredentialKind } from '../core/change-events-port.js';
 import { mayTryAgain, type Refusal } from '../core/fleet-ledger.js';
 import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Problem } from '../core/problems.js';
-import { MIN_TARGET_BUDGET_MS } from '../core/run-scope.js';
 import {
   type LeaseDocument,
   parseLeaseDocument,
@@ -28,12 +27,14 @@ import {
 import { LeaseOutcome, type LeaseReport } from './report.js';
 import {
   type ActiveToken,
+  diesBeforeNextRun,
   extendIfShort,
   failureKind,
   isoAfter,
   type RunContext,
   type StepResult,
   storeSecret,
+  waitForWriteSlot,
 } from './run-context.js';
 import {
   leaseNotIssuedProblem,
@@ -281,7 +282,7 @@ async function reissue(
   });
   let written: Awaited<ReturnType<typeof storeSecret>>;
   try {
-    written = await storeSecret(context, lease.secretId, value, { priorityMs: now, paid: true });
+    written = await storeSecret(context, lease.secretId, value);
   } catch (error) {
     return failedLease(lease, decision.reason, leaseWriteFailedProblem(lease, error));
   }
@@ -323,23 +324,15 @@ async function takeLeaseWriteSlot(
   decision: LeaseDecision,
   context: RunContext,
 ): Promise<LeaseStepResult | undefined> {
-  const { deps, request, writes, signal } = context;
-  const now = deps.now();
-  const slot = writes.take(now, signal, request.deadlineAtMs - MIN_TARGET_BUDGET_MS);
-  if (slot === undefined) return undefined;
-  context.park?.();
-  try {
-    await slot;
-    return undefined;
-  } catch {
-    const ttlSeconds = Math.max(0, decision.ttlSeconds ?? 0);
-    const urgent = ttlSeconds <= context.scheduleIntervalSeconds + 60;
-    return failedLease(lease, decision.reason, {
-      ...writesDeferredProblem(ttlSeconds, urgent),
-      lease: lease.name,
-      summary: `Lease "${lease.name}" needs a new issue (${decision.reason}), but the write budget left no slot to store it in this run; ${urgent ? 'it dies before the next run' : 'the next run issues it first'}.`,
-    });
-  }
+  const now = context.deps.now();
+  if (await waitForWriteSlot(context, now)) return undefined;
+  const ttlSeconds = Math.max(0, decision.ttlSeconds ?? 0);
+  const urgent = diesBeforeNextRun(context, now + ttlSeconds * 1000);
+  return failedLease(lease, decision.reason, {
+    ...writesDeferredProblem(ttlSeconds, urgent),
+    lease: lease.name,
+    summary: `Lease "${lease.name}" needs a new issue (${decision.reason}), but the write budget left no slot to store it in this run; ${urgent ? 'it dies before the next run' : 'the next run issues it first'}.`,
+  });
 }
 
 /** The lease dies before the renewer can act again: say when, why and the fix. */

@@ -26,11 +26,13 @@ import type { TokenDecision } from './planner.js';
 import { type TargetReport, TokenOutcome } from './report.js';
 import {
   type ActiveToken,
+  diesBeforeNextRun,
   extendIfShort,
   isoAfter,
   type RunContext,
   type StepResult,
   storeSecret,
+  waitForWriteSlot,
 } from './run-context.js';
 import {
   ReloginFailure,
@@ -38,9 +40,6 @@ import {
   reloginFailedProblem,
   writesDeferredProblem,
 } from './target-problems.js';
-
-/** A token that dies later than this after the next run's start can wait for that run. */
-const NEXT_RUN_MARGIN_MS = 60_000;
 
 export type ReloginResult =
   | (StepResult & {
@@ -175,10 +174,7 @@ export async function relogin(
   });
   let written: Awaited<ReturnType<typeof storeSecret>>;
   try {
-    written = await storeSecret(context, target.tokenSecretId, value, {
-      priorityMs: now,
-      paid: true,
-    });
+    written = await storeSecret(context, target.tokenSecretId, value);
   } catch (error) {
     return failed(ReloginFailure.WriteFailed, { error });
   }
@@ -234,37 +230,27 @@ async function takeWriteSlot(
   decision: TokenDecision,
   context: RunContext,
 ): Promise<ReloginResult | undefined> {
-  const { deps, request, writes, signal } = context;
-  const now = deps.now();
+  const { deps, request, writes } = context;
   const ttlSeconds = Math.max(0, decision.ttlSeconds ?? 0);
-  const diesAtMs = now + ttlSeconds * 1000;
-  const byMs = request.deadlineAtMs - MIN_TARGET_BUDGET_MS;
-  // The token and every lease re-issued after it.
-  const needed = 1 + target.leases.length;
-  const urgent = diesAtMs <= now + context.scheduleIntervalSeconds * 1000 + NEXT_RUN_MARGIN_MS;
-  const deferred = (): ReloginResult => {
-    return {
-      ok: false,
-      deferred: !urgent,
-      problems: [writesDeferredProblem(ttlSeconds, urgent)],
-      writes: 0,
-    };
+  const diesAtMs = deps.now() + ttlSeconds * 1000;
+  const urgent = diesBeforeNextRun(context, diesAtMs);
+  const deferred: ReloginResult = {
+    ok: false,
+    deferred: !urgent,
+    problems: [writesDeferredProblem(ttlSeconds, urgent)],
+    writes: 0,
   };
   if (writes.tryTake()) return undefined;
   // The budget is busy. While the run still visits targets (it may park), a
   // token that outlives the next run does not queue: it is taken up again
   // once every target was visited, if time and writes are left.
-  if (!urgent && context.park !== undefined) return deferred();
-  if (!writes.fits(needed, diesAtMs, byMs)) return deferred();
-  const slot = writes.take(diesAtMs, signal, byMs);
-  if (slot === undefined) return undefined;
-  context.park?.();
-  try {
-    await slot;
-    return undefined;
-  } catch {
-    return deferred();
+  if (!urgent && context.park !== undefined) return deferred;
+  // The token and every lease re-issued after it must fit before the run's last start.
+  const needed = 1 + target.leases.length;
+  if (!writes.fits(needed, diesAtMs, request.deadlineAtMs - MIN_TARGET_BUDGET_MS)) {
+    return deferred;
   }
+  return (await waitForWriteSlot(context, diesAtMs)) ? undefined : deferred;
 }
 
 /** The AppRole secret read again; `undefined` unless it now holds another secret_id. */

@@ -11,6 +11,7 @@ import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Notifier } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
 import type { PacerFigures } from '../core/request-pacer.js';
+import { MIN_TARGET_BUDGET_MS } from '../core/run-scope.js';
 import type { SecretsStore, WrittenVersion } from '../core/store-port.js';
 import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/vault-port.js';
 import type { WriteBudget } from '../core/write-budget.js';
@@ -119,32 +120,45 @@ export function isoAfter(nowMs: number, seconds: number): string {
   return new Date(nowMs + seconds * 1000).toISOString();
 }
 
-/** How a write takes its place in the run's write budget. */
-export interface WritePlace {
-  /** Epoch ms the credential it stores dies, or whose loss it prevents: earlier writes first. */
-  readonly priorityMs: number;
-  /** Its slot was taken before (a login takes it before it starts). */
-  readonly paid?: boolean;
+/** A credential must outlive the next run's start by this much to wait for that run. */
+const NEXT_RUN_MARGIN_MS = 60_000;
+
+/** Whether a credential dying at `diesAtMs` dies before the next run could act on it. */
+export function diesBeforeNextRun(context: RunContext, diesAtMs: number): boolean {
+  return (
+    diesAtMs <= context.deps.now() + context.scheduleIntervalSeconds * 1000 + NEXT_RUN_MARGIN_MS
+  );
+}
+
+/**
+ * Waits for a Secrets Manager write slot, earliest `priorityMs` first, the
+ * target parked meanwhile (its worker goes on); false when none comes before
+ * the run's last start. Taken before Vault issues a credential, so nothing is
+ * issued that could not be stored.
+ */
+export async function waitForWriteSlot(context: RunContext, priorityMs: number): Promise<boolean> {
+  const { writes, signal, request } = context;
+  const slot = writes.take(priorityMs, signal, request.deadlineAtMs - MIN_TARGET_BUDGET_MS);
+  if (slot === undefined) return true;
+  context.park?.();
+  try {
+    await slot;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Stores `value` as a new version of `secretId`, idempotent for that exact
- * value, once the write budget grants it a slot.
+ * value. The caller took its write slot first ({@link waitForWriteSlot}).
  */
 export async function storeSecret(
   context: RunContext,
   secretId: string,
   value: string,
-  place: WritePlace,
 ): Promise<WrittenVersion> {
   const { deps, signal } = context;
-  if (place.paid !== true) {
-    const slot = context.writes.take(place.priorityMs, signal);
-    if (slot !== undefined) {
-      context.park?.();
-      await slot;
-    }
-  }
   return deps.store.write(
     { secretId, value, clientRequestToken: deps.requestToken(secretId, value) },
     { signal },
