@@ -235,3 +235,38 @@ describe('what a run leaves the next', () => {
     expect(again.report.carriedOver?.refusedLogin).toEqual({ count: 1, targets: ['t0'] });
   }, 30_000);
 });
+
+describe('a wave of max TTLs seen coming', () => {
+  it('logs in early, before they fall due, the tokens a later run could not write', async () => {
+    // Prepare: 200 tokens the ledger saw capped, all dying two runs from now; a run
+    // of 6 s at 40 writes/s can write about 96 (a fifth kept back)
+    const config = fleet(200, 40);
+    const diesAtSeconds = Math.floor(Date.now() / 1000) + 2 * 900 + 300;
+    const ledger = memoryLedger();
+    ledger.saved = new Map(config.targets.map((t) => [t.name, { diesAtSeconds }]));
+    const vault = cappedVault(2 * 900 + 300);
+
+    // Act
+    const { report } = await runInMemory(
+      config,
+      { vault, store: memoryStore(), ledger },
+      30_000,
+      6_000,
+    );
+
+    // Assess: some logged in now, as a spread wave, and the report counts them
+    const spread = report.targets.filter(
+      (t) => t.token.outcome === 'relogged-in' && t.token.reason === 'max-ttl-spread',
+    );
+    expect(spread.length).toBeGreaterThan(0);
+    expect(report.pacing.earlyLogins).toBe(spread.length);
+    // Without the wave in the ledger, nobody is logged in early.
+    const quiet = await runInMemory(
+      config,
+      { vault: cappedVault(2 * 900 + 300), store: memoryStore(), ledger: memoryLedger() },
+      30_000,
+      6_000,
+    );
+    expect(quiet.report.pacing.earlyLogins).toBe(0);
+  }, 30_000);
+});
