@@ -1,8 +1,12 @@
 /**
- * One renewal run over many targets: read every secret in batches, process
- * targets with bounded concurrency until the deadline is near, publish one
- * message per problem worth telling and one change event per credential
- * changed (change-announcer.ts), return the report.
+ * One renewal run over many targets, within its budgets: load the ledger the
+ * last run left (core/fleet-ledger.ts) and take the targets most urgent
+ * first; read every secret in batches; visit the targets with workers that
+ * grow when the deadline needs them, a target waiting for a write slot
+ * parking meanwhile; then a second pass for the logins that could wait;
+ * save the ledger, publish one message per problem worth telling (and one
+ * per run cause) and one change event per credential changed
+ * (change-announcer.ts), and return the report with what it carried over.
  *
  * A failure in one target never stops the others. The caller (the handler)
  * turns `publishFailures > 0` into a failed invocation, so a run that could
