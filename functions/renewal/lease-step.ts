@@ -223,7 +223,8 @@ async function reissue(
   const { deps, signal } = context;
   // A path this token was refused (403) is not asked again every run: the
   // policy has to change first, or the token (a login), or the back-off pass.
-  const tokenVersion = active.accessor ?? '';
+  // The ledger keeps a one-way digest of the token's accessor, never the accessor itself.
+  const tokenVersion = deps.requestToken('lease-refusal', active.accessor ?? '');
   const refusal = context.ledger.get(target.name)?.refusedLeases?.[lease.name];
   if (!mayTryAgain(refusal, tokenVersion, deps.now(), context.reloginRetrySeconds)) {
     const retryAt = isoAfter((refusal?.atSeconds ?? 0) * 1000, context.reloginRetrySeconds);
