@@ -7,9 +7,12 @@
  * and a write that has to wait waits in order of urgency: the credential
  * that dies first writes first.
  *
- * The bucket holds one write: writes are spaced evenly (25 ms apart at the
- * default 40/s), so no one-second window sees more than the rate plus one,
- * however the calls bunch up after the slots were granted.
+ * A slot is taken before the work that ends in a write (a login, a lease
+ * issue), so the budget never admits more writes than it can send. That
+ * work takes as long as Vault does: slots granted evenly can end in writes
+ * that bunch up. So each write also waits for its turn to be sent
+ * ({@link WriteBudget.send}): sends are spaced evenly (25 ms apart at the
+ * default 40/s), and no one-second window sees more than the rate plus one.
  */
 
 export interface WriteFigures {
@@ -36,6 +39,11 @@ export interface WriteBudget {
    * {@link WriteSlotMissed}.
    */
   take(priorityMs: number, signal: AbortSignal, byMs?: number): Promise<void> | undefined;
+  /**
+   * Waits for the turn to send a write whose slot was taken: sends leave
+   * 1 / rate apart, in the order they ask. Rejects when `signal` aborts.
+   */
+  send(signal: AbortSignal): Promise<void>;
   figures(): WriteFigures;
 }
 
@@ -61,6 +69,8 @@ export function createWriteBudget(ratePerSecond: number, now: () => number): Wri
   let granted = 0;
   let waited = 0;
   const waiting: Waiter[] = [];
+  const spacingMs = 1000 / ratePerSecond;
+  let nextSendAtMs = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const refill = (): void => {
@@ -154,6 +164,31 @@ export function createWriteBudget(ratePerSecond: number, now: () => number): Wri
         signal.addEventListener('abort', abort, { once: true });
         waiting.splice(placeOf(priorityMs), 0, waiter);
         if (timer === undefined) drain();
+      });
+    },
+
+    send(signal) {
+      const atMs = now();
+      const turnMs = Math.max(atMs, nextSendAtMs);
+      nextSendAtMs = turnMs + spacingMs;
+      if (turnMs <= atMs) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        if (signal.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        const abort = (): void => {
+          clearTimeout(wait);
+          reject(signal.reason);
+        };
+        const wait = setTimeout(
+          () => {
+            signal.removeEventListener('abort', abort);
+            resolve();
+          },
+          Math.ceil(turnMs - atMs),
+        );
+        signal.addEventListener('abort', abort, { once: true });
       });
     },
 

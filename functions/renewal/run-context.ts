@@ -159,6 +159,9 @@ export async function storeSecret(
   value: string,
 ): Promise<WrittenVersion> {
   const { deps, signal } = context;
+  // The slot admitted this write; its send still waits its turn, so writes
+  // that bunched up behind Vault's answers stay within the quota.
+  await context.writes.send(signal);
   return deps.store.write(
     { secretId, value, clientRequestToken: deps.requestToken(secretId, value) },
     { signal },

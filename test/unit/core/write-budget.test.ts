@@ -32,6 +32,31 @@ describe('the run write budget', () => {
     expect(budget.figures()).toEqual({ granted: 200, waited: 199 });
   });
 
+  it('sends writes within the rate even when the work between slot and send bunches them', async () => {
+    // Prepare: slots granted evenly, then a Vault login of varying length
+    // before each write (a slow, then a fast answer), which bunches the sends
+    const budget = createWriteBudget(40, Date.now);
+    const signal = new AbortController().signal;
+    const sentAt: number[] = [];
+
+    // Act
+    const writes = Array.from({ length: 120 }, async (_, i) => {
+      await budget.take(Date.now(), signal);
+      await new Promise((resolve) => setTimeout(resolve, i < 60 ? 2_000 - i * 25 : 10));
+      await budget.send(signal);
+      sentAt.push(Date.now());
+    });
+    await vi.advanceTimersByTimeAsync(20_000);
+    await Promise.all(writes);
+
+    // Assess: the first 60 would all leave at once without the send pacing
+    expect(sentAt).toHaveLength(120);
+    const worstWindow = Math.max(
+      ...sentAt.map((start) => sentAt.filter((t) => t >= start && t < start + 1000).length),
+    );
+    expect(worstWindow).toBeLessThanOrEqual(41);
+  });
+
   it('grants waiting writes earliest death first, whatever the order they asked in', async () => {
     // Prepare: the one free slot spent, so every later write waits
     const budget = createWriteBudget(10, Date.now);
