@@ -53,7 +53,11 @@ export interface FieldSetup {
   /** Seeds the order in which the wave's max-TTL deadlines fall. */
   readonly seed: number;
   readonly scheduleIntervalSeconds: number;
-  /** The max-TTL deadline of every token falls inside this many seconds after run 1 starts. */
+  /**
+   * The max-TTL deadlines of the tokens fall evenly between these many
+   * seconds after run 1 starts and `waveSeconds`.
+   */
+  readonly waveFromSeconds: number;
   readonly waveSeconds: number;
   /** AppRole role settings: `token_ttl`, `token_max_ttl`. */
   readonly tokenTtlSeconds: number;

@@ -327,7 +327,7 @@ export class FieldWorld {
 
     const firstRunAtMs = this.clock.now() + SETUP_LEAD_MS;
     const count = setup.targets;
-    // The wave: max-TTL deadlines spread evenly over the window, in a seeded
+    // The wave: max-TTL deadlines spread evenly over its window, in a seeded
     // order unrelated to the config order (which the renewer walks).
     const random = seededRandom(setup.seed);
     const rank = Array.from({ length: count }, (_, i) => i);
@@ -361,7 +361,9 @@ export class FieldWorld {
       this.rolesByName.set(role.name, role);
 
       const maxMs =
-        firstRunAtMs + (((rank[index] ?? 0) + 0.5) / count) * this.ms(setup.waveSeconds);
+        firstRunAtMs +
+        this.ms(setup.waveFromSeconds) +
+        (((rank[index] ?? 0) + 0.5) / count) * this.ms(setup.waveSeconds - setup.waveFromSeconds);
       const issuedMs = maxMs - this.ms(setup.tokenMaxTtlSeconds);
       const token = this.issueToken(index, tokenTtl, maxMs, issuedMs);
       token.expireMs = Math.min(lastRenewalMs + tokenTtl * 1000, maxMs);
