@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { parseDiagnoseEvent } from '../functions/app/diagnose-event.js';
 import type { DiagnoseResult } from '../functions/app/diagnose-handler.js';
 import { parseDiagnosisSummary } from '../functions/diagnosis/summary-message.js';
-import { type Fleet, workloadPolicy } from '../tools/local-stack/fleet.js';
+import { shippedWorkloadPolicy } from '../infra/vault/workload-policy.js';
+import type { Fleet } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import {
   readCommandLine,
@@ -60,7 +61,7 @@ function invoke(event: unknown, timeoutMs: number): Promise<DiagnoseResult> {
 function inspectablePolicy(fleet: Fleet, role: string, credsPaths: readonly string[]): string {
   const mount = fleet.approleMount;
   return [
-    workloadPolicy(credsPaths),
+    shippedWorkloadPolicy(credsPaths),
     `path "auth/${mount}/role/${role}" { capabilities = ["read"] }`,
     `path "sys/mounts/auth/${mount}/tune" { capabilities = ["read"] }`,
     `path "auth/${mount}/role/${role}/secret-id/lookup" { capabilities = ["update"] }`,

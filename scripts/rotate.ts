@@ -27,7 +27,8 @@ import {
 import type { RenewerConfig } from '../functions/config/types.js';
 import type { RunReport } from '../functions/renewal/report.js';
 import type { RotationReport } from '../functions/rotation/rotate.js';
-import { type Fleet, workloadPolicy } from '../tools/local-stack/fleet.js';
+import { shippedWorkloadPolicy } from '../infra/vault/workload-policy.js';
+import type { Fleet } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import {
   localRotationFunctionArn,
@@ -86,7 +87,7 @@ async function seed(fleet: Fleet): Promise<Record<string, unknown>[]> {
   const mount = fleet.approleMount;
   const rotator = await fleet.target(DEMO_ROTATOR, {
     ...healthy,
-    policy: `${workloadPolicy([], `auth/${mount}/role/${DEMO_ROTATOR}`)}\n${rotatorPolicy([{ mount, role: app.roleName }])}`,
+    policy: `${shippedWorkloadPolicy([], `auth/${mount}/role/${DEMO_ROTATOR}`)}\n${rotatorPolicy([{ mount, role: app.roleName }])}`,
   });
   return [
     fleet.targetConfig(app, { rotation: { approle: { everyDays: 30 }, token: { everyDays: 7 } } }),

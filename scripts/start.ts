@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { parseRenewEvent } from '../functions/app/renew-event.js';
 import { parseMessageDocument } from '../functions/core/notification.js';
 import type { RunReport } from '../functions/renewal/report.js';
+import { shippedWorkloadPolicy } from '../infra/vault/workload-policy.js';
 import type { Fleet, ReceivedEvent } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import {
@@ -178,12 +179,11 @@ async function showIncidents(
     say(`  ${message.subject}`);
   }
   const [, , , , , auditShipper] = DEMO_TARGETS;
-  say(`\nFixing ${auditShipper}'s policy (renew-self allowed) and running once more...`);
+  say(
+    `\nGiving ${auditShipper} the shipped workload policy (renew-self allowed) and running once more...`,
+  );
   await fleet.vault('PUT', `sys/policies/acl/${fleet.prefix}-${auditShipper}`, {
-    policy: [
-      'path "auth/token/lookup-self" { capabilities = ["read"] }',
-      'path "auth/token/renew-self" { capabilities = ["update"] }',
-    ].join('\n'),
+    policy: shippedWorkloadPolicy([], `auth/${fleet.approleMount}/role/${auditShipper}`),
   });
   const fixed = await invoke(SCHEDULED_EVENT, 60_000);
   for (const message of await alerts.receive(fixed.notifications.published, 10_000)) {

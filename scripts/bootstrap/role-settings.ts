@@ -8,12 +8,13 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { horizonSeconds } from '../../functions/core/lifetime.js';
+import { composeWorkloadPolicy, WORKLOAD_POLICY_FILE } from '../../infra/vault/workload-policy.js';
 import { BootstrapError, messageOf } from './errors.js';
 import { readText } from './operator-input.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const DEFAULT_ROLE_SETTINGS = resolve(REPO_ROOT, 'infra/vault/approle-role.yaml');
-export const DEFAULT_POLICY_FILE = resolve(REPO_ROOT, 'infra/vault/workload-policy.hcl');
+export const DEFAULT_POLICY_FILE = WORKLOAD_POLICY_FILE;
 
 const seconds = z.number().int().min(0);
 const roleSettingsSchema = z.strictObject({
@@ -89,39 +90,11 @@ export function loadRoleSettings(
   return { settings: s, warnings };
 }
 
-/** The base policy plus one `read` stanza per lease re-issue path. */
-export function composePolicy(
-  basePolicy: string,
-  reissuePaths: readonly string[],
-  roleBase?: string,
-): string {
-  const lookup =
-    roleBase === undefined
-      ? []
-      : [
-          `
-# Look up the target's own secret_id, so the renewer warns before it expires (added by vault:bootstrap).
-path "${roleBase}/secret-id/lookup" {
-  capabilities = ["update"]
-}
-`,
-        ];
-  const stanzas = [...new Set(reissuePaths)].sort().map(
-    (path) => `
-# Re-issue a lease of this target when it cannot be renewed (added by vault:bootstrap).
-path "${path}" {
-  capabilities = ["read"]
-}
-`,
-  );
-  return `${basePolicy.trimEnd()}\n${[...lookup, ...stanzas].join('')}`;
-}
-
 /** The policy file (default {@link DEFAULT_POLICY_FILE}) composed for the target's leases. */
 export function loadPolicy(
   path: string,
   reissuePaths: readonly string[],
   roleBase?: string,
 ): string {
-  return composePolicy(readText(path, 'policy'), reissuePaths, roleBase);
+  return composeWorkloadPolicy(readText(path, 'policy'), reissuePaths, roleBase);
 }

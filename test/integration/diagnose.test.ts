@@ -28,7 +28,8 @@ import type { Check } from '../../functions/diagnosis/check.js';
 import type { TargetDiagnosis } from '../../functions/diagnosis/report.js';
 import { parseDiagnosisSummary } from '../../functions/diagnosis/summary-message.js';
 import { createVaultClient } from '../../functions/vault/client.js';
-import { Fleet, type SeededTarget, workloadPolicy } from '../../tools/local-stack/fleet.js';
+import { shippedWorkloadPolicy } from '../../infra/vault/workload-policy.js';
+import { Fleet, type SeededTarget } from '../../tools/local-stack/fleet.js';
 import { type OpenBao, startOpenBao } from '../../tools/local-stack/openbao.js';
 import { localRotationFunctionArn } from '../../tools/local-stack/rotation-function.js';
 import { type StackEnv, vaultEnv } from '../../tools/local-stack/stack.js';
@@ -128,7 +129,7 @@ function diagnoseHarness(
 function inspectablePolicy(fleet: Fleet, role: string, credsPaths: readonly string[] = []): string {
   const mount = fleet.approleMount;
   return [
-    workloadPolicy(credsPaths),
+    shippedWorkloadPolicy(credsPaths),
     `path "auth/${mount}/role/${role}" { capabilities = ["read"] }`,
     `path "sys/mounts/auth/${mount}/tune" { capabilities = ["read"] }`,
     `path "auth/${mount}/role/${role}/secret-id/lookup" { capabilities = ["update"] }`,

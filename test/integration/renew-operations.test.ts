@@ -13,7 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPTED_EVENTS, InvalidEventError } from '../../functions/app/renew-event.js';
 import { parseMessageDocument } from '../../functions/core/notification.js';
 import type { RunReport } from '../../functions/renewal/report.js';
-import { type Fleet, type SeededTarget, workloadPolicy } from '../../tools/local-stack/fleet.js';
+import { shippedWorkloadPolicy } from '../../infra/vault/workload-policy.js';
+import type { Fleet, SeededTarget } from '../../tools/local-stack/fleet.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import type { Harness } from '../support/renewer-harness.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
@@ -739,7 +740,7 @@ describe('renew handler: paths and logins that do not give what a lease needs', 
     });
     const target = await fleet.target('kv-path', {
       ...healthyRole,
-      policy: workloadPolicy([`${kvMount}/app`], `auth/${fleet.approleMount}/role/kv-path`),
+      policy: shippedWorkloadPolicy([`${kvMount}/app`], `auth/${fleet.approleMount}/role/kv-path`),
     });
     const leaseSecret = `${fleet.prefix}/kv-path/kv`;
     await fleet.createSecret(leaseSecret, '{}');

@@ -7,13 +7,13 @@
 import pg from 'pg';
 import { parseMessageDocument } from '../../functions/core/notification.js';
 import type { RunReport, TargetReport } from '../../functions/renewal/report.js';
+import { shippedWorkloadPolicy } from '../../infra/vault/workload-policy.js';
 import { rotatorPolicy } from '../../scripts/bootstrap/rotator-policy.js';
 import {
   type AlertSubscriber,
   Fleet,
   type ReceivedNotification,
   type SeededTarget,
-  workloadPolicy,
 } from '../../tools/local-stack/fleet.js';
 import type { StackEnv } from '../../tools/local-stack/stack.js';
 import { createHarness, type Harness, type HarnessOptions } from './renewer-harness.js';
@@ -77,7 +77,7 @@ export async function rotatedTarget(
   const mount = fleet.approleMount;
   const rotator = await fleet.target(rotatorName, {
     ...healthyRole,
-    policy: `${workloadPolicy([], `auth/${mount}/role/${rotatorName}`)}\n${rotatorPolicy([{ mount, role: app.roleName }], '# rotator')}`,
+    policy: `${shippedWorkloadPolicy([], `auth/${mount}/role/${rotatorName}`)}\n${rotatorPolicy([{ mount, role: app.roleName }], '# rotator')}`,
   });
   const config = configWith(
     env,

@@ -32,6 +32,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { shippedWorkloadPolicy } from '../../infra/vault/workload-policy.js';
 import { vaultApi } from './openbao.js';
 import type { StackEnv } from './stack.js';
 import { configureDatabaseEngine, type DatabaseEngine } from './stack.js';
@@ -139,21 +140,6 @@ function parseDatabaseUrl(url: string) {
     password: decodeURIComponent(parsed.password),
     database: parsed.pathname.replace(/^\//, ''),
   };
-}
-
-/** Standard policy of a managed workload token: what the renewer needs, plus its database role. */
-export function workloadPolicy(credsPaths: readonly string[], roleBase?: string): string {
-  return [
-    ...(roleBase === undefined
-      ? []
-      : [`path "${roleBase}/secret-id/lookup" { capabilities = ["update"] }`]),
-    'path "auth/token/renew-self" { capabilities = ["update"] }',
-    'path "auth/token/lookup-self" { capabilities = ["read"] }',
-    'path "sys/leases/renew" { capabilities = ["update"] }',
-    'path "sys/leases/lookup" { capabilities = ["update"] }',
-    'path "sys/capabilities-self" { capabilities = ["update"] }',
-    ...credsPaths.map((p) => `path "${p}" { capabilities = ["read"] }`),
-  ].join('\n');
 }
 
 export class Fleet {
@@ -266,7 +252,8 @@ export class Fleet {
     const policyName = `${this.prefix}-${roleName}`;
     await this.vault('PUT', `sys/policies/acl/${policyName}`, {
       policy:
-        settings.policy ?? workloadPolicy(credsPaths, `auth/${this.approleMount}/role/${roleName}`),
+        settings.policy ??
+        shippedWorkloadPolicy(credsPaths, `auth/${this.approleMount}/role/${roleName}`),
     });
     await this.vault('POST', `auth/${this.approleMount}/role/${roleName}`, {
       token_policies: [policyName],
