@@ -7,8 +7,8 @@
  */
 
 import { roleSegment, trimSlashes } from './address.js';
-import type { VaultAdmin } from './admin.js';
-import { optionalString, recordOf, stringList } from './decode.js';
+import type { AdminCallOptions, AdminMethod, VaultAdmin } from './admin.js';
+import { dataOf, optionalString, recordOf, stringList } from './decode.js';
 
 /** A secret_id's state as `secret-id/lookup` answers it; `undefined` when Vault does not know it. */
 export interface AdminSecretIdInfo {
@@ -53,20 +53,38 @@ export interface VaultAdminEndpoints {
 /** Vault's way of saying "never" in secret_id lookups. */
 const NO_EXPIRY = '0001-01-01T00:00:00Z';
 
-function dataOf(answer: Record<string, unknown> | undefined): Record<string, unknown> {
-  return recordOf(answer?.data) ?? {};
-}
-
 export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
   const roleBase = (mount: string, role: string) =>
     `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`;
+  /**
+   * The `data` object of the answer, by decode.ts's one rule (an answer
+   * without one is an unexpected answer naming the call, never an empty
+   * read); `undefined` when Vault answered with no body (204, or 404 with
+   * `missingOk`).
+   */
+  const dataFrom = async (
+    method: AdminMethod,
+    path: string,
+    body?: Readonly<Record<string, unknown>>,
+    options?: AdminCallOptions,
+  ): Promise<Record<string, unknown> | undefined> => {
+    const answer = await admin.call(method, path, body, options);
+    return answer === undefined
+      ? undefined
+      : dataOf({
+          status: 200,
+          body: answer,
+          // LIST is sent as GET ?list=true (transport.ts).
+          request: { method: method === 'LIST' ? 'GET' : method, path, secrets: [] },
+        });
+  };
   return {
     async ownPolicies() {
-      return stringList(dataOf(await admin.call('GET', 'auth/token/lookup-self')).policies);
+      return stringList((await dataFrom('GET', 'auth/token/lookup-self'))?.policies);
     },
 
     async authMounts() {
-      const mounts = dataOf(await admin.call('GET', 'sys/auth'));
+      const mounts = (await dataFrom('GET', 'sys/auth')) ?? {};
       return Object.fromEntries(
         Object.entries(mounts).map(([path, entry]) => [
           path,
@@ -80,10 +98,10 @@ export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
     },
 
     async readPolicy(name) {
-      const answer = await admin.call('GET', `sys/policies/acl/${name}`, undefined, {
+      const data = await dataFrom('GET', `sys/policies/acl/${name}`, undefined, {
         missingOk: true,
       });
-      return answer === undefined ? undefined : optionalString(dataOf(answer).policy);
+      return data === undefined ? undefined : optionalString(data.policy);
     },
 
     async writePolicy(name, hcl) {
@@ -91,10 +109,8 @@ export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
     },
 
     async appRolePolicies(mount, role) {
-      const answer = await admin.call('GET', roleBase(mount, role), undefined, {
-        missingOk: true,
-      });
-      return answer === undefined ? undefined : stringList(dataOf(answer).token_policies);
+      const data = await dataFrom('GET', roleBase(mount, role), undefined, { missingOk: true });
+      return data === undefined ? undefined : stringList(data.token_policies);
     },
 
     async writeAppRole(mount, role, settings) {
@@ -103,39 +119,33 @@ export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
 
     async roleId(mount, role) {
       return (
-        optionalString(
-          dataOf(await admin.call('GET', `${roleBase(mount, role)}/role-id`)).role_id,
-        ) ?? ''
+        optionalString((await dataFrom('GET', `${roleBase(mount, role)}/role-id`))?.role_id) ?? ''
       );
     },
 
     async issueSecretId(mount, role, metadata) {
-      const issued = dataOf(
-        await admin.call(
-          'POST',
-          `${roleBase(mount, role)}/secret-id`,
-          { metadata: JSON.stringify(metadata) },
-          // Each attempt Vault acts on creates a secret_id: never sent twice.
-          { spends: true },
-        ),
+      const issued = await dataFrom(
+        'POST',
+        `${roleBase(mount, role)}/secret-id`,
+        { metadata: JSON.stringify(metadata) },
+        // Each attempt Vault acts on creates a secret_id: never sent twice.
+        { spends: true },
       );
       return {
-        secretId: optionalString(issued.secret_id) ?? '',
-        accessor: optionalString(issued.secret_id_accessor) ?? '',
+        secretId: optionalString(issued?.secret_id) ?? '',
+        accessor: optionalString(issued?.secret_id_accessor) ?? '',
       };
     },
 
     async lookupSecretId(mount, role, secretId) {
       // 204 (no body) when Vault does not know it: expired, used up or destroyed.
-      const data = dataOf(
-        await admin.call(
-          'POST',
-          `${roleBase(mount, role)}/secret-id/lookup`,
-          { secret_id: secretId },
-          { secrets: [secretId] },
-        ),
+      const data = await dataFrom(
+        'POST',
+        `${roleBase(mount, role)}/secret-id/lookup`,
+        { secret_id: secretId },
+        { secrets: [secretId] },
       );
-      if (Object.keys(data).length === 0) return undefined;
+      if (data === undefined) return undefined;
       const expiration = optionalString(data.expiration_time) ?? NO_EXPIRY;
       const uses = data.secret_id_num_uses;
       return {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultAdmin, type VaultAdmin } from '../../../functions/vault/admin.js';
 import { adminEndpoints } from '../../../functions/vault/admin-endpoints.js';
-import { VaultHttpError } from '../../../functions/vault/errors.js';
+import { VaultHttpError, VaultUnexpectedResponseError } from '../../../functions/vault/errors.js';
 import { type ScriptedVault, startScriptedVault, vaultErrors, vaultOk } from './scripted-vault.js';
 
 const ADMIN_TOKEN = 'hvs.admin-planted-token';
@@ -104,6 +104,17 @@ describe('the typed admin endpoints (vault:bootstrap, later the rotator)', () =>
       'POST /v1/auth/approle/role/app/secret-id/lookup',
       'POST /v1/auth/approle/role/app/secret-id/lookup',
     ]);
+  });
+
+  it('fails a read whose answer has no "data" object, naming the call, never reading it as empty', async () => {
+    const endpoints = adminEndpoints(admin());
+    vault.answer(() => vaultOk({ warnings: ['a proxy answered'] }));
+    await expect(endpoints.ownPolicies()).rejects.toThrow(
+      /GET auth\/token\/lookup-self .*no "data" object/,
+    );
+    await expect(endpoints.roleId('approle', 'app')).rejects.toBeInstanceOf(
+      VaultUnexpectedResponseError,
+    );
   });
 
   it('issues a secret_id once, even when Vault answers 500 (it may have made one)', async () => {
