@@ -11,6 +11,13 @@ import type { Severity } from './notifier-port.js';
 
 /** One open incident: `key` is the event code, with `/<lease>` for a lease's. */
 export interface OpenIncident {
+  /**
+   * The event code it opened under, and the lease it is about: what its
+   * RESOLVED message names. Absent in items stored before they were kept,
+   * whose key says it (telling/incident-plan.ts `openedAs`).
+   */
+  readonly code?: string;
+  readonly lease?: string;
   readonly severity: Severity;
   /** ISO time it opened. */
   readonly openedAt: string;
@@ -52,4 +59,9 @@ export function targetScope(target: string): string {
 
 export function causeScope(cause: string): string {
   return `cause#${cause}`;
+}
+
+/** The rotations of one secret (a target's AppRole or token secret): their failures. */
+export function rotationScope(target: string, kind: string): string {
+  return `rotation#${target}/${kind}`;
 }

@@ -10,41 +10,28 @@
  * state trouble never silences an alert, and the run says so.
  */
 
-import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
+import { causeScope, type IncidentStore, targetScope } from '../core/incident-port.js';
+import { composeMessage, type NotificationContext } from '../core/notification.js';
+import type { OutgoingMessage } from '../core/notifier-port.js';
+import { type Problem, ProblemCode } from '../core/problems.js';
 import {
   causeMessage,
   idOf,
   incidentMessage,
   resolvedMessage,
   type SharedCause,
-} from '../core/incident-messages.js';
+} from '../telling/incident-messages.js';
 import {
-  causeScope,
-  INCIDENT_SCOPES_PER_READ,
-  type IncidentItem,
-  type IncidentStore,
-  targetScope,
-} from '../core/incident-port.js';
-import {
-  type IncidentPlan,
   IncidentState,
   incidentKey,
   isIncident,
+  openedAs,
   planIncidents,
-} from '../core/incidents.js';
-import { composeMessage, type NotificationContext } from '../core/notification.js';
-import type { OutgoingMessage } from '../core/notifier-port.js';
-import { type Problem, ProblemCode } from '../core/problems.js';
-import { describeAnswer } from '../core/wording.js';
+} from '../telling/incident-plan.js';
+import { createTeller, type StoredItems, type TellingSummary } from '../telling/teller.js';
 import type { RenewalDeps, RunRequest } from './run-context.js';
 
-/** Longest a single SNS publish may take. */
-const PUBLISH_TIMEOUT_MS = 10_000;
-/** Messages published at once. */
-const PUBLISH_CONCURRENCY = 8;
-/** Incident reads at once (100 scopes each). */
-const READ_CONCURRENCY = 4;
 /** Secrets Manager answers that are the service's trouble, not one secret's. */
 const SERVICE_TROUBLE =
   /^(Throttling|ThrottlingException|TooManyRequestsException|RequestLimitExceeded|InternalServiceError|InternalFailure|ServiceUnavailable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|TimeoutError|AbortError|RequestTimeout)\b/;
@@ -93,15 +80,6 @@ function rankOf(problem: Problem): number {
   return SEVERITY_RANK[problem.severity] ?? 0;
 }
 
-export interface IncidentSummary {
-  /** `off`: no table configured; `unavailable`: it could not be read or written this run. */
-  readonly state: 'on' | 'off' | 'unavailable';
-  readonly opened: number;
-  readonly worsened: number;
-  readonly reminded: number;
-  readonly resolved: number;
-}
-
 export interface AlertingDeps
   extends Pick<RenewalDeps, 'notifier' | 'logger' | 'now' | 'serviceName'> {
   readonly incidents?: IncidentStore;
@@ -111,7 +89,7 @@ export interface Alerting {
   /** A target's problems, as soon as it is done; `checked` false when it was not processed. */
   target(target: TargetConfig, problems: readonly Problem[], checked: boolean): void;
   /** Shared causes, then every publish; answers the counts. */
-  finish(): Promise<{ published: number; failed: number; incidents: IncidentSummary }>;
+  finish(): Promise<TellingSummary>;
 }
 
 /** INFO problems are only published when the target's config asks for them. */
@@ -146,12 +124,11 @@ export function createAlerting(
 ): Alerting {
   const quiet = request.dryRun && request.notify !== true;
   const reminderMs = config.reminderHours * 3_600_000;
-  let published = 0;
-  let failed = 0;
-  const counts = { opened: 0, worsened: 0, reminded: 0, resolved: 0 };
-  let state: IncidentSummary['state'] =
-    deps.incidents === undefined || request.dryRun ? 'off' : 'on';
-  const publishLimit = pLimit(PUBLISH_CONCURRENCY);
+  // A dry run changes nothing, incident state included: what it was asked to tell, it tells.
+  const teller = createTeller(deps, {
+    publishDeadlineAtMs: request.publishDeadlineAtMs,
+    stateless: request.dryRun,
+  });
   const work: Promise<void>[] = [];
 
   const context = (): NotificationContext => ({
@@ -162,116 +139,11 @@ export function createAlerting(
     dryRun: request.dryRun,
   });
 
-  const send = (message: OutgoingMessage, about: Record<string, string>): Promise<void> =>
-    publishLimit(async () => {
-      try {
-        // Publishing gets its own short budget: a message about a slow Vault
-        // must still go out when the run's deadline has passed.
-        const budgetMs = Math.min(PUBLISH_TIMEOUT_MS, request.publishDeadlineAtMs - deps.now());
-        await deps.notifier.publish(message, {
-          signal: AbortSignal.timeout(Math.max(1, budgetMs)),
-        });
-        published += 1;
-      } catch (error) {
-        failed += 1;
-        deps.logger.error('could not publish notification', {
-          ...(message.attributes.target === undefined ? {} : { target: message.attributes.target }),
-          event: message.attributes.event,
-          severity: message.attributes.severity,
-          ...about,
-          error: describeAnswer(error),
-        });
-      }
-    });
-
-  const unavailable = (error: unknown): void => {
-    if (state !== 'unavailable') {
-      deps.logger.error('incident state unavailable: publishing every problem as it comes', {
-        error: describeAnswer(error),
-      });
-    }
-    state = 'unavailable';
-  };
-
   // Every target's item, read in batches of 100 while the targets run. A
   // shared cause's item is read only in a run that needs it: one that hits
   // the cause, or one whose targets got past it again (their items remember
   // the cause they were caught in).
-  const scopes = selected.map((t) => targetScope(t.name));
-  const readLimit = pLimit(READ_CONCURRENCY);
-  const items: Promise<ReadonlyMap<string, IncidentItem> | undefined> =
-    deps.incidents === undefined || request.dryRun
-      ? Promise.resolve(undefined)
-      : Promise.all(
-          Array.from({ length: Math.ceil(scopes.length / INCIDENT_SCOPES_PER_READ) }, (_, i) =>
-            readLimit(() =>
-              (deps.incidents as IncidentStore).readBatch(
-                scopes.slice(i * INCIDENT_SCOPES_PER_READ, (i + 1) * INCIDENT_SCOPES_PER_READ),
-              ),
-            ),
-          ),
-        ).then(
-          (maps) => new Map(maps.flatMap((m) => [...m])),
-          (error: unknown) => {
-            unavailable(error);
-            return undefined;
-          },
-        );
-
-  /**
-   * Claims the plan's new state, then publishes its transitions. A lost race
-   * (another run wrote first) is planned again once from what it wrote.
-   */
-  const settle = async (
-    scope: string,
-    plan: (stored: IncidentItem | undefined) => IncidentPlan,
-    message: (transition: IncidentPlan['transitions'][number]) => OutgoingMessage | undefined,
-    fallback: () => OutgoingMessage[],
-    about: Record<string, string>,
-    source: Promise<ReadonlyMap<string, IncidentItem> | undefined> = items,
-  ): Promise<void> => {
-    // A dry run changes nothing, incident state included: what it was asked to tell, it tells.
-    const store = request.dryRun ? undefined : deps.incidents;
-    const read = await source;
-    if (store === undefined || read === undefined || state === 'unavailable') {
-      await Promise.all(fallback().map((m) => send(m, about)));
-      return;
-    }
-    let stored = read.get(scope);
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      const next = plan(stored);
-      if (next.next === undefined) return;
-      let claimed: boolean;
-      try {
-        claimed = await store.write(next.next, stored?.version);
-      } catch (error) {
-        unavailable(error);
-        await Promise.all(fallback().map((m) => send(m, about)));
-        return;
-      }
-      if (claimed) {
-        const told = next.transitions.flatMap((t) => {
-          const m = message(t);
-          return m === undefined ? [] : [{ t, m }];
-        });
-        for (const { t } of told) {
-          if (t.state === IncidentState.Opened) counts.opened += 1;
-          if (t.state === IncidentState.Worsened) counts.worsened += 1;
-          if (t.state === IncidentState.Reminder) counts.reminded += 1;
-          if (t.state === IncidentState.Resolved) counts.resolved += 1;
-        }
-        await Promise.all(told.map(({ m }) => send(m, about)));
-        return;
-      }
-      try {
-        stored = (await store.readBatch([scope])).get(scope);
-      } catch (error) {
-        unavailable(error);
-        await Promise.all(fallback().map((m) => send(m, about)));
-        return;
-      }
-    }
-  };
+  const items: Promise<StoredItems> = teller.read(selected.map((t) => targetScope(t.name)));
 
   const shared = new Map<string, { cause: SharedCause; representative: TargetConfig }>();
   /** Causes some target was caught in before and got past in this run: maybe resolved. */
@@ -282,12 +154,7 @@ export function createAlerting(
 
   /** A problem told as it comes, without incident state. */
   const tell = (target: TargetConfig, problem: Problem): void => {
-    work.push(
-      send(composeMessage(problem, target, context()), {
-        target: target.name,
-        event: problem.code,
-      }),
-    );
+    work.push(teller.send(composeMessage(problem, target, context()), { target: target.name }));
   };
 
   /** Settles a shared cause's incident from what this run found of it. */
@@ -296,21 +163,23 @@ export function createAlerting(
     representative: TargetConfig,
     problems: readonly Problem[],
     fallback: () => OutgoingMessage[],
-    causeItems: Promise<ReadonlyMap<string, IncidentItem> | undefined>,
+    causeItems: Promise<StoredItems>,
   ): void => {
     const scope = causeScope(cause.id);
     work.push(
-      settle(
-        scope,
-        (stored) => planIncidents(scope, stored, problems, deps.now(), reminderMs),
-        (t) =>
-          causeMessage(cause, representative, context(), {
-            id: idOf(context(), cause.id, t.key),
-            state: t.state,
-            ...(t.previous === undefined ? {} : { previous: t.previous }),
-          }),
-        fallback,
-        { cause: cause.id },
+      teller.settle(
+        {
+          scope,
+          plan: (stored) => planIncidents(scope, stored, problems, deps.now(), reminderMs),
+          message: (t) =>
+            causeMessage(cause, representative, context(), {
+              id: idOf(context(), cause.id, t.key),
+              state: t.state,
+              ...(t.previous === undefined ? {} : { previous: t.previous }),
+            }),
+          fallback,
+          about: { cause: cause.id },
+        },
         causeItems,
       ),
     );
@@ -363,45 +232,48 @@ export function createAlerting(
         if (entry !== undefined) markers.set({ ...entry.cause.problem }, `${CAUSE_KEY}${id}`);
       }
       targetWork.push(
-        settle(
-          scope,
-          // A run that could not reach the target's Vault or secrets checked nothing else: nothing resolves.
-          (stored) =>
-            planIncidents(
-              scope,
-              stored,
-              [...incidents, ...markers.keys()],
-              deps.now(),
-              reminderMs,
-              hit.size === 0,
-              (p) => markers.get(p) ?? incidentKey(p),
-            ),
-          (t) => {
-            if (t.key.startsWith(CAUSE_KEY)) {
-              const ref = [endpointOf(target), secretsManagerCause()].find(
-                (r) => `${CAUSE_KEY}${r.id}` === t.key,
-              );
-              if (t.state === IncidentState.Resolved && ref !== undefined) {
-                cleared.set(ref.id, { cause: ref, representative: target });
+        teller.settle(
+          {
+            scope,
+            // A run that could not reach the target's Vault or secrets checked nothing else: nothing resolves.
+            plan: (stored) =>
+              planIncidents(
+                scope,
+                stored,
+                [...incidents, ...markers.keys()],
+                deps.now(),
+                reminderMs,
+                hit.size === 0,
+                (p) => markers.get(p) ?? incidentKey(p),
+              ),
+            message: (t) => {
+              if (t.key.startsWith(CAUSE_KEY)) {
+                const ref = [endpointOf(target), secretsManagerCause()].find(
+                  (r) => `${CAUSE_KEY}${r.id}` === t.key,
+                );
+                if (t.state === IncidentState.Resolved && ref !== undefined) {
+                  cleared.set(ref.id, { cause: ref, representative: target });
+                }
+                return undefined;
               }
-              return undefined;
-            }
-            const key = idOf(context(), target.name, t.key);
-            if (t.state === IncidentState.Resolved && t.previous !== undefined) {
-              const [code, lease] = t.key.split('/') as [ProblemCode, string | undefined];
-              return resolvedMessage(code, lease, target, context(), {
+              const key = idOf(context(), target.name, t.key);
+              if (t.state === IncidentState.Resolved && t.previous !== undefined) {
+                const { code, lease } = openedAs(t.key, t.previous);
+                return resolvedMessage(code, lease, target, context(), {
+                  id: key,
+                  previous: t.previous,
+                });
+              }
+              return incidentMessage(t.problem as Problem, target, context(), {
                 id: key,
-                previous: t.previous,
+                state: t.state,
+                ...(t.previous === undefined ? {} : { previous: t.previous }),
               });
-            }
-            return incidentMessage(t.problem as Problem, target, context(), {
-              id: key,
-              state: t.state,
-              ...(t.previous === undefined ? {} : { previous: t.previous }),
-            });
+            },
+            fallback: () => incidents.map((p) => composeMessage(p, target, context())),
+            about: { target: target.name },
           },
-          () => incidents.map((p) => composeMessage(p, target, context())),
-          { target: target.name },
+          items,
         ),
       );
     },
@@ -419,15 +291,7 @@ export function createAlerting(
       if (!quiet) {
         // Only the causes this run needs: hit now, or maybe cleared now.
         const needed = [...new Set([...shared.keys(), ...cleared.keys()])].map(causeScope);
-        const causeItems: Promise<ReadonlyMap<string, IncidentItem> | undefined> =
-          deps.incidents === undefined || request.dryRun || needed.length === 0
-            ? Promise.resolve(undefined)
-            : (deps.incidents as IncidentStore)
-                .readBatch(needed.slice(0, INCIDENT_SCOPES_PER_READ))
-                .catch((error: unknown) => {
-                  unavailable(error);
-                  return undefined;
-                });
+        const causeItems = teller.read(needed);
         for (const { cause, representative } of shared.values()) {
           settleCause(
             cause,
@@ -453,7 +317,7 @@ export function createAlerting(
         }
       }
       await Promise.all(work);
-      return { published, failed, incidents: { state, ...counts } };
+      return teller.summary();
     },
   };
 }

@@ -6,7 +6,7 @@
 
 import { Severity } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
-import type { IncidentSummary } from './alerting.js';
+import type { IncidentSummary } from '../telling/teller.js';
 
 export const TokenOutcome = {
   Renewed: 'renewed',

@@ -1,6 +1,7 @@
 /**
  * The rooms of the code and which way their doors open (docs/development.md,
- * "Layout"): features know Vault and AWS only through the core's ports,
+ * "Layout"): features know Vault and AWS only through the core's ports and
+ * tell their subscribers through the telling room,
  * adapters implement those ports and know no feature (both send through the
  * one HTTP exchange in http/, which knows nothing of ours), the core knows only
  * itself and the config, and nothing outside test/ leans on test code.
@@ -84,11 +85,20 @@ describe('the import rules of functions/', () => {
     expect(edges.some((e) => e.from === 'functions/diagnosis/observe-target.ts')).toBe(true);
   });
 
-  it('lets a feature import only the core and the config, never another feature', () => {
+  it('lets a feature import only the core, the config and the telling room, never another feature', () => {
     const isFeature = (room: string) => (FEATURES as readonly string[]).includes(room);
-    expect(crossings((from, to) => !isFeature(from) || to === 'core' || to === 'config')).toEqual(
+    expect(
+      crossings(
+        (from, to) => !isFeature(from) || to === 'core' || to === 'config' || to === 'telling',
+      ),
+    ).toEqual([]);
+  });
+
+  it('lets the telling room import only the core and the config, so every feature can use it', () => {
+    expect(crossings((from, to) => from !== 'telling' || to === 'core' || to === 'config')).toEqual(
       [],
     );
+    expect(edges.some((e) => e.relative && e.to.startsWith('functions/telling/'))).toBe(true);
   });
 
   it('lets an adapter import only the core and the HTTP exchange', () => {

@@ -8,20 +8,20 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
-import { type ChatAlert, composeChatNotification } from './chat-notification.js';
-import { explain } from './explain.js';
-import { type IncidentRef, IncidentState, incidentId } from './incident.js';
-import type { OpenIncident } from './incident-port.js';
+import { type ChatAlert, composeChatNotification } from '../core/chat-notification.js';
+import { explain } from '../core/explain.js';
+import { type IncidentRef, IncidentState, incidentId } from '../core/incident.js';
+import type { OpenIncident } from '../core/incident-port.js';
 import {
   composeMessage,
   MACHINE_READABLE_MARKER,
   NOTIFICATION_SCHEMA,
   type NotificationContext,
   parseMessageDocument,
-} from './notification.js';
-import type { OutgoingMessage } from './notifier-port.js';
-import type { Problem, ProblemCode } from './problems.js';
-import { toSubject } from './wording.js';
+} from '../core/notification.js';
+import type { OutgoingMessage } from '../core/notifier-port.js';
+import type { Problem, ProblemCode } from '../core/problems.js';
+import { toSubject } from '../core/wording.js';
 
 /** Severity of a RESOLVED message. */
 export const RESOLVED_SEVERITY = 'OK';

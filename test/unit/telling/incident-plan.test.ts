@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncidentItem } from '../../../functions/core/incident-port.js';
-import { planIncidents } from '../../../functions/core/incidents.js';
 import type { Problem } from '../../../functions/core/problems.js';
+import { planIncidents } from '../../../functions/telling/incident-plan.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-12-01T00:00:00Z');

@@ -5,10 +5,10 @@
  * incident no longer among the problems resolves.
  */
 
-import { IncidentState } from './incident.js';
-import type { IncidentItem, OpenIncident } from './incident-port.js';
-import { Severity } from './notifier-port.js';
-import type { Problem } from './problems.js';
+import { IncidentState } from '../core/incident.js';
+import type { IncidentItem, OpenIncident } from '../core/incident-port.js';
+import { Severity } from '../core/notifier-port.js';
+import type { Problem, ProblemCode } from '../core/problems.js';
 
 export { IncidentState };
 
@@ -55,6 +55,28 @@ export function incidentKey(problem: Problem): string {
   return problem.lease === undefined ? code : `${code}/${problem.lease}`;
 }
 
+/** What an open incident is about: the code it opened under and its lease. */
+export interface OpenedAs {
+  readonly code: ProblemCode;
+  readonly lease?: string;
+}
+
+/**
+ * The code and lease an open incident was opened under, as stored with it;
+ * for an item stored before they were kept, read from its key (the one
+ * place that format is read back).
+ */
+export function openedAs(key: string, incident: OpenIncident): OpenedAs {
+  if (incident.code !== undefined) {
+    return {
+      code: incident.code as ProblemCode,
+      ...(incident.lease === undefined ? {} : { lease: incident.lease }),
+    };
+  }
+  const [code, lease] = key.split('/') as [ProblemCode, string | undefined];
+  return { code, ...(lease === undefined ? {} : { lease }) };
+}
+
 export function planIncidents(
   scope: string,
   stored: IncidentItem | undefined,
@@ -83,7 +105,13 @@ export function planIncidents(
     const previous = open[key];
     if (previous === undefined) {
       transitions.push({ key, state: IncidentState.Opened, problem });
-      next[key] = { severity: problem.severity, openedAt: now, lastPublishedAt: now };
+      next[key] = {
+        code: SAME_INCIDENT[problem.code] ?? problem.code,
+        ...(problem.lease === undefined ? {} : { lease: problem.lease }),
+        severity: problem.severity,
+        openedAt: now,
+        lastPublishedAt: now,
+      };
     } else if ((RANK[problem.severity] ?? 0) > (RANK[previous.severity] ?? 0)) {
       transitions.push({ key, state: IncidentState.Worsened, problem, previous });
       next[key] = { ...previous, severity: problem.severity, lastPublishedAt: now };
