@@ -9,6 +9,7 @@ import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createRotateHandler } from './app/rotate-handler.js';
 import { createAwsClients } from './aws/clients.js';
+import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretStagingStore } from './aws/secret-staging.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
@@ -31,6 +32,10 @@ export const handler = createRotateHandler({
     ...(environment.chatTopicArn === undefined ? {} : { chatTopicArn: environment.chatTopicArn }),
   }),
   serviceName: environment.serviceName,
+  // Failed rotations are incidents of the same table as the renewals' (scopes `rotation#...`).
+  ...(environment.incidentTableName === undefined
+    ? {}
+    : { incidents: createDynamoDbIncidentStore(aws.dynamodb, environment.incidentTableName) }),
   changeEvents: createEventBridgePublisher({
     client: aws.eventBridge,
     eventBusName: environment.eventBusName,

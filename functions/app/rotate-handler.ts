@@ -13,6 +13,8 @@ import { parseRotateEvent } from './rotate-event.js';
 
 /** Time kept back from Lambda's remaining time to publish a failure and return. */
 export const ROTATE_MARGIN_MS = 3_000;
+/** Time kept back after the last publish to log the report and return. */
+const PUBLISH_MARGIN_MS = 1_000;
 
 export interface RotateHandlerDeps extends Omit<RotateDeps, 'now' | 'changeEventsFailed'> {
   readonly config: RenewerConfig;
@@ -37,9 +39,10 @@ export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
       secret: request.secretId,
       versionId: request.token,
     });
-    const signal = AbortSignal.timeout(
-      Math.max(1_000, context.getRemainingTimeInMillis() - ROTATE_MARGIN_MS),
-    );
+    const remainingMs = context.getRemainingTimeInMillis();
+    const signal = AbortSignal.timeout(Math.max(1_000, remainingMs - ROTATE_MARGIN_MS));
+    // A failure's message must still go out after the step used its time.
+    const publishDeadlineAtMs = now() + Math.max(1_000, remainingMs - PUBLISH_MARGIN_MS);
     try {
       const changeEventsFailed: RotateDeps['changeEventsFailed'] = (failures) =>
         deps.logger.error('could not put change events', {
@@ -58,16 +61,8 @@ export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
           ...deps,
           now,
           changeEventsFailed,
-          publishFailed: (problem, error) =>
-            deps.logger.error('could not publish notification', {
-              event: problem.code,
-              error:
-                error instanceof Error
-                  ? { name: error.name, message: error.message }
-                  : String(error),
-            }),
         },
-        { ...request, runId, signal },
+        { ...request, runId, signal, publishDeadlineAtMs },
       );
       deps.logger.info('rotation step finished', { report });
       return report;

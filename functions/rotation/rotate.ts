@@ -1,10 +1,13 @@
 /**
  * One step of Secrets Manager's rotation protocol for one secret: find the
- * target and kind, check what AWS's templates check, run the step, publish
- * what a person must hear about (a failed step, a previous secret_id left
- * alive), announce the new version once finishSecret made it current, and
- * report. Each step is idempotent for its ClientRequestToken:
- * Secrets Manager retries whole rotations.
+ * target and kind, check what AWS's templates check, run the step, tell what
+ * a person must hear about (a failed step, a previous secret_id left alive)
+ * as incidents of that secret's rotations, announce the new version once
+ * finishSecret made it current, and report. A failed step opens (or keeps
+ * open) the secret's `rotation-failed` incident, told once however often
+ * Secrets Manager retries; the next finished rotation resolves it. Each step
+ * is idempotent for its ClientRequestToken: Secrets Manager retries whole
+ * rotations.
  */
 
 import type { RenewerConfig } from '../config/types.js';
@@ -13,9 +16,13 @@ import type {
   ChangeEventPublisher,
   CredentialChange,
 } from '../core/change-events-port.js';
-import { composeMessage } from '../core/notification.js';
-import type { Notifier } from '../core/notifier-port.js';
+import { type IncidentStore, rotationScope } from '../core/incident-port.js';
+import { composeMessage, type NotificationContext } from '../core/notification.js';
+import { type Notifier, Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
+import { idOf, incidentMessage, resolvedMessage } from '../telling/incident-messages.js';
+import { IncidentState, isIncident, openedAs, planIncidents } from '../telling/incident-plan.js';
+import { createTeller, type Teller, type TellerDeps } from '../telling/teller.js';
 import { createAppRoleSecret, finishAppRoleSecret, testAppRoleSecret } from './approle-steps.js';
 import {
   findRotationTarget,
@@ -42,14 +49,18 @@ export interface RotationRequest {
   readonly step: RotationStep;
   readonly runId: string;
   readonly signal: AbortSignal;
+  /** No message may be published later than this (epoch ms). */
+  readonly publishDeadlineAtMs: number;
 }
 
 export interface RotateDeps extends RotationDeps {
   readonly notifier: Notifier;
   /** The deployment (POWERTOOLS_SERVICE_NAME): messages name their incident with it. */
   readonly serviceName: string;
-  /** Told of each message that could not be published (the handler logs it). */
-  readonly publishFailed?: (problem: Problem, error: unknown) => void;
+  /** Where a message that could not be published is logged (names, never values). */
+  readonly logger: TellerDeps['logger'];
+  /** Incident state (the table the renew function uses); without it every problem is told as it comes. */
+  readonly incidents?: IncidentStore;
   /** The `Credential Changed` event of a finished rotation. */
   readonly changeEvents: ChangeEventPublisher;
   /** Told of change events that could not be put (the handler logs them); the step still succeeds. */
@@ -94,15 +105,27 @@ export async function rotateStep(
     token: request.token,
     signal,
   };
+  const teller = createTeller(deps, { publishDeadlineAtMs: request.publishDeadlineAtMs });
   let result: StepResult;
   try {
     result = await runStep(context, request.step, ready === Readiness.AlreadyCurrent);
   } catch (error) {
     const problem = failedProblem(config, found, description.name, request.step, error);
-    await publishAll(config, deps, found, [problem], request.runId);
+    await tell(teller, config, deps, found, request.runId, [problem], false);
     throw error;
   }
-  const notifications = await publishAll(config, deps, found, result.problems, request.runId);
+  // A finished rotation is what resolves the secret's rotation incidents.
+  await tell(
+    teller,
+    config,
+    deps,
+    found,
+    request.runId,
+    result.problems,
+    request.step === RotationStep.Finish,
+  );
+  const { published, failed } = teller.summary();
+  const notifications = { published, failed };
   const changeEvents =
     result.madeCurrent === undefined
       ? { published: 0, failed: 0 }
@@ -167,7 +190,7 @@ function failedProblem(
       : `The ${step} step of rotating the ${found.kind} secret failed; AWSCURRENT is unchanged.`;
   return {
     code: ProblemCode.RotationFailed,
-    severity: 'ERROR',
+    severity: Severity.Error,
     summary,
     ...(answer === undefined ? {} : { answer }),
     facts: {
@@ -200,30 +223,70 @@ async function announce(
   }
 }
 
-async function publishAll(
+/**
+ * Tells a step's problems: INFO as it comes, the rest as incidents of the
+ * secret's rotations (opened once, reminded, worsened); `resolves` when the
+ * step finished a rotation, so what is no longer among its problems resolves.
+ */
+async function tell(
+  teller: Teller,
   config: RenewerConfig,
   deps: RotateDeps,
   found: RotationTarget,
-  problems: readonly Problem[],
   runId: string,
-): Promise<{ published: number; failed: number }> {
-  let published = 0;
-  let failed = 0;
-  for (const problem of problems) {
-    const message = composeMessage(problem, found.target, {
-      service: deps.serviceName,
-      runId,
-      occurredAt: new Date(deps.now()).toISOString(),
-      intervalSeconds: config.scheduleIntervalSeconds,
-      dryRun: false,
-    });
-    try {
-      await deps.notifier.publish(message);
-      published += 1;
-    } catch (error) {
-      failed += 1;
-      deps.publishFailed?.(problem, error);
-    }
+  problems: readonly Problem[],
+  resolves: boolean,
+): Promise<void> {
+  const { target, kind } = found;
+  const context: NotificationContext = {
+    service: deps.serviceName,
+    runId,
+    occurredAt: new Date(deps.now()).toISOString(),
+    intervalSeconds: config.scheduleIntervalSeconds,
+    dryRun: false,
+  };
+  const about = { target: target.name, kind };
+  const incidents = problems.filter(isIncident);
+  const events = problems.filter((p) => !isIncident(p));
+  const told = events.map((p) => teller.send(composeMessage(p, target, context), about));
+  if (incidents.length > 0 || resolves) {
+    const scope = rotationScope(target.name, kind);
+    // One incident per code and secret: the kind is in its id, so a token's and an AppRole's stay apart.
+    const idFor = (code: string) => idOf(context, target.name, `${code}/${kind}`);
+    told.push(
+      teller.settle(
+        {
+          scope,
+          plan: (stored) =>
+            planIncidents(
+              scope,
+              stored,
+              incidents,
+              deps.now(),
+              config.reminderHours * 3_600_000,
+              resolves,
+            ),
+          message: (t) => {
+            if (t.state === IncidentState.Resolved && t.previous !== undefined) {
+              const { code } = openedAs(t.key, t.previous);
+              return resolvedMessage(code, undefined, target, context, {
+                id: idFor(code),
+                previous: t.previous,
+              });
+            }
+            if (t.problem === undefined) return undefined;
+            return incidentMessage(t.problem, target, context, {
+              id: idFor(t.problem.code),
+              state: t.state,
+              ...(t.previous === undefined ? {} : { previous: t.previous }),
+            });
+          },
+          fallback: () => incidents.map((p) => composeMessage(p, target, context)),
+          about,
+        },
+        teller.read([scope]),
+      ),
+    );
   }
-  return { published, failed };
+  await Promise.all(told);
 }

@@ -204,6 +204,48 @@ describe('rotating an AppRole secret', () => {
   });
 });
 
+describe('a rotation that keeps failing, then succeeds', () => {
+  it('is one incident: opened once with its state and id, quiet on the retry, RESOLVED by the next finished rotation', async () => {
+    // Prepare: a rotate function with incident state, and a test login that fails
+    const incidentTable = await scenario.fleet.incidentTable();
+    const { app, config } = await rotatedTarget(scenario.fleet, env, 'flaky');
+    const rotate = createRotateHarness({
+      env,
+      config,
+      topicArn: scenario.alerts.topicArn,
+      incidentTable,
+    });
+    harnesses.push(rotate);
+    const failingTest = async (event: { Step: string; ClientRequestToken: string }) => {
+      if (event.Step === 'testSecret') {
+        const staged = await versionValue(app.approleSecret, event.ClientRequestToken);
+        await scenario.fleet.vault(
+          'POST',
+          `auth/${scenario.fleet.approleMount}/role/${app.roleName}/secret-id/destroy`,
+          { secret_id: staged.secret_id },
+        );
+      }
+      await rotate.invoke(event);
+    };
+
+    // Act: the rotation fails twice (Secrets Manager's retry, then the next schedule)
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await rotateLikeSecretsManager(env, app.approleSecret, failingTest).catch(() => undefined);
+    }
+    const failed = await scenario.alerts.receive(2, 3_000);
+    await rotateLikeSecretsManager(env, app.approleSecret, (event) => rotate.invoke(event));
+    const resolved = await scenario.alerts.receive(1);
+
+    // Assess: one message per change of state, threaded by one incident id
+    expect(eventsOf(failed)).toEqual([`ERROR rotation-failed ${app.name}`]);
+    expect(failed[0]?.attributes).toMatchObject({ state: 'opened', event: 'rotation-failed' });
+    const incident = failed[0]?.attributes.incident;
+    expect(incident).toMatch(/rotation-failed\/approle$/);
+    expect(eventsOf(resolved)).toEqual([`OK rotation-failed ${app.name}`]);
+    expect(resolved[0]?.attributes).toMatchObject({ state: 'resolved', incident });
+  });
+});
+
 describe('a test login that Vault refuses', () => {
   it('destroys the new secret_id in Vault, unstages it and keeps AWSCURRENT', async () => {
     // Prepare: the role's role_id is locked out (user lockout after one failed login)

@@ -389,7 +389,7 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     ).toEqual({ Ref: 'IncidentTable' });
   });
 
-  it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic, PutEvents on the change-event bus", () => {
+  it("gives rotate its own role: the rotation actions on the fleet's secrets, SNS on the alert topic, incident state, PutEvents on the change-event bus", () => {
     const statements = roleStatements(standard.template, 'RotateRole');
     const secrets = secretsOf(standard.config);
     const all = [...new Set([...secrets.approle, ...secrets.tokensAndLeases])].sort();
@@ -412,10 +412,19 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     ]);
     expect(statements.filter((s) => s.Resource === '*')).toEqual([]);
     expect([...new Set(statements.flatMap(actions).map((a) => a.split(':')[0]))].sort()).toEqual([
+      'dynamodb',
       'events',
       'logs',
       'secretsmanager',
       'sns',
+    ]);
+    expect(statementsWith(statements, 'dynamodb:')).toEqual([
+      {
+        Sid: 'IncidentState',
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': ['IncidentTable', 'Arn'] },
+      },
     ]);
     expect(statementsWith(statements, 'events:')).toEqual(putChangeEvents('default'));
     expect(statementsWith(roleStatements(changed.template, 'RotateRole'), 'events:')).toEqual(

@@ -242,8 +242,17 @@ export interface RotateHarness {
 
 /** The real rotate handler (Vault client, staging store, SNS notifier) against the stack. */
 export function createRotateHarness(options: HarnessOptions): RotateHarness {
-  const { config, secretsManager, vault, notifier, changeEvents, serviceName, logger, close } =
-    stackClients(options);
+  const {
+    config,
+    secretsManager,
+    dynamodb,
+    vault,
+    notifier,
+    changeEvents,
+    serviceName,
+    logger,
+    close,
+  } = stackClients(options);
   const handler = createRotateHandler({
     config,
     vault,
@@ -252,6 +261,9 @@ export function createRotateHarness(options: HarnessOptions): RotateHarness {
     serviceName,
     changeEvents,
     logger,
+    ...(options.incidentTable === undefined
+      ? {}
+      : { incidents: createDynamoDbIncidentStore(dynamodb, options.incidentTable) }),
   });
   const output: string[] = [];
   return {
