@@ -266,6 +266,7 @@ describe('diagnose lists open incidents', () => {
     expect(listed.targets[0]?.incidents).toEqual([
       {
         key: 'token-renew-denied',
+        code: 'token-renew-denied',
         severity: 'ERROR',
         openedAt: expect.any(String),
         lastPublishedAt: expect.any(String),
