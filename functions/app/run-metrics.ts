@@ -4,6 +4,7 @@
  */
 
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { isFailureSeverity } from '../core/notifier-port.js';
 import type { RunReport } from '../renewal/report.js';
 
 export const METRIC = {
@@ -81,8 +82,7 @@ export function recordRunMetrics(metrics: RunMetricsSink, report: RunReport, kin
     METRIC.Failures,
     MetricUnit.Count,
     // What the run repaired was told once; the failure alarm is for what it left broken.
-    problems.filter((p) => (p.severity === 'ERROR' || p.severity === 'CRITICAL') && !p.repaired)
-      .length,
+    problems.filter((p) => isFailureSeverity(p.severity) && !p.repaired).length,
   );
   metrics.addMetric(METRIC.ChangeEventsPublished, MetricUnit.Count, report.changeEvents.published);
   metrics.addMetric(METRIC.ChangeEventsFailed, MetricUnit.Count, report.changeEvents.failed);

@@ -14,6 +14,23 @@ export const Severity = {
 } as const;
 export type Severity = (typeof Severity)[keyof typeof Severity];
 
+const RANK: Readonly<Record<Severity, number>> = {
+  [Severity.Info]: 0,
+  [Severity.Warning]: 1,
+  [Severity.Error]: 2,
+  [Severity.Critical]: 3,
+};
+
+/** How bad a severity is: INFO 0 (an event, not an incident), WARNING 1, ERROR 2, CRITICAL 3. */
+export function severityRank(severity: Severity): number {
+  return RANK[severity];
+}
+
+/** ERROR or CRITICAL: what fails a target and counts in the `Failures` metric. */
+export function isFailureSeverity(severity: Severity): boolean {
+  return RANK[severity] >= RANK[Severity.Error];
+}
+
 export interface OutgoingMessage {
   /** Printable ASCII, under 100 characters. */
   readonly subject: string;

@@ -13,7 +13,7 @@
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
 import { causeScope, type IncidentStore, targetScope } from '../core/incident-port.js';
 import { composeMessage, type NotificationContext } from '../core/notification.js';
-import type { OutgoingMessage } from '../core/notifier-port.js';
+import { type OutgoingMessage, Severity, severityRank } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import {
   causeMessage,
@@ -74,10 +74,8 @@ export function sharedCauseOf(problem: Problem, target: TargetConfig): CauseRef 
   return undefined;
 }
 
-const SEVERITY_RANK: Readonly<Record<string, number>> = { WARNING: 1, ERROR: 2, CRITICAL: 3 };
-
 function rankOf(problem: Problem): number {
-  return SEVERITY_RANK[problem.severity] ?? 0;
+  return severityRank(problem.severity);
 }
 
 export interface AlertingDeps
@@ -94,7 +92,7 @@ export interface Alerting {
 
 /** INFO problems are only published when the target's config asks for them. */
 export function shouldPublish(problem: Problem, target: TargetConfig): boolean {
-  if (problem.severity !== 'INFO') return true;
+  if (problem.severity !== Severity.Info) return true;
   if (problem.code === ProblemCode.Relogin) return target.notify.onRelogin;
   if (problem.code === ProblemCode.LeaseReissued) return target.notify.onReissue;
   return false;
@@ -310,7 +308,7 @@ export function createAlerting(
           if (shared.has(id)) continue;
           const problem: Problem = {
             code: CLEARED_CODE[id] ?? ProblemCode.VaultUnreachable,
-            severity: 'ERROR',
+            severity: Severity.Error,
             summary: `${ref.label} answers again.`,
           };
           settleCause({ ...ref, problem, targets: [] }, representative, [], () => [], causeItems);

@@ -5,6 +5,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import {
   type AppRoleDocument,
@@ -235,7 +236,7 @@ async function destroyPrevious(
   if (now !== undefined && old.secretId === now.secretId) return [];
   const cleanupProblem = (summary: string, answer?: string): Problem => ({
     code: ProblemCode.RotationCleanupFailed,
-    severity: 'WARNING',
+    severity: Severity.Warning,
     summary,
     ...(answer === undefined ? {} : { answer }),
     facts: { secret: context.description.name, kind: context.kind },

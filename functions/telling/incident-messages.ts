@@ -19,7 +19,7 @@ import {
   type NotificationContext,
   parseMessageDocument,
 } from '../core/notification.js';
-import type { OutgoingMessage } from '../core/notifier-port.js';
+import { type OutgoingMessage, Severity } from '../core/notifier-port.js';
 import type { Problem, ProblemCode } from '../core/problems.js';
 import { toSubject } from '../core/wording.js';
 
@@ -73,7 +73,7 @@ export function resolvedMessage(
   incident: { readonly id: string; readonly previous: OpenIncident },
 ): OutgoingMessage {
   const title = explain(
-    { code, severity: 'WARNING', summary: '', ...(lease === undefined ? {} : { lease }) },
+    { code, severity: Severity.Warning, summary: '', ...(lease === undefined ? {} : { lease }) },
     target,
     context.intervalSeconds,
   ).title;

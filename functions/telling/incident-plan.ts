@@ -7,7 +7,7 @@
 
 import { IncidentState } from '../core/incident.js';
 import type { IncidentItem, OpenIncident } from '../core/incident-port.js';
-import { Severity } from '../core/notifier-port.js';
+import { severityRank } from '../core/notifier-port.js';
 import type { Problem, ProblemCode } from '../core/problems.js';
 
 export { IncidentState };
@@ -28,18 +28,12 @@ export interface IncidentPlan {
   readonly next: IncidentItem | undefined;
 }
 
-const RANK: Readonly<Record<string, number>> = {
-  [Severity.Warning]: 1,
-  [Severity.Error]: 2,
-  [Severity.Critical]: 3,
-};
-
 /**
  * Problems that are incidents: WARNING or worse and not repaired by the run
  * (INFO messages and repaired problems are events, told as they come).
  */
 export function isIncident(problem: Problem): boolean {
-  return (RANK[problem.severity] ?? 0) > 0 && problem.repaired !== true;
+  return severityRank(problem.severity) > 0 && problem.repaired !== true;
 }
 
 /**
@@ -94,7 +88,7 @@ export function planIncidents(
   for (const problem of problems.filter(isIncident)) {
     const key = keyOf(problem);
     const earlier = current.get(key);
-    if (earlier === undefined || (RANK[problem.severity] ?? 0) > (RANK[earlier.severity] ?? 0)) {
+    if (earlier === undefined || severityRank(problem.severity) > severityRank(earlier.severity)) {
       current.set(key, problem);
     }
   }
@@ -112,7 +106,7 @@ export function planIncidents(
         openedAt: now,
         lastPublishedAt: now,
       };
-    } else if ((RANK[problem.severity] ?? 0) > (RANK[previous.severity] ?? 0)) {
+    } else if (severityRank(problem.severity) > severityRank(previous.severity)) {
       transitions.push({ key, state: IncidentState.Worsened, problem, previous });
       next[key] = { ...previous, severity: problem.severity, lastPublishedAt: now };
     } else if (nowMs - Date.parse(previous.lastPublishedAt) >= reminderMs) {
