@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { RenewerConfig } from '../config/types.js';
+import { describeAnswer } from '../core/wording.js';
 import { type RotateDeps, type RotationReport, rotateStep } from '../rotation/rotate.js';
 import { parseRotateEvent } from './rotate-event.js';
 
@@ -71,8 +72,7 @@ export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
         step: request.step,
         secret: request.secretId,
         versionId: request.token,
-        error:
-          error instanceof Error ? { name: error.name, message: error.message } : String(error),
+        error: describeAnswer(error),
       });
       throw error;
     }

@@ -6,6 +6,7 @@
 
 import type { RotationRules, TargetConfig } from '../config/types.js';
 import { type SecretDescription, Stage, versionWith } from '../core/staging-port.js';
+import { describeAnswer } from '../core/wording.js';
 
 export interface SecretRotationStatus {
   readonly secret: string;
@@ -70,7 +71,7 @@ async function statusOf(
       enabled: false,
       matchesConfig: false,
       pending: false,
-      error: error instanceof Error ? error.message : String(error),
+      error: describeAnswer(error),
     };
   }
 }

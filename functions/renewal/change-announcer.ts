@@ -9,6 +9,7 @@
 
 import pLimit from 'p-limit';
 import { CHANGE_EVENTS_PER_PUT, type CredentialChange } from '../core/change-events-port.js';
+import { describeAnswer } from '../core/wording.js';
 import type { RenewalDeps } from './run-context.js';
 
 /** Longest one group of events may take. */
@@ -62,7 +63,7 @@ export function createChangeAnnouncer(
           failed += group.length;
           deps.logger.error('could not put change events', {
             failed: group.length,
-            error: error instanceof Error ? error.message : String(error),
+            error: describeAnswer(error),
           });
         }
       }),

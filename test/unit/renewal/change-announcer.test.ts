@@ -101,6 +101,6 @@ describe('the change events of a renewal run', () => {
         { target: 't1', kind: 'token', name: 'token', versionId: 'v1', code: 'InternalFailure' },
       ],
     });
-    expect(errors[1]?.fields).toMatchObject({ failed: 2, error: 'a bug in the adapter' });
+    expect(errors[1]?.fields).toMatchObject({ failed: 2, error: 'Error: a bug in the adapter' });
   });
 });
