@@ -23,7 +23,10 @@ export interface TargetDiagnosis {
   readonly checks: readonly Check[];
   /** Why the target could not be diagnosed (verdict `unknown`). */
   readonly error?: string;
-  /** Its open incidents (event code, or `code/lease`), as the renew runs told them; when diagnose has the table. */
+  /**
+   * Its open incidents, as the renew runs (`code`, or `code/lease`) and the
+   * rotations of its secrets (`rotation/<kind>/<code>`) told them; when diagnose has the table.
+   */
   readonly incidents?: readonly (OpenIncident & { readonly key: string })[];
   /** Why the incidents could not be listed. */
   readonly incidentsError?: string;

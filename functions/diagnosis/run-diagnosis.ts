@@ -7,18 +7,14 @@
 
 import pLimit from 'p-limit';
 import type { RenewerConfig, TargetConfig } from '../config/types.js';
-import {
-  INCIDENT_SCOPES_PER_READ,
-  type IncidentItem,
-  type IncidentStore,
-  type OpenIncident,
-  targetScope,
-} from '../core/incident-port.js';
+import type { IncidentItem, IncidentStore } from '../core/incident-port.js';
 import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, readAllSecrets } from '../core/secret-reads.js';
 import type { SecretStagingStore } from '../core/staging-port.js';
 import type { SecretsStore } from '../core/store-port.js';
 import type { VaultEndpoint, VaultHealth } from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
+import { incidentScopesOf, readIncidentItems } from '../telling/incident-reads.js';
 import type { Observed } from './observations.js';
 import { type DiagnoseVault, observe, observeTarget } from './observe-target.js';
 import {
@@ -154,10 +150,7 @@ export async function runDiagnosis(
         } catch (error) {
           // A bug must not hide the other targets; its message names no secret
           // (checks and observations never hold one).
-          return notDiagnosed(
-            target,
-            `diagnose failed unexpectedly: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}`,
-          );
+          return notDiagnosed(target, `diagnose failed unexpectedly: ${describeAnswer(error)}`);
         }
       }),
     ),
@@ -183,21 +176,10 @@ function readIncidents(
   signal: AbortSignal,
 ): IncidentRead {
   if (store === undefined) return Promise.resolve(undefined);
-  const scopes = targets.map((t) => targetScope(t.name));
-  const batches = Array.from(
-    { length: Math.ceil(scopes.length / INCIDENT_SCOPES_PER_READ) },
-    (_, i) =>
-      store.readBatch(
-        scopes.slice(i * INCIDENT_SCOPES_PER_READ, (i + 1) * INCIDENT_SCOPES_PER_READ),
-        {
-          signal,
-        },
-      ),
-  );
-  return Promise.all(batches).then(
-    (maps) => new Map(maps.flatMap((m) => [...m])),
-    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
-  );
+  const scopes = targets.flatMap((t) => incidentScopesOf(t).map((s) => s.scope));
+  return readIncidentItems(store, scopes, { signal }).catch((error: unknown) => ({
+    error: describeAnswer(error),
+  }));
 }
 
 async function openIncidentsOf(
@@ -207,11 +189,13 @@ async function openIncidentsOf(
   const items = await read;
   if (items === undefined) return {};
   if ('error' in items) return { incidentsError: items.error as string };
-  const item = (items as ReadonlyMap<string, IncidentItem>).get(targetScope(target.name));
-  const open: Record<string, OpenIncident> = { ...(item?.incidents ?? {}) };
-  return {
-    incidents: Object.entries(open)
-      .map(([key, incident]) => ({ key, ...incident }))
-      .sort((a, b) => a.key.localeCompare(b.key)),
-  };
+  const found = items as ReadonlyMap<string, IncidentItem>;
+  // A rotation's incidents are keyed `rotation/<kind>/<code>`, beside the renewals' own.
+  const incidents = incidentScopesOf(target).flatMap(({ scope, rotation }) =>
+    Object.entries(found.get(scope)?.incidents ?? {}).map(([key, incident]) => ({
+      key: rotation === undefined ? key : `rotation/${rotation}/${key}`,
+      ...incident,
+    })),
+  );
+  return { incidents: incidents.sort((a, b) => a.key.localeCompare(b.key)) };
 }

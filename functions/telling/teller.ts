@@ -13,21 +13,16 @@
  */
 
 import pLimit from 'p-limit';
-import {
-  INCIDENT_SCOPES_PER_READ,
-  type IncidentItem,
-  type IncidentStore,
-} from '../core/incident-port.js';
+import type { IncidentItem, IncidentStore } from '../core/incident-port.js';
 import type { Notifier, OutgoingMessage } from '../core/notifier-port.js';
 import { describeAnswer } from '../core/wording.js';
 import { type IncidentPlan, IncidentState, type Transition } from './incident-plan.js';
+import { readIncidentItems } from './incident-reads.js';
 
 /** Longest a single SNS publish may take. */
 export const PUBLISH_TIMEOUT_MS = 10_000;
 /** Messages published at once. */
 const PUBLISH_CONCURRENCY = 8;
-/** Incident reads at once (100 scopes each). */
-const READ_CONCURRENCY = 4;
 
 export interface IncidentSummary {
   /** `off`: no table configured; `unavailable`: it could not be read or written this run. */
@@ -102,7 +97,6 @@ export function createTeller(deps: TellerDeps, options: TellerOptions): Teller {
   let failed = 0;
   const counts = { opened: 0, worsened: 0, reminded: 0, resolved: 0 };
   const publishLimit = pLimit(PUBLISH_CONCURRENCY);
-  const readLimit = pLimit(READ_CONCURRENCY);
 
   const unavailable = (error: unknown): void => {
     if (state !== 'unavailable') {
@@ -157,16 +151,7 @@ export function createTeller(deps: TellerDeps, options: TellerOptions): Teller {
       if (store === undefined || state === 'unavailable') return undefined;
       if (scopes.length === 0) return new Map();
       try {
-        const batches = await Promise.all(
-          Array.from({ length: Math.ceil(scopes.length / INCIDENT_SCOPES_PER_READ) }, (_, i) =>
-            readLimit(() =>
-              store.readBatch(
-                scopes.slice(i * INCIDENT_SCOPES_PER_READ, (i + 1) * INCIDENT_SCOPES_PER_READ),
-              ),
-            ),
-          ),
-        );
-        return new Map(batches.flatMap((batch) => [...batch]));
+        return await readIncidentItems(store, scopes);
       } catch (error) {
         unavailable(error);
         return undefined;
