@@ -11,22 +11,13 @@ import {
   spreadEarly,
   type TargetVisit,
 } from '../../../functions/core/fleet-ledger.js';
+import { targetConfig } from '../../support/targets.js';
 
 const INTERVAL = 900;
 const NOW = 1_800_000_000_000;
 const nowSeconds = NOW / 1000;
 
-function target(name: string): TargetConfig {
-  return {
-    name,
-    vault: { address: 'https://vault:8200' },
-    tokenSecretId: `${name}/token`,
-    approle: { secretId: `${name}/approle`, mount: 'approle' },
-    incrementSeconds: 3600,
-    leases: [],
-    notify: { onRelogin: false, onReissue: false },
-  };
-}
+const target = (name: string): TargetConfig => targetConfig(name);
 
 const names = (targets: readonly TargetConfig[]) => targets.map((t) => t.name);
 

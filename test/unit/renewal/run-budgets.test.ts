@@ -12,21 +12,16 @@ import type { RenewerConfig, TargetConfig } from '../../../functions/config/type
 import type { FleetLedger, LedgerStore } from '../../../functions/core/fleet-ledger.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultFailure, VaultPort } from '../../../functions/core/vault-port.js';
+import { targetConfig } from '../../support/targets.js';
 import { runInMemory } from './in-memory-run.js';
 
 const CAPPED =
   'TTL of "1h" exceeded the effective max_ttl of "20m"; TTL value is capped accordingly';
 
 function fleet(size: number, writesPerSecond: number): RenewerConfig {
-  const targets: TargetConfig[] = Array.from({ length: size }, (_, i) => ({
-    name: `t${i}`,
-    vault: { address: 'http://127.0.0.1:1' },
-    tokenSecretId: `t${i}/token`,
-    approle: { secretId: `t${i}/approle`, mount: 'approle' },
-    incrementSeconds: 3600,
-    leases: [],
-    notify: { onRelogin: false, onReissue: false },
-  }));
+  const targets: TargetConfig[] = Array.from({ length: size }, (_, i) =>
+    targetConfig(`t${i}`, { vault: { address: 'http://127.0.0.1:1' } }),
+  );
   return deepFreeze({
     version: 1,
     scheduleIntervalSeconds: 900,

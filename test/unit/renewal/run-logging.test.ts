@@ -5,6 +5,7 @@ import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultPort } from '../../../functions/core/vault-port.js';
 import type { RunLogger } from '../../../functions/renewal/run-context.js';
+import { targetConfig } from '../../support/targets.js';
 import { runInMemory } from './in-memory-run.js';
 
 /*
@@ -12,15 +13,11 @@ import { runInMemory } from './in-memory-run.js';
  * skipped, while a target that needs attention is logged at any level.
  */
 
-const target = (name: string) => ({
-  name,
-  vault: { address: 'http://127.0.0.1:1' },
-  tokenSecretId: `${name}/token`,
-  approle: { secretId: `${name}/approle`, mount: 'approle', roleName: name },
-  incrementSeconds: 3600,
-  leases: [],
-  notify: { onRelogin: false, onReissue: false },
-});
+const target = (name: string) =>
+  targetConfig(name, {
+    vault: { address: 'http://127.0.0.1:1' },
+    approle: { secretId: `${name}/approle`, mount: 'approle', roleName: name },
+  });
 
 const config: RenewerConfig = deepFreeze({
   version: 1,

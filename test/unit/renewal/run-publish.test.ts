@@ -5,6 +5,7 @@ import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { Notifier } from '../../../functions/core/notifier-port.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultFailure, VaultPort } from '../../../functions/core/vault-port.js';
+import { targetConfig } from '../../support/targets.js';
 import { runInMemory } from './in-memory-run.js';
 
 const config: RenewerConfig = deepFreeze({
@@ -14,17 +15,7 @@ const config: RenewerConfig = deepFreeze({
   pacing: DEFAULT_PACING,
   secretIdWarnDays: 7,
   reminderHours: 24,
-  targets: [
-    {
-      name: 'a',
-      vault: { address: 'http://127.0.0.1:1' },
-      tokenSecretId: 'a/token',
-      approle: { secretId: 'a/approle', mount: 'approle' },
-      incrementSeconds: 3600,
-      leases: [],
-      notify: { onRelogin: false, onReissue: false },
-    },
-  ],
+  targets: [targetConfig('a', { vault: { address: 'http://127.0.0.1:1' } })],
 });
 
 /** Small in-memory ports: the store holds a healthy target, Vault is out of reach. */

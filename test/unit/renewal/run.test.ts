@@ -9,26 +9,14 @@ import {
   secretIdsOf,
 } from '../../../functions/core/secret-reads.js';
 import { shouldPublish } from '../../../functions/renewal/run.js';
+import { targetConfig } from '../../support/targets.js';
 
 function target(
   name: string,
   leases: number,
   notify = { onRelogin: false, onReissue: false },
 ): TargetConfig {
-  return {
-    name,
-    vault: { address: 'http://127.0.0.1:8200' },
-    tokenSecretId: `${name}/token`,
-    approle: { secretId: `${name}/approle`, mount: 'approle' },
-    incrementSeconds: 3600,
-    leases: Array.from({ length: leases }, (_, i) => ({
-      name: `l${i}`,
-      secretId: `${name}/l${i}`,
-      reissuePath: `database/creds/${name}`,
-      incrementSeconds: 3600,
-    })),
-    notify,
-  };
+  return targetConfig(name, { leases, notify });
 }
 
 describe('chunkSecretIds', () => {
