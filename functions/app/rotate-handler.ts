@@ -17,7 +17,7 @@ export const ROTATE_MARGIN_MS = 3_000;
 /** Time kept back after the last publish to log the report and return. */
 const PUBLISH_MARGIN_MS = 1_000;
 
-export interface RotateHandlerDeps extends Omit<RotateDeps, 'now' | 'changeEventsFailed'> {
+export interface RotateHandlerDeps extends Omit<RotateDeps, 'now'> {
   readonly config: RenewerConfig;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -45,24 +45,9 @@ export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
     // A failure's message must still go out after the step used its time.
     const publishDeadlineAtMs = now() + Math.max(1_000, remainingMs - PUBLISH_MARGIN_MS);
     try {
-      const changeEventsFailed: RotateDeps['changeEventsFailed'] = (failures) =>
-        deps.logger.error('could not put change events', {
-          failed: failures.length,
-          events: failures.map(({ change, code, message }) => ({
-            target: change.target,
-            kind: change.kind,
-            versionId: change.versionId,
-            code,
-            message,
-          })),
-        });
       const report = await rotateStep(
         deps.config,
-        {
-          ...deps,
-          now,
-          changeEventsFailed,
-        },
+        { ...deps, now },
         { ...request, runId, signal, publishDeadlineAtMs },
       );
       deps.logger.info('rotation step finished', { report });

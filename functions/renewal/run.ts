@@ -28,8 +28,8 @@ import { MIN_TARGET_BUDGET_MS, startRun } from '../core/run-scope.js';
 import { READ_CONCURRENCY, type SecretLookup, SecretReads } from '../core/secret-reads.js';
 import { describeAnswer } from '../core/wording.js';
 import { createWriteBudget } from '../core/write-budget.js';
+import { createChangeAnnouncer } from '../telling/change-announcer.js';
 import { createAlerting } from './alerting.js';
-import { createChangeAnnouncer } from './change-announcer.js';
 import { TokenReason } from './planner.js';
 import {
   type CarriedOver,

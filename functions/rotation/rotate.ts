@@ -11,15 +11,12 @@
  */
 
 import type { RenewerConfig } from '../config/types.js';
-import type {
-  ChangeEventFailure,
-  ChangeEventPublisher,
-  CredentialChange,
-} from '../core/change-events-port.js';
+import type { ChangeEventPublisher } from '../core/change-events-port.js';
 import { type IncidentStore, rotationScope } from '../core/incident-port.js';
 import { composeMessage, type NotificationContext } from '../core/notification.js';
 import { type Notifier, Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
+import { createChangeAnnouncer } from '../telling/change-announcer.js';
 import { idOf, incidentMessage, resolvedMessage } from '../telling/incident-messages.js';
 import { IncidentState, isIncident, openedAs, planIncidents } from '../telling/incident-plan.js';
 import { createTeller, type Teller, type TellerDeps } from '../telling/teller.js';
@@ -63,8 +60,6 @@ export interface RotateDeps extends RotationDeps {
   readonly incidents?: IncidentStore;
   /** The `Credential Changed` event of a finished rotation. */
   readonly changeEvents: ChangeEventPublisher;
-  /** Told of change events that could not be put (the handler logs them); the step still succeeds. */
-  readonly changeEventsFailed?: (failures: readonly ChangeEventFailure[]) => void;
 }
 
 /** What one step did. Never a value: names, version ids, outcomes and counts. */
@@ -126,18 +121,24 @@ export async function rotateStep(
   );
   const { published, failed } = teller.summary();
   const notifications = { published, failed };
-  const changeEvents =
-    result.madeCurrent === undefined
-      ? { published: 0, failed: 0 }
-      : await announce(deps, signal, {
-          target: found.target.name,
-          kind: found.kind,
-          name: found.kind,
-          secretArn: description.arn,
-          versionId: request.token,
-          reason: 'rotation',
-          expiresAt: result.madeCurrent.expiresAt,
-        });
+  // A repeated finishSecret (Secrets Manager retries) announces again:
+  // consumers tell repeats by `versionId`, and a first attempt that died
+  // after moving the label would otherwise never tell.
+  const announcer = createChangeAnnouncer(deps, request.publishDeadlineAtMs);
+  if (result.madeCurrent !== undefined) {
+    announcer.add([
+      {
+        target: found.target.name,
+        kind: found.kind,
+        name: found.kind,
+        secretArn: description.arn,
+        versionId: request.token,
+        reason: 'rotation',
+        expiresAt: result.madeCurrent.expiresAt,
+      },
+    ]);
+  }
+  const changeEvents = await announcer.settle();
   return {
     secret: description.name,
     target: found.target.name,
@@ -200,27 +201,6 @@ function failedProblem(
       ...(config.rotator === undefined ? {} : { rotator: config.rotator }),
     },
   };
-}
-
-/**
- * Puts the event of a finished rotation. A repeated finishSecret (Secrets
- * Manager retries) puts it again: consumers tell repeats by `versionId`, and a
- * first attempt that died after moving the label would otherwise never tell.
- */
-async function announce(
-  deps: RotateDeps,
-  signal: AbortSignal,
-  change: CredentialChange,
-): Promise<{ published: number; failed: number }> {
-  try {
-    const outcome = await deps.changeEvents.publish([change], { signal });
-    if (outcome.failures.length > 0) deps.changeEventsFailed?.(outcome.failures);
-    return { published: outcome.published, failed: outcome.failures.length };
-  } catch (error) {
-    // The port does not throw; a bug must not undo a finished rotation either.
-    deps.changeEventsFailed?.([{ change, code: 'UnexpectedError', message: answerOf(error) }]);
-    return { published: 0, failed: 1 };
-  }
 }
 
 /**

@@ -1,16 +1,27 @@
 /**
- * The change events of one renewal run: each credential a target's run
- * changed is put on the bus in calls of up to 10 while the other targets are
- * still running, and the rest when the run ends. A failure is logged with
- * the credential it concerns (never a value) and counted in the report; it
- * never fails the run: the new version is already current, and a consumer
- * that missed the event still finds it in Secrets Manager.
+ * The change events of one run (a renewal run, or a rotation step that made
+ * a version current): each credential changed is put on the bus in calls of
+ * up to 10 while the other targets are still running, and the rest when the
+ * run ends. A failure is logged with the credential it concerns (never a
+ * value) and counted in the report; it never fails the run: the new version
+ * is already current, and a consumer that missed the event still finds it
+ * in Secrets Manager.
  */
 
 import pLimit from 'p-limit';
-import { CHANGE_EVENTS_PER_PUT, type CredentialChange } from '../core/change-events-port.js';
+import {
+  CHANGE_EVENTS_PER_PUT,
+  type ChangeEventPublisher,
+  type CredentialChange,
+} from '../core/change-events-port.js';
 import { describeAnswer } from '../core/wording.js';
-import type { RenewalDeps } from './run-context.js';
+import type { TellerDeps } from './teller.js';
+
+export interface ChangeAnnouncerDeps {
+  readonly changeEvents: ChangeEventPublisher;
+  readonly logger: TellerDeps['logger'];
+  readonly now: () => number;
+}
 
 /** Longest one group of events may take. */
 const PUT_TIMEOUT_MS = 10_000;
@@ -25,7 +36,7 @@ export interface ChangeAnnouncer {
 }
 
 export function createChangeAnnouncer(
-  deps: Pick<RenewalDeps, 'changeEvents' | 'logger' | 'now'>,
+  deps: ChangeAnnouncerDeps,
   /** Epoch ms by which every put must be over (the run's publish deadline). */
   deadlineAtMs: number,
 ): ChangeAnnouncer {

@@ -3,7 +3,7 @@ import type {
   ChangeEventPublisher,
   CredentialChange,
 } from '../../../functions/core/change-events-port.js';
-import { createChangeAnnouncer } from '../../../functions/renewal/change-announcer.js';
+import { createChangeAnnouncer } from '../../../functions/telling/change-announcer.js';
 
 function change(index: number): CredentialChange {
   return {
