@@ -68,4 +68,9 @@ export interface Problem {
    * status is the state the run left it in.
    */
   readonly repaired?: true;
+  /**
+   * Not this target's own: a cause every target sees now (Secrets Manager
+   * throttled or out of reach), told once for all of them.
+   */
+  readonly sharedCause?: 'secretsmanager';
 }

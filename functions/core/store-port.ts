@@ -20,6 +20,29 @@ export interface SecretReadFailure {
   readonly message: string;
 }
 
+/** Failure codes that are the service's trouble (throttled, failing, out of reach), not one secret's. */
+const SERVICE_TROUBLE: ReadonlySet<string> = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalServiceError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'TimeoutError',
+  'AbortError',
+  'RequestTimeout',
+]);
+
+/** Whether every secret read now would fail the same way: a cause all targets share. */
+export function isServiceTrouble(failure: SecretReadFailure): boolean {
+  return SERVICE_TROUBLE.has(failure.code);
+}
+
 export type SecretReadResult =
   | { readonly ok: true; readonly secret: StoredSecret }
   | { readonly ok: false; readonly failure: SecretReadFailure };

@@ -32,10 +32,6 @@ import {
 import { createTeller, type StoredItems, type TellingSummary } from '../telling/teller.js';
 import type { RenewalDeps, RunRequest } from './run-context.js';
 
-/** Secrets Manager answers that are the service's trouble, not one secret's. */
-const SERVICE_TROUBLE =
-  /^(Throttling|ThrottlingException|TooManyRequestsException|RequestLimitExceeded|InternalServiceError|InternalFailure|ServiceUnavailable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|TimeoutError|AbortError|RequestTimeout)\b/;
-
 interface CauseRef {
   readonly id: string;
   readonly label: string;
@@ -68,9 +64,7 @@ export function sharedCauseOf(problem: Problem, target: TargetConfig): CauseRef 
   if (problem.code === ProblemCode.VaultUnreachable) return endpointOf(target);
   if (problem.code === ProblemCode.DeadlineSkipped) return RUN_CAUSES.deadline;
   if (problem.code === ProblemCode.WritesDeferred) return RUN_CAUSES.writeBudget;
-  if (problem.code === ProblemCode.SecretUnreadable && SERVICE_TROUBLE.test(problem.answer ?? '')) {
-    return secretsManagerCause();
-  }
+  if (problem.sharedCause === 'secretsmanager') return secretsManagerCause();
   return undefined;
 }
 

@@ -8,7 +8,7 @@
 import type { LeaseConfig } from '../config/types.js';
 import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
-import type { SecretReadResult } from '../core/store-port.js';
+import { isServiceTrouble, type SecretReadResult } from '../core/store-port.js';
 import { isVaultFailure, type TokenInfo, VaultFailureKind } from '../core/vault-port.js';
 import { describeAnswer, humanSeconds } from '../core/wording.js';
 import { type LeaseDecision, LeaseReason, type TokenDecision, TokenReason } from './planner.js';
@@ -45,6 +45,9 @@ export function readFailureProblem(
     severity: Severity.Error,
     summary: `The ${what} could not be read from Secrets Manager.`,
     answer,
+    ...(read !== undefined && isServiceTrouble(read.failure)
+      ? { sharedCause: 'secretsmanager' as const }
+      : {}),
     ...(lease === undefined ? {} : { lease }),
   };
 }
