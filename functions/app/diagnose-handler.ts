@@ -19,8 +19,9 @@ import type { DiagnosisReport, TargetDiagnosis } from '../diagnosis/report.js';
 import { runDiagnosis } from '../diagnosis/run-diagnosis.js';
 import { composeDiagnosisSummary } from '../diagnosis/summary-message.js';
 import { Verdict } from '../diagnosis/verdict.js';
+import { createTeller } from '../telling/teller.js';
 import { parseDiagnoseEvent } from './diagnose-event.js';
-import { DEADLINE_MARGIN_MS } from './renew-handler.js';
+import { DEADLINE_MARGIN_MS, RETURN_MARGIN_MS } from './renew-handler.js';
 import { fitResponse, MAX_RESPONSE_BYTES, type Omitted } from './response-size.js';
 
 export interface DiagnoseHandlerDeps {
@@ -94,17 +95,23 @@ export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandle
 
     let notification: DiagnoseResult['notification'] = { requested: false };
     if (request.notify) {
-      try {
-        await deps.notifier.publish(composeDiagnosisSummary(report), {
-          signal: AbortSignal.timeout(10_000),
-        });
-        notification = { requested: true, published: true };
-      } catch (error) {
-        // The report is still the answer the operator asked for; it says the summary failed.
-        const answer = describeAnswer(error);
-        deps.logger.error('could not publish the diagnosis summary', { error: answer });
-        notification = { requested: true, published: false, error: answer };
-      }
+      // Told like every other message (telling/teller.ts): within the time left, logged when it fails.
+      let failure: string | undefined;
+      const teller = createTeller(
+        { notifier: deps.notifier, logger: deps.logger, now },
+        {
+          publishDeadlineAtMs: now() + context.getRemainingTimeInMillis() - RETURN_MARGIN_MS,
+          publishFailed: (_message, error) => {
+            failure = describeAnswer(error);
+          },
+        },
+      );
+      await teller.send(composeDiagnosisSummary(report), { summary: 'diagnosis' });
+      // The report is still the answer the operator asked for; it says the summary failed.
+      notification =
+        failure === undefined
+          ? { requested: true, published: true }
+          : { requested: true, published: false, error: failure };
     }
     deps.logger.info('diagnose finished', { summary: report.summary, notification });
     // The text table repeats the targets: half of Lambda's response for each.

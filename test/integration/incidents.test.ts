@@ -248,19 +248,32 @@ describe('diagnose lists open incidents', () => {
       endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
     });
     const vault = createVaultClient();
-    const diagnoseWith = (tableName: string) =>
+    const diagnoseWith = (
+      tableName: string,
+      event: Record<string, unknown> = {},
+      notifier = { publish: async () => undefined },
+    ) =>
       createDiagnoseHandler({
         config: parseConfig(JSON.stringify(config), { format: 'json' }),
         vault,
         store: { readBatch: createSecretsManagerStore({ client: secretsManager }).readBatch },
         incidents: createDynamoDbIncidentStore(dynamodb, tableName),
-        notifier: { publish: async () => undefined },
+        notifier,
         logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'ERROR' }),
-      })({}, { awsRequestId: 'diag', getRemainingTimeInMillis: () => 60_000 });
+      })(event, { awsRequestId: 'diag', getRemainingTimeInMillis: () => 60_000 });
 
     // Act
     const listed = await diagnoseWith(table);
     const unreadable = await diagnoseWith(`${fleet.prefix}-no-such-table`);
+    const unpublished = await diagnoseWith(
+      table,
+      { notify: true },
+      {
+        publish: async () => {
+          throw new Error('SNS is down');
+        },
+      },
+    );
 
     // Assess
     expect(listed.targets[0]?.incidents).toEqual([
@@ -274,6 +287,13 @@ describe('diagnose lists open incidents', () => {
     ]);
     expect(listed.table.join('\n')).toContain('open incidents: token-renew-denied ERROR since ');
     expect(unreadable.targets[0]?.incidentsError).toMatch(/ResourceNotFoundException|not found/);
+    // The summary that could not be published is said, and the report is still the answer.
+    expect(unpublished.notification).toEqual({
+      requested: true,
+      published: false,
+      error: 'Error: SNS is down',
+    });
+    expect(unpublished.targets[0]?.incidents).toHaveLength(1);
     await vault.close();
     dynamodb.destroy();
     secretsManager.destroy();
