@@ -6,8 +6,12 @@
  * endpoints (functions/vault/admin-endpoints.ts); it is never stored.
  */
 
-import { isRootToken } from '../../functions/core/lifetime.js';
-import type { TokenInfo } from '../../functions/core/vault-port.js';
+import {
+  isRootToken,
+  livenessAfterDenial,
+  type TokenLiveness,
+} from '../../functions/core/lifetime.js';
+import { type TokenInfo, VaultFailureKind } from '../../functions/core/vault-port.js';
 import type { VaultAdminEndpoints } from '../../functions/vault/admin-endpoints.js';
 import type { VaultClient } from '../../functions/vault/client.js';
 import { VaultError, VaultHttpError } from '../../functions/vault/errors.js';
@@ -204,11 +208,14 @@ export async function storedTokenHealth(
   try {
     info = await vault.lookupSelf(plan.endpoint, token);
   } catch (error) {
-    if (
-      error instanceof VaultError &&
-      (error.kind === 'invalid-token' || error.kind === 'permission-denied')
-    ) {
-      return { healthy: false, reason: 'is invalid, expired or revoked' };
+    const liveness = await livenessAfterRefusal(vault, plan, token, error);
+    if (liveness === 'dead') return { healthy: false, reason: 'is invalid, expired or revoked' };
+    if (liveness === 'alive') {
+      // A live token whose policy lacks lookup-self: the renewer's runs need it.
+      return {
+        healthy: false,
+        reason: 'may not look itself up (its policies lack auth/token/lookup-self)',
+      };
     }
     throw new BootstrapError(`lookup-self of the stored token failed: ${messageOf(error)}`, {
       cause: error,
@@ -228,6 +235,29 @@ export async function storedTokenHealth(
     return { healthy: false, reason: `lacks the policy ${policyName}` };
   }
   return { healthy: true, reason: `ttl ${info.ttlSeconds} s, renewable` };
+}
+
+/**
+ * What a refused lookup-self says of the stored token, by the one 403 rule
+ * (core/lifetime.ts): `invalid token` is dead; a plain 403 is a dead token or
+ * a live one whose policy lacks lookup-self, and capabilities-self tells
+ * them apart. `unknown` for any other failure.
+ */
+async function livenessAfterRefusal(
+  vault: VaultClient,
+  plan: TargetPlan,
+  token: string,
+  error: unknown,
+): Promise<TokenLiveness> {
+  if (!(error instanceof VaultError)) return 'unknown';
+  if (error.kind === VaultFailureKind.InvalidToken) return 'dead';
+  if (error.kind !== VaultFailureKind.PermissionDenied) return 'unknown';
+  try {
+    await vault.capabilitiesSelf(plan.endpoint, token, ['auth/token/lookup-self']);
+    return livenessAfterDenial(undefined);
+  } catch (probe) {
+    return probe instanceof VaultError ? livenessAfterDenial(probe.kind) : 'unknown';
+  }
 }
 
 /**

@@ -81,6 +81,23 @@ afterAll(() => {
 });
 
 /** Runs the real script like `npm run vault:bootstrap -- ...`, with only the stack's environment. */
+/** One target set up from `config` with the test role settings, enabling AppRole if needed. */
+function bootstrapTarget(
+  name: string,
+  config: string,
+  ...extra: readonly string[]
+): Promise<CliResult> {
+  return bootstrap([
+    name,
+    '--config',
+    config,
+    '--role-settings',
+    roleSettings,
+    '--enable-approle',
+    ...extra,
+  ]);
+}
+
 function bootstrap(args: readonly string[]): Promise<CliResult> {
   const env = scenario.fleet.env;
   return new Promise((done, fail) => {
@@ -171,14 +188,7 @@ describe('vault:bootstrap on the local stack', () => {
       const config = writeConfig('ledger.yaml', [entry]);
 
       // Act: bootstrap
-      const run = await bootstrap([
-        'ledger',
-        '--config',
-        config,
-        '--role-settings',
-        roleSettings,
-        '--enable-approle',
-      ]);
+      const run = await bootstrapTarget('ledger', config);
 
       // Assess: Vault and Secrets Manager set up, the config entry printed
       expect(run.stderr).not.toContain(fleet.env.VAULT_TOKEN);
@@ -440,14 +450,7 @@ describe('vault:bootstrap on the local stack', () => {
     const config = writeConfig('was-root.yaml', [entry]);
 
     // Act
-    const run = await bootstrap([
-      'was-root',
-      '--config',
-      config,
-      '--role-settings',
-      roleSettings,
-      '--enable-approle',
-    ]);
+    const run = await bootstrapTarget('was-root', config);
 
     // Assess
     expect(run.code, run.stderr).toBe(0);
@@ -458,6 +461,41 @@ describe('vault:bootstrap on the local stack', () => {
     expect(stored.owner).toBe('team-x');
     const looked = await lookupSelf(fleet, String(stored.token));
     expect(looked.ok && looked.data.policies).toEqual(['vault-renewer-was-root']);
+  }, 30_000);
+
+  it('tells a live stored token that may not look itself up from a dead one, and replaces it', async () => {
+    // Prepare: a live token whose policy lets it renew itself and ask its
+    // capabilities, but not look itself up (no default policy): its lookup-self
+    // is the same plain 403 a dead token gets
+    const { fleet } = scenario;
+    await fleet.vault('PUT', `sys/policies/acl/${fleet.prefix}-renew-only`, {
+      policy: [
+        'path "auth/token/renew-self" { capabilities = ["update"] }',
+        'path "sys/capabilities-self" { capabilities = ["update"] }',
+      ].join('\n'),
+    });
+    const created = (await fleet.vault('POST', 'auth/token/create', {
+      policies: [`${fleet.prefix}-renew-only`],
+      no_default_policy: true,
+      ttl: '1h',
+    })) as { auth: { client_token: string } };
+    const entry = targetEntry('blind-token');
+    await fleet.createSecret(
+      entry.tokenSecret,
+      JSON.stringify({ token: created.auth.client_token }),
+    );
+    const config = writeConfig('blind-token.yaml', [entry]);
+
+    // Act
+    const run = await bootstrapTarget('blind-token', config);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/stored token may not look itself up/);
+    expect(run.stderr).not.toMatch(/invalid, expired or revoked/);
+    expect(run.stderr).not.toContain(created.auth.client_token);
+    const stored = await fleet.secretJson(entry.tokenSecret);
+    expect(stored.token).not.toBe(created.auth.client_token);
   }, 30_000);
 
   it('refuses to store a root token even when the login answers with one, and writes nothing', async () => {
