@@ -127,23 +127,31 @@ export async function observeTarget(
   const login = context.login
     ? await observeLogin(context, target, credentials, vaultUsable)
     : undefined;
+  /** The observations of a target whose checks stop here, `why` given for every call not made. */
+  const stoppedAt = (
+    why: string,
+    seen: Pick<TargetObservations, 'lookup' | 'liveness' | 'capabilities'>,
+    info: TokenInfo | undefined,
+  ): TargetObservations => ({
+    ...base,
+    ...seen,
+    ...roleTargets(target, info, why),
+    secretId: notRun(why),
+    login,
+    leases: leaseReads.map(({ lease, document }) => ({
+      name: lease.name,
+      secret: document,
+      lookup: notRun(why),
+    })),
+  });
 
   if (!vaultUsable || token === undefined) {
     const why = vaultUsable ? 'no usable token' : 'Vault is not usable';
-    return {
-      ...base,
-      lookup: notRun(why),
-      liveness: 'unknown',
-      capabilities: notRun(why),
-      ...roleTargets(target, undefined, why),
-      secretId: notRun(why),
-      login,
-      leases: leaseReads.map(({ lease, document }) => ({
-        name: lease.name,
-        secret: document,
-        lookup: notRun(why),
-      })),
-    };
+    return stoppedAt(
+      why,
+      { lookup: notRun(why), liveness: 'unknown', capabilities: notRun(why) },
+      undefined,
+    );
   }
 
   // lookup-self first: it tells num_uses before any other call spends one.
@@ -183,20 +191,15 @@ export async function observeTarget(
           ? 'root token'
           : undefined;
   if (stop !== undefined) {
-    return {
-      ...base,
-      lookup,
-      liveness,
-      capabilities: capabilities.status === 'not-run' ? notRun(stop) : capabilities,
-      ...roleTargets(target, info, stop),
-      secretId: notRun(stop),
-      login,
-      leases: leaseReads.map(({ lease, document }) => ({
-        name: lease.name,
-        secret: document,
-        lookup: notRun(stop),
-      })),
-    };
+    return stoppedAt(
+      stop,
+      {
+        lookup,
+        liveness,
+        capabilities: capabilities.status === 'not-run' ? notRun(stop) : capabilities,
+      },
+      info,
+    );
   }
 
   const roles = info === undefined ? undefined : roleRefs(target, info);
