@@ -3,11 +3,11 @@
  * each target's problems become incidents: a message when one opens, worsens,
  * is due a reminder or resolves, and nothing while it merely lasts. A cause
  * many targets share (their Vault sealed, down, slow or rate-limiting) is
- * one incident of that Vault, told once with the count and the first names.
- * The state is claimed with a conditional write before its message goes
- * out, so overlapping or retried runs tell it once. Without a table, or when
- * it cannot be read or written, every problem is published as it comes:
- * state trouble never silences an alert, and the run says so.
+ * one incident of that Vault, told once with the count and the first names;
+ * so are a run's own causes (targets left for the deadline, writes deferred
+ * for the write budget). What to tell is decided here; how it is told
+ * (claimed before it goes out, published within the deadline, told as it
+ * comes when the state is unavailable) is the teller's (telling/teller.ts).
  */
 
 import type { RenewerConfig, TargetConfig } from '../config/types.js';

@@ -6,7 +6,7 @@
  * parking meanwhile; then a second pass for the logins that could wait;
  * save the ledger, publish one message per problem worth telling (and one
  * per run cause) and one change event per credential changed
- * (change-announcer.ts), and return the report with what it carried over.
+ * (telling/change-announcer.ts), and return the report with what it carried over.
  *
  * A failure in one target never stops the others. The caller (the handler)
  * turns `publishFailures > 0` into a failed invocation, so a run that could
