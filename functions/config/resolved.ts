@@ -91,6 +91,30 @@ const resolvedSchema = z.strictObject({
   ),
 });
 
+/**
+ * The schema above and the documented types (types.ts) describe one shape,
+ * and the compiler holds them to it both ways: what the schema accepts is a
+ * RenewerConfig ({@link fromJson} needs no cast to it), and every
+ * RenewerConfig passes the schema ({@link TYPES_FIT_SCHEMA}).
+ */
+type Resolved = z.output<typeof resolvedSchema>;
+/** Parsed JSON never holds `undefined`: an optional key is absent or has its type. */
+type FromJson<T> = T extends readonly (infer U)[]
+  ? FromJson<U>[]
+  : T extends object
+    ? { [K in keyof T]: FromJson<Exclude<T[K], undefined>> }
+    : T;
+type Mutable<T> = T extends readonly (infer U)[]
+  ? Mutable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Mutable<T[K]> }
+    : T;
+export const TYPES_FIT_SCHEMA: [Mutable<RenewerConfig>] extends [Resolved] ? true : never = true;
+
+function fromJson(data: Resolved): RenewerConfig {
+  return data as FromJson<Resolved>;
+}
+
 export function parseResolvedConfig(json: string, source?: string): RenewerConfig {
   const where = source === undefined ? {} : { source };
   let data: unknown;
@@ -116,7 +140,7 @@ export function parseResolvedConfig(json: string, source?: string): RenewerConfi
       where,
     );
   }
-  return deepFreeze(parsed.data as RenewerConfig);
+  return deepFreeze(fromJson(parsed.data));
 }
 
 export function loadResolvedConfigFile(path: string): RenewerConfig {

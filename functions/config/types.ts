@@ -1,7 +1,9 @@
 /**
  * The validated, frozen shape of the target list (see `schema.ts` for the file
  * format and README "Configuration"). Everything here is already defaulted and
- * normalised: consumers never apply their own fallbacks.
+ * normalised: consumers never apply their own fallbacks. The resolved
+ * schema (`resolved.ts`) is held to these types by the compiler both ways,
+ * so the documented shape and the checked one cannot drift apart.
  */
 
 export interface LeaseConfig {
