@@ -16,6 +16,7 @@ import { createVaultClient } from '../../functions/vault/client.js';
 import { BootstrapError } from './errors.js';
 import { nonEmpty, readCaCert } from './operator-input.js';
 import { loadPolicy, loadRoleSettings } from './role-settings.js';
+import { rotationReach } from './rotation-reach.js';
 import { managedRoles, ROTATOR_POLICY_NAME, rotatorPolicy } from './rotator-policy.js';
 import {
   createLeaseSecrets,
@@ -85,6 +86,14 @@ export async function bootstrapTarget(
     config.scheduleIntervalSeconds,
   );
   for (const warning of warnings) log(`warning: ${warning}`);
+  // Before anything changes: a secret_id that expires between two rotations breaks the target.
+  const reach = rotationReach(
+    settings.secret_id_ttl,
+    config.targets.find((t) => t.name === plan.name)?.rotation?.approle,
+  );
+  if (reach.problem !== undefined)
+    throw new BootstrapError(`target ${plan.name}: ${reach.problem}`);
+  if (reach.warning !== undefined) log(`warning: ${reach.warning}`);
   const policyName = options.policyName ?? `vault-renewer-${plan.name}`;
   // The rotator's role also gets the rotator policy (infra/vault/rotator-policy.hcl).
   const isRotator = config.rotator !== undefined && config.rotator === plan.name;
