@@ -30,7 +30,7 @@ export function parseRotateEvent(event: unknown): RotateEvent {
   const { Step, SecretId, ClientRequestToken } = event as Record<string, unknown>;
   if (typeof Step !== 'string' || !STEPS.includes(Step)) {
     throw new InvalidRotationEventError(
-      `"Step" must be one of ${STEPS.join(', ')}, got ${JSON.stringify(Step) ?? 'nothing'}`,
+      `"Step" must be one of ${STEPS.join(', ')}, ${refusedStep(Step)}`,
     );
   }
   if (typeof SecretId !== 'string' || SecretId.trim() === '') {
@@ -42,4 +42,20 @@ export function parseRotateEvent(event: unknown): RotateEvent {
     );
   }
   return { step: Step as RotationStep, secretId: SecretId, token: ClientRequestToken };
+}
+
+const letters = (value: string): string => value.toLowerCase().replace(/[^a-z]/g, '');
+
+/**
+ * What to say of a refused Step without repeating it (a refused value is
+ * not known not to be a secret): nothing sent, or the step it spells
+ * another way.
+ */
+function refusedStep(value: unknown): string {
+  if (value === undefined) return 'got nothing';
+  const meant =
+    typeof value === 'string' ? STEPS.find((step) => letters(step) === letters(value)) : undefined;
+  return meant === undefined
+    ? 'got another value (not repeated)'
+    : `got another spelling of ${JSON.stringify(meant)}`;
 }

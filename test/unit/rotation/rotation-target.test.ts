@@ -81,7 +81,14 @@ describe('parseRotateEvent', () => {
 
   it.each([
     [{}, '"Step" must be one of createSecret, setSecret, testSecret, finishSecret, got nothing'],
-    [{ Step: 'create_secret', SecretId: 's', ClientRequestToken: TOKEN }, 'got "create_secret"'],
+    [
+      { Step: 'create_secret', SecretId: 's', ClientRequestToken: TOKEN },
+      'got another spelling of "createSecret"',
+    ],
+    [
+      { Step: 'planted-secret-value', SecretId: 's', ClientRequestToken: TOKEN },
+      'got another value (not repeated)',
+    ],
     [{ Step: 'createSecret', ClientRequestToken: TOKEN }, '"SecretId" must be'],
     [
       { Step: 'createSecret', SecretId: 's', ClientRequestToken: 'short' },
@@ -91,5 +98,7 @@ describe('parseRotateEvent', () => {
   ])('names the problem of %j', (event, message) => {
     expect(() => parseRotateEvent(event)).toThrow(InvalidRotationEventError);
     expect(() => parseRotateEvent(event)).toThrow(message);
+    // A refused value is never repeated: it may be a secret sent to the wrong field.
+    expect(() => parseRotateEvent(event)).not.toThrow(/planted/);
   });
 });
