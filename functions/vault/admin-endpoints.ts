@@ -6,7 +6,7 @@
  * admin.ts, so every call has the renewer's deadline, retries and redaction.
  */
 
-import { roleSegment, trimSlashes } from './address.js';
+import { roleSegment } from './address.js';
 import type { AdminCallOptions, AdminMethod, VaultAdmin } from './admin.js';
 import { dataOf, optionalString, recordOf, stringList } from './decode.js';
 
@@ -54,8 +54,7 @@ export interface VaultAdminEndpoints {
 const NO_EXPIRY = '0001-01-01T00:00:00Z';
 
 export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
-  const roleBase = (mount: string, role: string) =>
-    `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`;
+  const roleBase = (mount: string, role: string) => `auth/${mount}/role/${roleSegment(role)}`;
   /**
    * The `data` object of the answer, by decode.ts's one rule (an answer
    * without one is an unexpected answer naming the call, never an empty
@@ -94,7 +93,7 @@ export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
     },
 
     async enableAuth(mount, type) {
-      await admin.call('POST', `sys/auth/${trimSlashes(mount)}`, { type });
+      await admin.call('POST', `sys/auth/${mount}`, { type });
     },
 
     async readPolicy(name) {

@@ -9,7 +9,7 @@ import type {
   VaultInspectionPort,
 } from '../core/vault-inspection-port.js';
 import type { SecretIdInfo, VaultHealth, VaultPort } from '../core/vault-port.js';
-import { roleSegment, trimSlashes } from './address.js';
+import { roleSegment } from './address.js';
 import {
   dataOf,
   foundNothing,
@@ -84,7 +84,7 @@ export function inspectionEndpoints(
     async readAppRoleRole(endpoint, token, mount, role, callOptions) {
       const answer = await call(
         endpoint,
-        authenticated('GET', `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`, token, {
+        authenticated('GET', `auth/${mount}/role/${roleSegment(role)}`, token, {
           acceptAnswer: foundNothing,
         }),
         callOptions,
@@ -111,7 +111,7 @@ export function inspectionEndpoints(
       // sys/mounts/auth/<mount>/tune needs `read` only; sys/auth/<mount>/tune needs sudo.
       const answer = await call(
         endpoint,
-        authenticated('GET', `sys/mounts/auth/${trimSlashes(mount)}/tune`, token),
+        authenticated('GET', `sys/mounts/auth/${mount}/tune`, token),
         callOptions,
       );
       const body = recordOf(answer.body) ?? {};
@@ -126,15 +126,10 @@ export function inspectionEndpoints(
     async lookupSecretId(endpoint, token, mount, role, secretId, callOptions) {
       const answer = await call(
         endpoint,
-        authenticated(
-          'POST',
-          `auth/${trimSlashes(mount)}/role/${roleSegment(role)}/secret-id/lookup`,
-          token,
-          {
-            body: { secret_id: secretId },
-            secrets: [secretId],
-          },
-        ),
+        authenticated('POST', `auth/${mount}/role/${roleSegment(role)}/secret-id/lookup`, token, {
+          body: { secret_id: secretId },
+          secrets: [secretId],
+        }),
         callOptions,
       );
       // An unknown secret_id (wrong, used up, expired and tidied) is a 204 without a body.

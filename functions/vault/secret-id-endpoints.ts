@@ -4,13 +4,12 @@
  */
 
 import type { SecretIdPort } from '../core/secret-id-port.js';
-import { roleSegment, trimSlashes } from './address.js';
+import { roleSegment } from './address.js';
 import { dataOf, numberOr, optionalString, unexpected } from './decode.js';
 import { authenticated, type VaultCall } from './transport.js';
 
 export function secretIdEndpoints(call: VaultCall): SecretIdPort {
-  const roleBase = (mount: string, role: string) =>
-    `auth/${trimSlashes(mount)}/role/${roleSegment(role)}`;
+  const roleBase = (mount: string, role: string) => `auth/${mount}/role/${roleSegment(role)}`;
   return {
     async issueSecretId(endpoint, token, mount, role, metadata, callOptions) {
       const answer = await call(

@@ -5,7 +5,6 @@
 
 import type { VaultInspectionPort } from '../core/vault-inspection-port.js';
 import type { LoginResult, TokenInfo, TokenRenewal, VaultPort } from '../core/vault-port.js';
-import { trimSlashes } from './address.js';
 import {
   authEnvelope,
   dataOf,
@@ -82,7 +81,7 @@ export function tokenEndpoints(
         endpoint,
         {
           method: 'POST',
-          path: `auth/${trimSlashes(mount)}/login`,
+          path: `auth/${mount}/login`,
           body: { role_id: credentials.roleId, secret_id: credentials.secretId },
           // role_id is an identifier, not a secret (Vault logs it); secret_id is.
           secrets: [credentials.secretId],

@@ -42,6 +42,14 @@ async function failureOf(promise: Promise<unknown>): Promise<VaultError> {
 }
 
 describe('readAppRoleRole', () => {
+  it('takes the mount in the normal form the config gives it, and refuses another without a request', async () => {
+    // The schema is the one place a mount is normalised (no slashes around it).
+    await expect(
+      client.readAppRoleRole(endpoint(), TOKEN, 'approle/', 'billing-api'),
+    ).rejects.toThrow(/empty segment/);
+    expect(vault.requests).toEqual([]);
+  });
+
   it('reads auth/<mount>/role/<role> with the token and maps the settings', async () => {
     vault.answer(() =>
       vaultOk({
@@ -61,7 +69,7 @@ describe('readAppRoleRole', () => {
       }),
     );
 
-    const settings = await client.readAppRoleRole(endpoint(), TOKEN, 'approle/', 'billing-api');
+    const settings = await client.readAppRoleRole(endpoint(), TOKEN, 'approle', 'billing-api');
 
     const [request] = vault.requests;
     expect(request?.method).toBe('GET');
