@@ -36,6 +36,30 @@ export function lifetimeOf(ttlSeconds: number, scheduleIntervalSeconds: number):
 }
 
 /**
+ * The one rule for a credential just issued (a login's token, a re-issued
+ * lease, a rotated token) that would not outlive the horizon: renewed once
+ * at once with the increment, since Vault counts a renewal from now, up to
+ * the max TTL (vault-facts §3.1). Answers the TTL it has then: the issued
+ * one when it is not renewable or the renewal fails (the caller then
+ * reports a lifetime below the horizon).
+ */
+export async function extendIfShort(
+  issuedTtlSeconds: number,
+  renewable: boolean,
+  scheduleIntervalSeconds: number,
+  renew: () => Promise<number>,
+): Promise<number> {
+  if (!renewable || lifetimeOf(issuedTtlSeconds, scheduleIntervalSeconds) === Lifetime.Enough) {
+    return issuedTtlSeconds;
+  }
+  try {
+    return await renew();
+  } catch {
+    return issuedTtlSeconds;
+  }
+}
+
+/**
  * A root token is one with the `root` policy; the initial root token also has
  * no lease entry (renew-self answers `invalid lease ID`), a created root token
  * has TTL 0 and no expiry (vault-facts §3.5).

@@ -7,7 +7,7 @@
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
 import { CredentialKind } from '../core/change-events-port.js';
 import { mayTryAgain, type Refusal } from '../core/fleet-ledger.js';
-import { Lifetime, lifetimeOf } from '../core/lifetime.js';
+import { extendIfShort, Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Problem } from '../core/problems.js';
 import {
   type LeaseDocument,
@@ -28,7 +28,6 @@ import { LeaseOutcome, type LeaseReport } from './report.js';
 import {
   type ActiveToken,
   diesBeforeNextRun,
-  extendIfShort,
   failureKind,
   isoAfter,
   type RunContext,
@@ -259,16 +258,21 @@ async function reissue(
     return failedLease(lease, decision.reason, leaseNotIssuedProblem(lease));
   }
   // A database role with a short default_ttl and a long max_ttl: extended at once.
-  const ttlSeconds = await extendIfShort(issued.ttlSeconds, issued.renewable, context, async () => {
-    const renewed = await deps.vault.renewLease(
-      target.vault,
-      active.token,
-      issued.leaseId,
-      lease.incrementSeconds,
-      { signal },
-    );
-    return renewed.ttlSeconds;
-  });
+  const ttlSeconds = await extendIfShort(
+    issued.ttlSeconds,
+    issued.renewable,
+    context.scheduleIntervalSeconds,
+    async () => {
+      const renewed = await deps.vault.renewLease(
+        target.vault,
+        active.token,
+        issued.leaseId,
+        lease.incrementSeconds,
+        { signal },
+      );
+      return renewed.ttlSeconds;
+    },
+  );
   const now = deps.now();
   const expiresAt = isoAfter(now, ttlSeconds);
   const value = renderLeaseDocument(previous, {

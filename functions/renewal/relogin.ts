@@ -8,6 +8,7 @@
 import type { TargetConfig } from '../config/types.js';
 import { CredentialKind, expiryForEvent } from '../core/change-events-port.js';
 import { mayTryAgain, type Refusal } from '../core/fleet-ledger.js';
+import { extendIfShort } from '../core/lifetime.js';
 import { MIN_TARGET_BUDGET_MS } from '../core/run-scope.js';
 import {
   type AppRoleDocument,
@@ -27,7 +28,6 @@ import { type TargetReport, TokenOutcome } from './report.js';
 import {
   type ActiveToken,
   diesBeforeNextRun,
-  extendIfShort,
   isoAfter,
   type RunContext,
   type StepResult,
@@ -146,7 +146,7 @@ export async function relogin(
   const ttlSeconds = await extendIfShort(
     verified.ttlSeconds,
     login.renewable,
-    context,
+    context.scheduleIntervalSeconds,
     async () => {
       const renewed = await deps.vault.renewSelf(
         target.vault,

@@ -7,7 +7,6 @@
 import type { ChangeEventPublisher, CredentialChange } from '../core/change-events-port.js';
 import type { FleetLedger, LedgerStore } from '../core/fleet-ledger.js';
 import type { IncidentStore } from '../core/incident-port.js';
-import { Lifetime, lifetimeOf } from '../core/lifetime.js';
 import type { Notifier } from '../core/notifier-port.js';
 import type { Problem } from '../core/problems.js';
 import type { PacerFigures } from '../core/request-pacer.js';
@@ -166,27 +165,4 @@ export async function storeSecret(
     { secretId, value, clientRequestToken: deps.requestToken(secretId, value) },
     { signal },
   );
-}
-
-/**
- * A fresh token or lease issued for less than the horizon is renewed once at
- * once, with the increment: Vault counts it from now, up to the max TTL
- * (vault-facts §3.1). Answers the TTL granted, or the issued one when it is
- * not renewable or renewing fails (the run then reports it below the horizon).
- */
-export async function extendIfShort(
-  issuedTtlSeconds: number,
-  renewable: boolean,
-  context: RunContext,
-  renew: () => Promise<number>,
-): Promise<number> {
-  if (!renewable) return issuedTtlSeconds;
-  if (lifetimeOf(issuedTtlSeconds, context.scheduleIntervalSeconds) === Lifetime.Enough) {
-    return issuedTtlSeconds;
-  }
-  try {
-    return await renew();
-  } catch {
-    return issuedTtlSeconds;
-  }
 }

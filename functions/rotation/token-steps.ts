@@ -8,7 +8,7 @@
  */
 
 import { expiryForEvent } from '../core/change-events-port.js';
-import { horizonSeconds } from '../core/lifetime.js';
+import { extendIfShort, Lifetime, lifetimeOf } from '../core/lifetime.js';
 import { tokenTtlBelowHorizonProblem } from '../core/lifetime-problems.js';
 import {
   parseAppRoleDocument,
@@ -105,16 +105,20 @@ export async function testTokenSecret(context: StepContext): Promise<StepResult>
       answer: answerOf(error),
     });
   }
-  const horizon = horizonSeconds(config.scheduleIntervalSeconds);
-  let extended = false;
-  if (ttlSeconds < horizon && renewable === true) {
-    ttlSeconds = (
-      await deps.vault.renewSelf(target.vault, token, target.incrementSeconds, { signal })
-    ).ttlSeconds;
-    extended = true;
-  }
+  // The same rule as a renewal run's login: a short token is renewed once at once.
+  const lookedUpTtlSeconds = ttlSeconds;
+  ttlSeconds = await extendIfShort(
+    ttlSeconds,
+    renewable === true,
+    config.scheduleIntervalSeconds,
+    async () =>
+      (await deps.vault.renewSelf(target.vault, token, target.incrementSeconds, { signal }))
+        .ttlSeconds,
+  );
+  const extended = ttlSeconds !== lookedUpTtlSeconds;
   // The invariant holds here too: a token that will not outlive the horizon is announced.
-  const outlivesHorizon = ttlSeconds >= horizon;
+  const outlivesHorizon =
+    lifetimeOf(ttlSeconds, config.scheduleIntervalSeconds) === Lifetime.Enough;
   return {
     outcome: StepOutcome.Tested,
     problems: outlivesHorizon
