@@ -14,8 +14,8 @@ import {
 } from '../core/secret-documents.js';
 import { Stage, versionWith } from '../core/staging-port.js';
 import { isVaultFailure, TRANSIENT_VAULT_FAILURES } from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
 import {
-  answerOf,
   RotationStepError,
   type StepContext,
   StepOutcome,
@@ -173,7 +173,7 @@ export async function testAppRoleSecret(context: StepContext): Promise<StepResul
     );
     throw new RotationStepError(
       `a login with the new secret_id failed; it was destroyed and AWSCURRENT is unchanged`,
-      { cause: error, answer: answerOf(error) },
+      { cause: error, answer: describeAnswer(error) },
     );
   }
   // The test token must not outlive the test.
@@ -264,7 +264,7 @@ async function destroyPrevious(
     return [
       cleanupProblem(
         `The previous secret_id (version ${previousVersion}) could not be destroyed; it stays valid until its TTL.`,
-        answerOf(error),
+        describeAnswer(error),
       ),
     ];
   }

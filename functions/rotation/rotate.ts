@@ -16,6 +16,7 @@ import { type IncidentStore, rotationScope } from '../core/incident-port.js';
 import { composeMessage, type NotificationContext } from '../core/notification.js';
 import { type Notifier, Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
+import { describeAnswer } from '../core/wording.js';
 import { createChangeAnnouncer } from '../telling/change-announcer.js';
 import { idOf, incidentMessage, resolvedMessage } from '../telling/incident-messages.js';
 import { IncidentState, isIncident, openedAs, planIncidents } from '../telling/incident-plan.js';
@@ -30,7 +31,6 @@ import {
   SecretKind,
 } from './rotation-target.js';
 import {
-  answerOf,
   type RotationDeps,
   RotationStep,
   RotationStepError,
@@ -184,7 +184,7 @@ function failedProblem(
   step: RotationStep,
   error: unknown,
 ): Problem {
-  const answer = error instanceof RotationStepError ? error.answer : answerOf(error);
+  const answer = error instanceof RotationStepError ? error.answer : describeAnswer(error);
   const summary =
     error instanceof RotationStepError
       ? `The ${step} step of rotating the ${found.kind} secret failed: ${error.message}.`

@@ -75,8 +75,3 @@ export class RotationStepError extends Error {
     this.answer = options.answer;
   }
 }
-
-/** The error's message, for a report or message; never a value (Vault and AWS errors hold none). */
-export function answerOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -17,8 +17,8 @@ import {
 } from '../core/secret-documents.js';
 import { Stage, versionWith } from '../core/staging-port.js';
 import { isVaultFailure, TRANSIENT_VAULT_FAILURES } from '../core/vault-port.js';
+import { describeAnswer } from '../core/wording.js';
 import {
-  answerOf,
   RotationStepError,
   type StepContext,
   StepOutcome,
@@ -102,7 +102,7 @@ export async function testTokenSecret(context: StepContext): Promise<StepResult>
     );
     throw new RotationStepError('the new token failed its lookup; AWSCURRENT is unchanged', {
       cause: error,
-      answer: answerOf(error),
+      answer: describeAnswer(error),
     });
   }
   // The same rule as a renewal run's login: a short token is renewed once at once.

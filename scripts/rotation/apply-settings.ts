@@ -15,6 +15,7 @@ import {
 import pLimit from 'p-limit';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
+import { describeAnswer } from '../../functions/core/wording.js';
 import {
   type DesiredRotation,
   decideSetting,
@@ -80,7 +81,7 @@ export async function applyRotationSettings(
             ...base,
             action: SettingAction.Apply,
             differences: [],
-            result: error instanceof Error ? error.message : String(error),
+            result: describeAnswer(error),
             failed: true,
           };
         }
