@@ -1,0 +1,111 @@
+/**
+ * The resolved config's shape, field by field: what the build writes after
+ * the full schema (schema.ts) accepted the file and every default was
+ * applied, and what the Lambda parses at cold start (resolved.ts). The
+ * config's types (types.ts) are derived from it, so the shape is written
+ * once. `zod/mini` keeps it small in the bundle.
+ */
+
+import * as z from 'zod/mini';
+
+const seconds = z.number().check(z.int(), z.positive());
+const text = z.string().check(z.minLength(1));
+/**
+ * When Secrets Manager rotates a secret: its own `RotationRules` (exactly
+ * one of the first two; `Duration` is the window, e.g. `3h`).
+ */
+const rotationRules = z.optional(
+  z.strictObject({
+    AutomaticallyAfterDays: z.optional(seconds),
+    ScheduleExpression: z.optional(text),
+    Duration: z.optional(text),
+  }),
+);
+
+export const resolvedSchema = z.strictObject({
+  version: z.literal(1),
+  /** How often the schedule runs the renewer; the planner's horizon is derived from it. */
+  scheduleIntervalSeconds: seconds,
+  /** Targets processed at once when a run starts. */
+  concurrency: z.number().check(z.int(), z.positive()),
+  /** The run's budgets. */
+  pacing: z.strictObject({
+    /** Concurrency grows up to this when the targets left would not fit in the time left. */
+    maxConcurrency: z.number().check(z.int(), z.positive()),
+    /** Secrets Manager writes per second the run allows itself. */
+    writesPerSecond: z.number().check(z.positive()),
+    /** A login Vault refused is tried again with the same AppRole secret version after this. */
+    reloginRetrySeconds: seconds,
+  }),
+  /** Request-rate ceilings by Vault address (requests per second); addresses not named have none. */
+  vaultRequestCeilings: z.optional(z.record(z.string(), z.number().check(z.positive()))),
+  /** A secret_id that expires sooner than this many days is announced. */
+  secretIdWarnDays: z.number().check(z.int(), z.positive()),
+  /** An incident still open is told again after this many hours. */
+  reminderHours: z.number().check(z.int(), z.positive()),
+  /** PEM bundle (contents) trusted for Vault TLS, when the config names one. */
+  vaultCaCertPem: z.optional(text),
+  targets: z
+    .array(
+      z.strictObject({
+        /** Unique name, `[a-z0-9][a-z0-9-_.]*`; used in reports, SNS attributes and events. */
+        name: text,
+        vault: z.strictObject({ address: text, namespace: z.optional(text) }),
+        /** Secrets Manager id of the JSON secret `{ "token": ... }`. */
+        tokenSecretId: text,
+        approle: z.strictObject({
+          /** Secrets Manager id of the JSON secret `{ "role_id", "secret_id" }`. */
+          secretId: text,
+          /** AppRole mount path without slashes, default `approle`. */
+          mount: text,
+          /** Role name, when known: used in fix commands. */
+          roleName: z.optional(text),
+        }),
+        /** Increment asked for on `auth/token/renew-self`. */
+        incrementSeconds: seconds,
+        leases: z.array(
+          z.strictObject({
+            /** Unique within its target; used in reports and messages. */
+            name: text,
+            /** Secrets Manager id (name or ARN) of the JSON secret that holds the lease. */
+            secretId: text,
+            /** Vault path that issues a new lease, e.g. `database/creds/app`. */
+            reissuePath: text,
+            /** Increment asked for on `sys/leases/renew`. */
+            incrementSeconds: seconds,
+          }),
+        ),
+        notify: z.strictObject({
+          /** Also publish an INFO message when a target logs in again. */
+          onRelogin: z.boolean(),
+          /** Also publish an INFO message when a lease is re-issued. */
+          onReissue: z.boolean(),
+        }),
+        /**
+         * Which of its secrets Secrets Manager rotates, and when (absent when
+         * neither is): `approle`, a new secret_id issued by the rotator and
+         * tested before it becomes current; `token`, a verified re-login.
+         */
+        rotation: z.optional(z.strictObject({ approle: rotationRules, token: rotationRules })),
+      }),
+    )
+    .check(z.minLength(1)),
+  /**
+   * The target whose token issues and destroys secret_ids for AppRole
+   * rotation (its policy: infra/vault/rotator-policy.hcl). Present when the
+   * file names one.
+   */
+  rotator: z.optional(text),
+  /**
+   * How IAM scopes the functions' Secrets Manager access (package time only;
+   * the functions never read it). Present when the file has `secretAccess`.
+   */
+  secretAccess: z.optional(
+    z.strictObject({
+      /** Declared name prefixes: token and lease secrets (read and written), AppRole secrets (read only). */
+      prefixes: z.optional(z.strictObject({ readWrite: z.array(text), readOnly: z.array(text) })),
+      /** A resource tag every managed secret carries; access is granted only where it is set. */
+      tag: z.optional(z.strictObject({ key: text, value: z.string() })),
+    }),
+  ),
+});
