@@ -61,8 +61,10 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
       target.rotation?.approle ?? defaultRotation.approle,
       target.rotation?.token ?? defaultRotation.token,
     );
+    const owner = target.owner ?? file.defaults?.owner;
     return {
       name: target.name,
+      ...(owner === undefined ? {} : { owner }),
       vault: namespace === '' ? { address } : { address, namespace },
       tokenSecretId: target.tokenSecret,
       approle: {

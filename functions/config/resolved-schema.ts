@@ -50,6 +50,8 @@ export const resolvedSchema = z.strictObject({
       z.strictObject({
         /** Unique name, `[a-z0-9][a-z0-9-_.]*`; used in reports, SNS attributes and events. */
         name: text,
+        /** The team that owns it: every message about it carries `owner`, for SNS filter policies. */
+        owner: z.optional(text),
         vault: z.strictObject({ address: text, namespace: z.optional(text) }),
         /** Secrets Manager id of the JSON secret `{ "token": ... }`. */
         tokenSecretId: text,

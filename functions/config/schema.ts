@@ -202,6 +202,13 @@ const approleMount = checkedString((value) => {
   return segmentsProblem(segments, MOUNT_SEGMENT_PATTERN, 'A-Z a-z 0-9 . _ - and "/"');
 }).transform(trimSlashes);
 
+/** The team that owns a target: an SNS attribute value a subscription filters on. */
+const ownerName = checkedString((value) =>
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)
+    ? undefined
+    : 'must be a team name of 1-64 characters: letters, digits, ".", "_" and "-", starting with a letter or digit',
+);
+
 const roleName = checkedString((value) =>
   ROLE_NAME_PATTERN.test(value)
     ? undefined
@@ -330,6 +337,7 @@ const targetSchema = strict({
     namespace: vaultNamespace.optional(),
     maxRequestsPerSecond: requestsPerSecond.optional(),
   }).optional(),
+  owner: ownerName.optional(),
   notify: notifySchema.optional(),
   rotation: rotationSettings.optional(),
   leases: list(leaseSchema).optional(),
@@ -372,6 +380,7 @@ export const configFileSchema = strict({
   defaults: strict({
     incrementSeconds: incrementSeconds.optional(),
     approleMount: approleMount.optional(),
+    owner: ownerName.optional(),
     notify: notifySchema.optional(),
     rotation: rotationSettings.optional(),
   }).optional(),

@@ -67,6 +67,7 @@ export function composeMessage(
     severity: problem.severity,
     event: problem.code,
     target: target.name,
+    ...(target.owner === undefined ? {} : { owner: target.owner }),
     ...(problem.lease === undefined ? {} : { lease: problem.lease }),
     summary: problem.summary,
     ...(problem.answer === undefined ? {} : { answer: problem.answer }),
@@ -91,6 +92,8 @@ export function composeMessage(
     attributes: {
       severity: problem.severity,
       target: target.name,
+      // Each team subscribes to its own targets with a filter policy on `owner`.
+      ...(target.owner === undefined ? {} : { owner: target.owner }),
       event: problem.code,
       schema: NOTIFICATION_SCHEMA,
       // Subscribers that page can drop dry runs with a filter policy.

@@ -93,6 +93,7 @@ export function resolvedMessage(
     state: IncidentState.Resolved,
     incident: incident.id,
     target: target.name,
+    ...(target.owner === undefined ? {} : { owner: target.owner }),
     ...(lease === undefined ? {} : { lease }),
     openedAt: incident.previous.openedAt,
     resolvedAt: context.occurredAt,
@@ -104,6 +105,7 @@ export function resolvedMessage(
     attributes: {
       severity: RESOLVED_SEVERITY,
       target: target.name,
+      ...(target.owner === undefined ? {} : { owner: target.owner }),
       event: code,
       schema: NOTIFICATION_SCHEMA,
       state: IncidentState.Resolved,

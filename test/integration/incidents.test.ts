@@ -222,6 +222,41 @@ describe('a broken target is one incident', () => {
   });
 });
 
+describe('owners', () => {
+  it("lets each team subscribe to its own targets' messages with a filter policy on owner", async () => {
+    // Prepare: two teams' targets, both broken; one queue for the payments team
+    // (its own messages, and those without an owner: shared causes)
+    const { fleet, alerts } = scenario;
+    const [pay, find] = await Promise.all(
+      ['pay-api', 'find-api'].map((name) =>
+        fleet.target(name, { ...healthyRole, noDefaultPolicy: true, policy: noRenewSelf(name) }),
+      ),
+    );
+    const payments = await fleet.subscriber({
+      topicArn: alerts.topicArn,
+      name: 'payments-inbox',
+      policy: { owner: ['payments', { exists: false }] },
+    });
+    const config = configWith(fleet.env, [
+      { ...fleet.targetConfig(pay as NonNullable<typeof pay>), owner: 'payments' },
+      { ...fleet.targetConfig(find as NonNullable<typeof find>), owner: 'search' },
+    ]);
+
+    // Act
+    await scenario.harness(config).invoke(SCHEDULED_EVENT);
+
+    // Assess: everyone's inbox has both, the payments team's only its own
+    expect(eventsOf(await alerts.receive(2))).toEqual([
+      'ERROR token-renew-denied find-api',
+      'ERROR token-renew-denied pay-api',
+    ]);
+    const own = await payments.receive(1, 3_000);
+    expect(eventsOf(own)).toEqual(['ERROR token-renew-denied pay-api']);
+    expect(own[0]?.attributes).toMatchObject({ owner: 'payments', target: 'pay-api' });
+    expect(parseMessageDocument(own[0]?.body ?? '')).toMatchObject({ owner: 'payments' });
+  });
+});
+
 describe('diagnose lists open incidents', () => {
   it("shows a target's open incidents from the table, and says when it cannot read them", async () => {
     // Prepare: an incident opened by a renew run.

@@ -422,12 +422,24 @@ export class Fleet {
     return name;
   }
 
-  /** An SNS topic with an SQS queue subscribed to it, as a real subscriber would. */
-  public async subscriber(): Promise<AlertSubscriber> {
+  /**
+   * An SNS topic with an SQS queue subscribed to it, as a real subscriber
+   * would; with `filter`, another queue on an existing topic that receives
+   * only what the subscription's filter policy lets through (a team's own).
+   */
+  public async subscriber(filter?: {
+    readonly topicArn: string;
+    readonly name: string;
+    readonly policy: unknown;
+  }): Promise<AlertSubscriber> {
     const { sns, sqs } = this.aws;
-    const topic = await sns.send(new CreateTopicCommand({ Name: `${this.prefix}-alerts` }));
-    const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${this.prefix}-inbox` }));
-    const topicArn = topic.TopicArn ?? '';
+    const topicArn =
+      filter?.topicArn ??
+      (await sns.send(new CreateTopicCommand({ Name: `${this.prefix}-alerts` }))).TopicArn ??
+      '';
+    const queue = await sqs.send(
+      new CreateQueueCommand({ QueueName: `${this.prefix}-${filter?.name ?? 'inbox'}` }),
+    );
     const queueUrl = queue.QueueUrl ?? '';
     const attributes = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
@@ -437,6 +449,9 @@ export class Fleet {
         TopicArn: topicArn,
         Protocol: 'sqs',
         Endpoint: attributes.Attributes?.QueueArn ?? '',
+        ...(filter === undefined
+          ? {}
+          : { Attributes: { FilterPolicy: JSON.stringify(filter.policy) } }),
       }),
     );
     return {

@@ -291,6 +291,23 @@ describe('parseConfig with a valid file', () => {
     expect('vaultCaCertPem' in config).toBe(false);
     expect('namespace' in (config.targets[0]?.vault ?? {})).toBe(false);
     expect('roleName' in (config.targets[0]?.approle ?? {})).toBe(false);
+    expect('owner' in (config.targets[0] ?? {})).toBe(false);
+  });
+
+  it('gives a target its own owner, or the default one, and refuses an owner that is not a team name', () => {
+    const file = `version: 1
+schedule: { intervalMinutes: 15 }
+vault: { address: 'http://127.0.0.1:8200' }
+defaults: { owner: platform }
+targets:
+  - { name: a, tokenSecret: a/token, approle: { secret: a/approle }, owner: payments }
+  - { name: b, tokenSecret: b/token, approle: { secret: b/approle } }
+`;
+    expect(parseConfig(file).targets.map((t) => t.owner)).toEqual(['payments', 'platform']);
+    const error = catchConfigError(() =>
+      parseConfig(file.replace('owner: payments', 'owner: "team a/b"')),
+    );
+    expect(error.message).toMatch(/targets\[0\]\.owner.*must be a team name/);
   });
 
   it('accepts JSON and reads it to the same config as the equivalent YAML', () => {
