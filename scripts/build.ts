@@ -15,9 +15,9 @@
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { RESOLVED_CONFIG_FILE } from '../functions/config/resolved.js';
+import { parseOptions, runCommand } from './lib/command.js';
 import { writeResolvedConfig } from './lib/resolved-config.js';
 import { configPathFrom, validateConfigFile } from './validate-config.js';
 
@@ -69,22 +69,36 @@ export async function bundle(outdir: string): Promise<Record<string, number>> {
   return sizes;
 }
 
+const USAGE = `Usage: npm run build [-- --outdir dir]
+
+Validates RENEWER_CONFIG (default config/targets.yaml), writes the resolved config
+(${RESOLVED_CONFIG_FILE}) and bundles the three functions into <outdir>/<name>/
+(default dist). npm run package does this and then osls package.
+
+  --outdir dir   where the bundles go (default dist)
+  -h, --help     this text`;
+
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
-  const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
+  await runCommand('npm run build', async () => {
+    const values = parseOptions({ outdir: { type: 'string', default: 'dist' } }, USAGE);
+    await buildAll(values.outdir);
+  });
+}
+
+async function buildAll(outdir: string): Promise<void> {
   const configPath = configPathFrom([], process.env);
   const validation = validateConfigFile(configPath);
   if (!validation.ok) {
     console.error(validation.report);
-    process.exit(1);
+    process.exitCode = 1;
+    return;
   }
   console.log(validation.summary);
   writeResolvedConfig(configPath, RESOLVED_CONFIG_FILE);
   console.log(`resolved config: ${RESOLVED_CONFIG_FILE}`);
-  const sizes = await bundle(values.outdir);
+  const sizes = await bundle(outdir);
   for (const [name, bytes] of Object.entries(sizes)) {
-    console.log(
-      `${name}: ${join(values.outdir, name, BUNDLE_FILE)} ${(bytes / 1024).toFixed(1)} KB`,
-    );
+    console.log(`${name}: ${join(outdir, name, BUNDLE_FILE)} ${(bytes / 1024).toFixed(1)} KB`);
   }
 }

@@ -11,7 +11,7 @@
  * against those services instead; each target's Vault is the address in the
  * config. ALERT_TOPIC_ARN is needed only with `"notify": true`.
  *
- *   npm run diagnose [-- --event '{"targets": ["billing-api"], "login": true}'] [--json] [--external]
+ *   npm run diagnose [-- --targets a,b] [--event '{"login": true}'] [--json] [--external]
  */
 
 import { join } from 'node:path';
@@ -34,6 +34,17 @@ import { startDemoStack } from './lib/demo-stack.js';
 import { DIAGNOSE_DEMO_TARGETS } from './lib/demo-targets.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
+
+const USAGE = `Usage: npm run diagnose [-- --targets a,b] [--event '<json>'] [--external] [--json]
+
+The troubleshooting checklist of every target, read-only. Without --external: on the
+local stack with a demo fleet. With --external: against the services of RENEWER_CONFIG.
+
+  --targets a,b    only these targets
+  --event '<json>' the whole event instead, e.g. '{"targets": ["billing-api"], "login": true}'
+  --external       run against real services instead of the local stack
+  --json           print only the result (JSON) on stdout
+  -h, --help       this text`;
 
 const HOUR = 3600;
 const COMMAND = 'npm run diagnose';
@@ -192,6 +203,6 @@ async function runExternal(event: unknown, asJson: boolean): Promise<void> {
 }
 
 await runCommand(COMMAND, async () => {
-  const { event, external, json } = readCommandLine(COMMAND, {});
+  const { event, external, json } = readCommandLine(COMMAND, {}, USAGE);
   await (external ? runExternal(event, json) : runLocal(event, json));
 });

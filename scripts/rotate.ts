@@ -48,6 +48,17 @@ import { writeLocalConfig } from './lib/local-config.js';
 import { applyRotationSettings } from './rotation/apply-settings.js';
 
 const COMMAND = 'npm run rotate';
+const USAGE = `Usage: npm run rotate -- --secret approle|token [--target NAME] [--external]
+
+One rotation of a target's AppRole secret (a new secret_id) or token secret (a verified
+re-login), as Secrets Manager runs it. Without --external: on the local stack with a
+demo target and the rotator. With --external: asks Secrets Manager to rotate the
+target's secret now (RENEWER_CONFIG, AWS credentials and region) and waits.
+
+  --secret approle|token   which of the target's secrets
+  --target NAME            the target (--external; the demo's own otherwise)
+  --external               rotate in the real account
+  -h, --help               this text`;
 const LOG_FILE = join(REPO_ROOT, '.stack', 'last-rotation.log');
 const HOUR = 3600;
 const DEMO_TARGET = 'billing-api';
@@ -56,11 +67,14 @@ const DEMO_ROTATOR = 'vault-renewer-rotator';
 type Kind = 'approle' | 'token';
 
 function readOptions() {
-  const options = parseOptions({
-    target: { type: 'string' },
-    secret: { type: 'string' },
-    external: { type: 'boolean', default: false },
-  });
+  const options = parseOptions(
+    {
+      target: { type: 'string' },
+      secret: { type: 'string' },
+      external: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const kind = options.secret;
   if (kind !== 'approle' && kind !== 'token') {
     throw new UsageError(

@@ -17,15 +17,29 @@ import { parseOptions, runCommand, UsageError } from './lib/command.js';
 import { applyRotationSettings, summarise } from './rotation/apply-settings.js';
 
 const COMMAND = 'npm run rotation:apply';
+const USAGE = `Usage: npm run rotation:apply -- --function-arn <arn> [--dry-run] [--prune] [--json]
+
+Gives each AppRole and token secret of RENEWER_CONFIG (default config/targets.yaml) the
+rotation its config asks for; safe to run again. Exit 1 when a secret could not be
+described or changed.
+
+  --function-arn <arn>  the stack's RotateFunctionArn output (npx osls info --verbose)
+  --dry-run             say what would change, change nothing
+  --prune               also cancel rotation the config no longer asks for
+  --json                print the outcomes as JSON
+  -h, --help            this text`;
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
 
 await runCommand(COMMAND, async () => {
-  const options = parseOptions({
-    'function-arn': { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-    prune: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  });
+  const options = parseOptions(
+    {
+      'function-arn': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      prune: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
   const functionArn = options['function-arn'] ?? '';
   if (!LAMBDA_ARN.test(functionArn)) {
     throw new UsageError(

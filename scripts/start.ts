@@ -16,7 +16,7 @@
  * real services the command exits 1 when any target failed; the local demo,
  * whose failures are staged, exits 0.
  *
- *   npm start [-- --event '<json>'] [--external] [--json]
+ *   npm start [-- --dry-run] [--targets a,b] [--event '<json>'] [--external] [--json]
  */
 
 import { join } from 'node:path';
@@ -39,6 +39,19 @@ import { DEMO_TARGETS } from './lib/demo-targets.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
 import { renderRunReport } from './lib/report-table.js';
+
+const USAGE = `Usage: npm start [-- --dry-run] [--targets a,b] [--event '<json>'] [--external] [--json]
+
+One real renewal cycle. Without --external: on the local stack, with a demo fleet
+(OpenBao, moto and PostgreSQL are started and stopped). With --external: against the
+services of RENEWER_CONFIG (also needs ALERT_TOPIC_ARN, AWS credentials and region).
+
+  --dry-run        report what would be done; nothing changes, nothing is published
+  --targets a,b    only these targets (a console run)
+  --event '<json>' the whole event instead, e.g. '{"dryRun": true, "notify": true}'
+  --external       run against real services instead of the local stack
+  --json           print only the run report (JSON) on stdout
+  -h, --help       this text`;
 
 const SCHEDULED_EVENT = {
   version: '0',
@@ -237,7 +250,7 @@ async function runExternal(event: unknown, output: Output): Promise<void> {
 }
 
 await runCommand(COMMAND, async () => {
-  const { event, external, json } = readCommandLine(COMMAND, SCHEDULED_EVENT);
+  const { event, external, json } = readCommandLine(COMMAND, SCHEDULED_EVENT, USAGE, true);
   const output = outputFor(json);
   await (external ? runExternal(event, output) : runLocal(event, output));
 });

@@ -20,6 +20,34 @@ export const USAGE =
   '[--kms-key-id key] [--enable-approle] [--rotate-secret-id] [--relogin] ' +
   '[--role name] [--mount path] [--token-secret id] [--approle-secret id] [--lease name=path]...';
 
+/** What `--help` prints. */
+export const HELP = `${USAGE.replace(/^usage:/, 'Usage:')}
+
+Sets up the Vault side of one target (policy, AppRole role, secret_id, a verified
+first token) and stores its credentials in Secrets Manager; idempotent. VAULT_TOKEN
+is an administrator's token, never stored. Prints the target's config entry on stdout.
+
+Options:
+  --config <path>          target list (default: $RENEWER_CONFIG, then config/targets.yaml)
+  --vault-addr <url>       where to reach Vault from here (default: the target's
+                           address in the config, then $VAULT_ADDR)
+  --namespace <ns>         Vault namespace (default: the target's, then $VAULT_NAMESPACE)
+  --role-settings <path>   AppRole role settings (default infra/vault/approle-role.yaml)
+  --policy-file <path>     base policy (default infra/vault/workload-policy.hcl)
+  --policy-name <name>     (default vault-renewer-<target>)
+  --policy <name>          another policy for the role's tokens, e.g. the
+                           workload's own (repeatable)
+  --kms-key-id <key>       KMS key for secrets this creates (default aws/secretsmanager)
+  --enable-approle         enable the AppRole auth method at the mount if it is missing
+  --rotate-secret-id       issue a new secret_id even if the stored one is valid,
+                           and destroy the old one once the new one is stored
+  --relogin                log in and store a new token even if the stored one is healthy
+For a target not in the config yet (defaults in brackets):
+  --role <name> [<target>]  --mount <path> [the targets' shared mount, else approle]
+  --token-secret <id> [vault/<target>/token]  --approle-secret <id> [vault/<target>/approle]
+  --lease <name>=<reissuePath> (repeatable; its secret: vault/<target>/<name>)
+  -h, --help               this text`;
+
 export function parseCommandLine(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,

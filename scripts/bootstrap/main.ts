@@ -22,25 +22,7 @@
  * checked with lookup-self before it is written: a root token, a batch or
  * non-renewable token, or a token that is not the login's is refused.
  *
- * Options:
- *   --config <path>          target list (default: $RENEWER_CONFIG, then config/targets.yaml)
- *   --vault-addr <url>       where to reach Vault from here (default: the target's
- *                            address in the config, then $VAULT_ADDR)
- *   --namespace <ns>         Vault namespace (default: the target's, then $VAULT_NAMESPACE)
- *   --role-settings <path>   AppRole role settings (default infra/vault/approle-role.yaml)
- *   --policy-file <path>     base policy (default infra/vault/workload-policy.hcl)
- *   --policy-name <name>     (default vault-renewer-<target>)
- *   --policy <name>          another policy for the role's tokens, e.g. the
- *                            workload's own (repeatable)
- *   --kms-key-id <key>       KMS key for secrets this creates (default aws/secretsmanager)
- *   --enable-approle         enable the AppRole auth method at the mount if it is missing
- *   --rotate-secret-id       issue a new secret_id even if the stored one is valid,
- *                            and destroy the old one once the new one is stored
- *   --relogin                log in and store a new token even if the stored one is healthy
- * For a target not in the config yet (defaults in brackets):
- *   --role <name> [<target>]  --mount <path> [the targets' shared mount, else approle]
- *   --token-secret <id> [vault/<target>/token]  --approle-secret <id> [vault/<target>/approle]
- *   --lease <name>=<reissuePath> (repeatable; its secret: vault/<target>/<name>)
+ * Options: `npm run vault:bootstrap -- --help` (HELP in command-line.ts).
  *
  * This file only wires the clients and turns a refusal into one line and exit 1;
  * the run itself is bootstrap.ts, the rest of this folder its parts.
@@ -53,13 +35,18 @@ import {
   SecretProvisioningError,
 } from '../../functions/aws/secret-provisioning.js';
 import { VaultError } from '../../functions/vault/errors.js';
+import { asksForHelp } from '../lib/command.js';
 import { bootstrapTarget } from './bootstrap.js';
-import { parseCommandLine } from './command-line.js';
+import { HELP, parseCommandLine } from './command-line.js';
 import { BootstrapError, messageOf } from './errors.js';
 
 export async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
+    if (asksForHelp(process.argv.slice(2))) {
+      process.stdout.write(`${HELP}\n`);
+      return;
+    }
     const options = parseCommandLine(process.argv.slice(2), process.env, process.cwd());
     const client = new SecretsManagerClient({});
     try {

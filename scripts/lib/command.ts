@@ -26,16 +26,36 @@ export class SetupError extends Error {
   override readonly name = 'SetupError';
 }
 
+/** `--help` (or `-h`) was asked for: the usage goes to stdout and the command exits 0. */
+export class HelpRequested extends Error {
+  override readonly name = 'HelpRequested';
+  public constructor(public readonly usage: string) {
+    super('help requested');
+  }
+}
+
+/** Whether the command line asks for help, whatever else it holds. */
+export function asksForHelp(argv: readonly string[] = process.argv.slice(2)): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 const USAGE_ERRORS = [UsageError, InvalidEventError, InvalidDiagnoseEventError];
 const SETUP_ERRORS = [SetupError, ConfigError, PostgresSetupError];
 
+/**
+ * The command's options, checked; `usage` is what `--help` prints (its first
+ * line is repeated after a wrong option, so the mistake is one line).
+ */
 export function parseOptions<const Options extends NonNullable<ParseArgsConfig['options']>>(
   options: Options,
+  usage: string,
 ) {
+  if (asksForHelp()) throw new HelpRequested(usage);
   try {
     return parseArgs({ options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const first = usage.split('\n')[0] ?? '';
+    throw new UsageError(`${(error as Error).message} (${first}; --help for more)`);
   }
 }
 
@@ -49,16 +69,41 @@ export interface CommandLine {
  * The options both commands take (`--event`, `--external`, `--json`), read
  * and checked, with the note about VAULT_ADDR on stderr when it applies.
  */
-export function readCommandLine(command: string, fallbackEvent: unknown): CommandLine {
-  const options = parseOptions({
-    event: { type: 'string' },
-    external: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  });
+export function readCommandLine(
+  command: string,
+  fallbackEvent: unknown,
+  usage: string,
+  /** `--dry-run` is offered (a renewal; diagnose is read-only anyway). */
+  dryRun = false,
+): CommandLine {
+  const options = parseOptions(
+    {
+      event: { type: 'string' },
+      targets: { type: 'string' },
+      ...(dryRun ? { 'dry-run': { type: 'boolean', default: false } } : {}),
+      external: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+    usage,
+  );
   const note = vaultAddrNote(command, options.external);
   if (note !== undefined) process.stderr.write(`${note}\n`);
+  const asked = options['dry-run'] === true;
+  if (options.event !== undefined && (asked || options.targets !== undefined)) {
+    throw new UsageError(
+      '--event is the whole event: use it, or --dry-run and --targets, not both',
+    );
+  }
+  const targets = options.targets
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const shortcut =
+    asked || targets !== undefined
+      ? { ...(asked ? { dryRun: true } : {}), ...(targets === undefined ? {} : { targets }) }
+      : undefined;
   return {
-    event: parseEventOption(options.event, fallbackEvent),
+    event: shortcut ?? parseEventOption(options.event, fallbackEvent),
     external: options.external,
     json: options.json,
   };
@@ -81,6 +126,11 @@ export async function runCommand(command: string, main: () => Promise<void>): Pr
   try {
     await main();
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(`${error.usage}\n`);
+      process.exitCode = 0;
+      return;
+    }
     const exitCode = USAGE_ERRORS.some((kind) => error instanceof kind)
       ? 2
       : SETUP_ERRORS.some((kind) => error instanceof kind)

