@@ -23,6 +23,7 @@ import type { Fleet } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import {
   readCommandLine,
+  requireAwsSettings,
   requireEnv,
   runCommand,
   SetupError,
@@ -189,6 +190,7 @@ async function runLocal(event: unknown, asJson: boolean): Promise<void> {
 
 async function runExternal(event: unknown, asJson: boolean): Promise<void> {
   requireEnv(COMMAND, ['RENEWER_CONFIG']);
+  await requireAwsSettings(COMMAND);
   const notify = (event as { notify?: unknown } | null)?.notify === true;
   if (!process.env.ALERT_TOPIC_ARN) {
     if (notify) throw new SetupError('"notify": true needs ALERT_TOPIC_ARN');

@@ -37,6 +37,7 @@ import {
 import { rotatorPolicy } from './bootstrap/rotator-policy.js';
 import {
   parseOptions,
+  requireAwsSettings,
   runCommand,
   SetupError,
   UsageError,
@@ -188,10 +189,18 @@ async function runExternal(targetName: string, kind: Kind): Promise<void> {
   if (!process.env.RENEWER_CONFIG) {
     throw new SetupError(`${COMMAND} --external needs RENEWER_CONFIG (the targets YAML)`);
   }
+  await requireAwsSettings(COMMAND);
   const config = useExternalConfig('external-targets.resolved.json');
   const secret = secretOf(config, targetName, kind);
   const client = new SecretsManagerClient({});
   try {
+    // RotateSecret uses the rotation the secret has; without one there is nothing to run.
+    const before = await client.send(new DescribeSecretCommand({ SecretId: secret }));
+    if (before.RotationEnabled !== true) {
+      throw new SetupError(
+        `${secret} has no rotation configured: run npm run rotation:apply first (docs/rotation.md, "Deploy"); nothing was changed`,
+      );
+    }
     const started = await client.send(new RotateSecretCommand({ SecretId: secret }));
     const version = started.VersionId ?? '';
     console.log(`Secrets Manager is rotating ${secret} (new version ${version}); waiting...`);

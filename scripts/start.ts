@@ -28,6 +28,7 @@ import type { Fleet, ReceivedEvent } from '../tools/local-stack/fleet.js';
 import { REPO_ROOT } from '../tools/local-stack/python-env.js';
 import {
   readCommandLine,
+  requireAwsSettings,
   requireEnv,
   runCommand,
   targetNames,
@@ -239,6 +240,7 @@ async function runLocal(event: unknown, output: Output): Promise<void> {
 
 async function runExternal(event: unknown, output: Output): Promise<void> {
   requireEnv(COMMAND, ['RENEWER_CONFIG', 'ALERT_TOPIC_ARN']);
+  await requireAwsSettings(COMMAND);
   const config = useExternalConfig('external-targets.resolved.json');
   parseRenewEvent(event, targetNames(config));
   output.say(`Running functions/renew.ts once; Vault: ${vaultAddresses(config)}...\n`);

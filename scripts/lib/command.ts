@@ -8,6 +8,7 @@
 
 import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidDiagnoseEventError } from '../../functions/app/diagnose-event.js';
 import { InvalidEventError } from '../../functions/app/renew-event.js';
 import { ConfigError } from '../../functions/config/errors.js';
@@ -171,6 +172,33 @@ export function requireEnv(command: string, names: readonly string[]): void {
     throw new SetupError(
       `${command} --external runs against real services and needs ${missing.join(' and ')} (see docs/operations.md)`,
     );
+  }
+}
+
+/**
+ * The AWS region and credentials the SDK will use, resolved now: without
+ * them an external run would fail deep inside its first AWS call, after the
+ * targets were read. One line naming what to set instead.
+ */
+export async function requireAwsSettings(command: string): Promise<void> {
+  const client = new SecretsManagerClient({});
+  try {
+    try {
+      await client.config.region();
+    } catch {
+      throw new SetupError(
+        `${command} --external needs an AWS region: set AWS_REGION (or a profile with a region in AWS_PROFILE)`,
+      );
+    }
+    try {
+      await client.config.credentials();
+    } catch {
+      throw new SetupError(
+        `${command} --external needs AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+      );
+    }
+  } finally {
+    client.destroy();
   }
 }
 

@@ -23,7 +23,8 @@ import { stackEnv, uniqueName } from '../support/stack-env.js';
  * fails the first three (it keeps answering the old version after the move
  * and the empty AWSPENDING placeholder while a rotation is pending, answers
  * RotateSecret with the old version's id, and relabels the pending version
- * AWSPREVIOUS on a write).
+ * AWSPREVIOUS on a write), and moves the labels of a secret with no rotation
+ * configured where AWS refuses.
  */
 
 const env = stackEnv();
@@ -140,6 +141,38 @@ describe('reads without a version follow AWSCURRENT', () => {
     expect(stages?.[written.VersionId ?? '']).toEqual(['AWSCURRENT']);
     expect(stages?.[first]).toEqual(['AWSPREVIOUS']);
     expect(await plainRead(name)).toBe('{"v":2}');
+  });
+
+  it('RotateSecret refuses a secret with no rotation configured and moves no label', async () => {
+    const { name, versionId: first } = await secretWith('{"v":1}');
+
+    const refused = await client
+      .send(new RotateSecretCommand({ SecretId: name }))
+      .catch((error: unknown) => error);
+
+    expect(refused).toMatchObject({ name: 'InvalidRequestException' });
+    const stages = (await client.send(new DescribeSecretCommand({ SecretId: name })))
+      .VersionIdsToStages;
+    expect(stages).toEqual({ [first]: ['AWSCURRENT'] });
+    expect(await plainRead(name)).toBe('{"v":1}');
+  });
+
+  it('RotateSecret without a function ARN rotates with the one the configuration stored', async () => {
+    const { name } = await secretWith('{"v":1}');
+    const arn = await localRotationFunctionArn(env);
+    await client.send(
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: arn,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+
+    await client.send(new RotateSecretCommand({ SecretId: name }));
+
+    const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
+    expect(described).toMatchObject({ RotationEnabled: true, RotationLambdaARN: arn });
   });
 
   it('a version written without stages becomes AWSCURRENT and moves AWSPREVIOUS (unchanged moto behaviour)', async () => {

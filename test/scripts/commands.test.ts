@@ -88,6 +88,41 @@ describe('npm start', () => {
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });
 
+  it('names the missing AWS region, then the missing credentials, in one line before any target is read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'no-aws-'));
+    try {
+      const configFile = join(dir, 'targets.yaml');
+      writeFileSync(
+        configFile,
+        stringify({
+          version: 1,
+          schedule: { intervalMinutes: 15 },
+          vault: { address: 'http://127.0.0.1:8200' },
+          targets: [{ name: 'app', tokenSecret: 'app/token', approle: { secret: 'app/approle' } }],
+        }),
+      );
+      const env = {
+        HOME: dir,
+        RENEWER_CONFIG: configFile,
+        ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:alerts',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      };
+      const noRegion = await start(['--external'], env);
+      const noCredentials = await start(['--external'], { ...env, AWS_REGION: 'eu-west-1' });
+
+      expect(noRegion.code).toBe(1);
+      expect(noRegion.stderr.trim().split('\n')).toEqual([
+        expect.stringContaining('needs an AWS region: set AWS_REGION'),
+      ]);
+      expect(noCredentials.code).toBe(1);
+      expect(noCredentials.stderr.trim().split('\n')).toEqual([
+        expect.stringContaining('needs AWS credentials: set AWS_PROFILE'),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says what to install when PG_BIN points nowhere, before anything runs', async () => {
     const result = await start([], { PG_BIN: '/nowhere' });
     expect(result.code).toBe(1);
@@ -147,6 +182,44 @@ describe('npm start -- --external', () => {
     expect(result.code, result.stderr).toBe(1);
     const report = JSON.parse(result.stdout) as { summary: { targets: number; failed: number } };
     expect(report.summary).toMatchObject({ targets: 1, failed: 1 });
+  }, 60_000);
+});
+
+describe('npm run rotate -- --external', () => {
+  it('refuses a secret whose rotation is not configured, in one line, and changes nothing', async () => {
+    // Prepare: a target on the test stack whose AppRole secret has no rotation
+    const env = stackEnv();
+    const { fleet } = await createScenario(env, 'rot-cli');
+    const target = await fleet.target('unrotated', healthyRole);
+    const before = await fleet.secretJson(target.approleSecret);
+    const dir = mkdtempSync(join(tmpdir(), 'rotate-external-'));
+    const configFile = join(dir, 'targets.yaml');
+    writeFileSync(configFile, stringify(configWith(env, [fleet.targetConfig(target)])));
+
+    // Act
+    const result = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/rotate.ts',
+        '--external',
+        '--target',
+        'unrotated',
+        '--secret',
+        'approle',
+      ],
+      { ...env, RENEWER_CONFIG: configFile },
+    );
+
+    // Assess
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('has no rotation configured: run npm run rotation:apply first'),
+    ]);
+    expect(result.stdout).not.toContain('Rotated');
+    expect(await fleet.secretJson(target.approleSecret)).toEqual(before);
   }, 60_000);
 });
 

@@ -29,6 +29,7 @@ import json
 import sys
 
 from moto.core.config import default_user_config
+from moto.secretsmanager.exceptions import InvalidRequestException
 from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
 
 CURRENT = "AWSCURRENT"
@@ -51,9 +52,22 @@ FakeSecret.default_version_id = property(_default_version_id, _set_default_versi
 _moto_rotate_secret = SecretsManagerBackend.rotate_secret
 
 
-def rotate_secret(self, secret_id, *args, **kwargs):
-    before = set(self.secrets[secret_id].versions) if self._is_valid_identifier(secret_id) else set()
-    answer = json.loads(_moto_rotate_secret(self, secret_id, *args, **kwargs))
+def rotate_secret(self, secret_id, client_request_token=None, rotation_lambda_arn=None, *args, **kwargs):
+    before = set()
+    if self._is_valid_identifier(secret_id):
+        secret = self.secrets[secret_id]
+        before = set(secret.versions)
+        # AWS rotates a secret with the configuration it stored, and refuses one
+        # with none; moto forgets the stored function and moves the labels anyway.
+        stored = getattr(secret, "rotation_lambda_arn", "") or ""
+        if not rotation_lambda_arn and not stored:
+            raise InvalidRequestException(
+                "No Lambda rotation function ARN is associated with this secret."
+            )
+        rotation_lambda_arn = rotation_lambda_arn or stored
+    answer = json.loads(
+        _moto_rotate_secret(self, secret_id, client_request_token, rotation_lambda_arn, *args, **kwargs)
+    )
     created = [v for v in self.secrets[secret_id].versions if v not in before]
     if created:
         answer["VersionId"] = created[0]
