@@ -17,6 +17,7 @@
 import { join } from 'node:path';
 import { parseDiagnoseEvent } from '../functions/app/diagnose-event.js';
 import type { DiagnoseResult } from '../functions/app/diagnose-handler.js';
+import { renderFleetLines } from '../functions/diagnosis/render-text.js';
 import { parseDiagnosisSummary } from '../functions/diagnosis/summary-message.js';
 import { shippedWorkloadPolicy } from '../infra/vault/workload-policy.js';
 import type { Fleet } from '../tools/local-stack/fleet.js';
@@ -36,11 +37,14 @@ import { DIAGNOSE_DEMO_TARGETS } from './lib/demo-targets.js';
 import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
 
-const USAGE = `Usage: npm run diagnose [-- --targets a,b] [--event '<json>'] [--external] [--json]
+const USAGE = `Usage: npm run diagnose [-- --fleet] [--targets a,b] [--event '<json>'] [--external] [--json]
 
 The troubleshooting checklist of every target, read-only. Without --external: on the
-local stack with a demo fleet. With --external: against the services of RENEWER_CONFIG.
+local stack with a demo fleet. With --external: against the services of RENEWER_CONFIG,
+exiting 1 when a target is broken.
 
+  --fleet          one line per target (verdict, token, secret_id, leases, open
+                   incidents), problems first, instead of every check
   --targets a,b    only these targets
   --event '<json>' the whole event instead, e.g. '{"targets": ["billing-api"], "login": true}'
   --external       run against real services instead of the local stack
@@ -139,13 +143,18 @@ async function seedFleet(fleet: Fleet) {
   );
 }
 
-function printResult(result: DiagnoseResult, asJson: boolean): void {
-  if (asJson) {
+interface Output {
+  readonly json: boolean;
+  readonly fleet: boolean;
+}
+
+function printResult(result: DiagnoseResult, output: Output): void {
+  if (output.json) {
     const { table: _table, ...document } = result;
     console.log(JSON.stringify(document, null, 2));
     return;
   }
-  console.log(result.table.join('\n'));
+  console.log((output.fleet ? renderFleetLines(result) : result.table).join('\n'));
   if (result.notification.requested) {
     console.log(
       result.notification.published
@@ -155,7 +164,7 @@ function printResult(result: DiagnoseResult, asJson: boolean): void {
   }
 }
 
-async function runLocal(event: unknown, asJson: boolean): Promise<void> {
+async function runLocal(event: unknown, output: Output): Promise<void> {
   // A wrong event fails now, not after the stack started.
   parseDiagnoseEvent(event, DIAGNOSE_DEMO_TARGETS);
   const { stack, fleet, alerts } = await startDemoStack('diag', say);
@@ -173,7 +182,7 @@ async function runLocal(event: unknown, asJson: boolean): Promise<void> {
     });
     say(`Running functions/diagnose.ts once (config: ${configFile})...\n`);
     const result = await invoke(event, 60_000);
-    printResult(result, asJson);
+    printResult(result, output);
     if (result.notification.requested && result.notification.published) {
       const [message] = await alerts.receive(1, 10_000);
       if (message !== undefined) {
@@ -188,7 +197,7 @@ async function runLocal(event: unknown, asJson: boolean): Promise<void> {
   }
 }
 
-async function runExternal(event: unknown, asJson: boolean): Promise<void> {
+async function runExternal(event: unknown, output: Output): Promise<void> {
   requireEnv(COMMAND, ['RENEWER_CONFIG']);
   await requireAwsSettings(COMMAND);
   const notify = (event as { notify?: unknown } | null)?.notify === true;
@@ -200,11 +209,13 @@ async function runExternal(event: unknown, asJson: boolean): Promise<void> {
   parseDiagnoseEvent(event, targetNames(config));
   say(`Running functions/diagnose.ts once; Vault: ${vaultAddresses(config)}...\n`);
   const result = await invoke(event, 5 * 60_000);
-  printResult(result, asJson);
+  printResult(result, output);
   say(`\nStructured logs of the run: ${LOG_FILE}`);
+  // For scripts and CI: a fleet with a broken target is a failed check (the demo's are staged).
+  if (result.summary.broken > 0) process.exitCode = 1;
 }
 
 await runCommand(COMMAND, async () => {
-  const { event, external, json } = readCommandLine(COMMAND, {}, USAGE);
-  await (external ? runExternal(event, json) : runLocal(event, json));
+  const { event, external, json, fleet } = readCommandLine(COMMAND, {}, USAGE, { fleet: true });
+  await (external ? runExternal(event, { json, fleet }) : runLocal(event, { json, fleet }));
 });

@@ -252,7 +252,9 @@ async function runExternal(event: unknown, output: Output): Promise<void> {
 }
 
 await runCommand(COMMAND, async () => {
-  const { event, external, json } = readCommandLine(COMMAND, SCHEDULED_EVENT, USAGE, true);
+  const { event, external, json } = readCommandLine(COMMAND, SCHEDULED_EVENT, USAGE, {
+    dryRun: true,
+  });
   const output = outputFor(json);
   await (external ? runExternal(event, output) : runLocal(event, output));
 });

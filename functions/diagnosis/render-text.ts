@@ -4,7 +4,7 @@
  * cut), then the fix of every failed or warning check. Pure.
  */
 
-import { CHECK_LABELS, type Check, CheckStatus } from './check.js';
+import { CHECK_LABELS, type Check, CheckId, CheckStatus } from './check.js';
 import type { DiagnosisReport, DiagnosisSummary, TargetDiagnosis } from './report.js';
 import { rotationLines } from './rotation-status.js';
 import { Verdict } from './verdict.js';
@@ -146,3 +146,83 @@ export function renderDiagnosisLines(report: DiagnosisReport): string[] {
 export function renderDiagnosis(report: DiagnosisReport): string {
   return renderDiagnosisLines(report).join('\n');
 }
+
+/** Problems first: broken, not diagnosed, at risk, then healthy. */
+const VERDICT_ORDER: Readonly<Record<Verdict, number>> = {
+  [Verdict.Broken]: 0,
+  [Verdict.Unknown]: 1,
+  [Verdict.AtRisk]: 2,
+  [Verdict.Healthy]: 3,
+};
+
+const VERDICT_TEXT: Readonly<Record<Verdict, string>> = {
+  [Verdict.Broken]: 'BROKEN',
+  [Verdict.Unknown]: 'UNKNOWN',
+  [Verdict.AtRisk]: 'AT RISK',
+  [Verdict.Healthy]: 'healthy',
+};
+
+/** What one check found, in a few words (its first clause), or `-` when it did not run. */
+function briefly(target: TargetDiagnosis, id: CheckId): string {
+  const found = target.checks.find((c) => c.id === id && c.lease === undefined);
+  if (found === undefined || found.status === CheckStatus.Skip) return '-';
+  const first = found.actual.split(', ')[0] ?? found.actual;
+  return found.status === CheckStatus.Pass ? first : `${STATUS_TEXT[found.status]} ${first}`;
+}
+
+/** The first of these checks that ran, briefly: a TTL, or why there is none. */
+function firstFound(target: TargetDiagnosis, ids: readonly CheckId[]): string {
+  return ids.map((id) => briefly(target, id)).find((text) => text !== '-') ?? '-';
+}
+
+/** `2/3 ok`: leases whose every check passed, of those configured. */
+function leasesLine(target: TargetDiagnosis): string {
+  const byLease = new Map<string, boolean>();
+  for (const c of target.checks) {
+    if (c.lease === undefined) continue;
+    byLease.set(
+      c.lease,
+      (byLease.get(c.lease) ?? true) &&
+        (c.status === CheckStatus.Pass || c.status === CheckStatus.Skip),
+    );
+  }
+  if (byLease.size === 0) return 'none';
+  return `${[...byLease.values()].filter(Boolean).length}/${byLease.size} ok`;
+}
+
+/**
+ * The fleet at a glance: one line per target (verdict, token, secret_id,
+ * leases, open incidents), problems first, then the summary line.
+ */
+export function renderFleetLines(report: DiagnosisReport): string[] {
+  const ordered = [...report.targets].sort(
+    (a, b) =>
+      VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict] || a.target.localeCompare(b.target),
+  );
+  const rows = ordered.map((t) => [
+    t.target,
+    VERDICT_TEXT[t.verdict],
+    t.verdict === Verdict.Unknown
+      ? (t.error ?? 'not diagnosed')
+      : firstFound(t, [CheckId.TokenTtl, CheckId.TokenValid, CheckId.TokenSecret]),
+    firstFound(t, [CheckId.AppRoleSecretId, CheckId.AppRoleSecret]),
+    leasesLine(t),
+    t.incidentsError !== undefined
+      ? 'unknown'
+      : (t.incidents ?? []).map((i) => i.key).join(' ') || '-',
+  ]);
+  return [
+    ...renderWrappedTable(FLEET_COLUMNS, rows),
+    '',
+    `${summaryLine(report.summary)} (${report.diagnosedAt}, ${report.durationMs} ms)`,
+  ];
+}
+
+const FLEET_COLUMNS = [
+  { header: 'target', width: 24 },
+  { header: 'verdict', width: 7 },
+  { header: 'token', width: 30 },
+  { header: 'secret_id', width: 40 },
+  { header: 'leases', width: 8 },
+  { header: 'open incidents', width: 36 },
+] as const;

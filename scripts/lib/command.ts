@@ -64,6 +64,8 @@ export interface CommandLine {
   readonly event: unknown;
   readonly external: boolean;
   readonly json: boolean;
+  /** `--fleet`: one line per target instead of the check tables (diagnose). */
+  readonly fleet: boolean;
 }
 
 /**
@@ -74,14 +76,15 @@ export function readCommandLine(
   command: string,
   fallbackEvent: unknown,
   usage: string,
-  /** `--dry-run` is offered (a renewal; diagnose is read-only anyway). */
-  dryRun = false,
+  /** Options only one command offers: `--dry-run` (a renewal), `--fleet` (diagnose). */
+  offers: { readonly dryRun?: boolean; readonly fleet?: boolean } = {},
 ): CommandLine {
   const options = parseOptions(
     {
       event: { type: 'string' },
       targets: { type: 'string' },
-      ...(dryRun ? { 'dry-run': { type: 'boolean', default: false } } : {}),
+      ...(offers.dryRun === true ? { 'dry-run': { type: 'boolean', default: false } } : {}),
+      ...(offers.fleet === true ? { fleet: { type: 'boolean', default: false } } : {}),
       external: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -107,6 +110,7 @@ export function readCommandLine(
     event: shortcut ?? parseEventOption(options.event, fallbackEvent),
     external: options.external,
     json: options.json,
+    fleet: options.fleet === true,
   };
 }
 

@@ -185,6 +185,48 @@ describe('npm start -- --external', () => {
   }, 60_000);
 });
 
+describe('npm run fleet -- --external', () => {
+  it('prints one line per target, the broken first, and exits 1 when a target is broken', async () => {
+    // Prepare: a healthy target and one whose stored token is a root token
+    const env = stackEnv();
+    const { fleet } = await createScenario(env, 'fleet-cli');
+    const root = (await fleet.vault('POST', 'auth/token/create', { policies: ['root'] })) as {
+      auth: { client_token: string };
+    };
+    const [well, rooted] = await Promise.all([
+      fleet.target('well', healthyRole),
+      fleet.target('rooted', healthyRole, { storedToken: root.auth.client_token }),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-external-'));
+    const configFile = join(dir, 'targets.yaml');
+    writeFileSync(
+      configFile,
+      stringify(
+        configWith(env, [
+          fleet.targetConfig(well as NonNullable<typeof well>),
+          fleet.targetConfig(rooted as NonNullable<typeof rooted>),
+        ]),
+      ),
+    );
+
+    // Act
+    const result = await run('npm', ['run', '--silent', 'fleet', '--', '--external'], {
+      ...env,
+      RENEWER_CONFIG: configFile,
+    });
+
+    // Assess
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.code, result.stderr).toBe(1);
+    const rows = result.stdout.split('\n').filter((l) => /^(well|rooted) /.test(l));
+    expect(rows.map((r) => r.split(/ +/).slice(0, 2).join(' '))).toEqual([
+      'rooted BROKEN',
+      'well healthy',
+    ]);
+    expect(result.stdout).toMatch(/2 target\(s\): 1 healthy, 0 at risk, 1 broken/);
+  }, 90_000);
+});
+
 describe('npm run rotate -- --external', () => {
   it('refuses a secret whose rotation is not configured, in one line, and changes nothing', async () => {
     // Prepare: a target on the test stack whose AppRole secret has no rotation
