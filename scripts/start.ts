@@ -41,7 +41,7 @@ import { invokeEntryPoint } from './lib/invoke-entry-point.js';
 import { writeLocalConfig } from './lib/local-config.js';
 import { renderRunReport } from './lib/report-table.js';
 
-const USAGE = `Usage: npm start [-- --dry-run] [--targets a,b] [--event '<json>'] [--external] [--json]
+const USAGE = `Usage: npm start [-- --dry-run] [--targets a,b] [--event '<json>'] [--external] [--all] [--json]
 
 One real renewal cycle. Without --external: on the local stack, with a demo fleet
 (OpenBao, moto and PostgreSQL are started and stopped). With --external: against the
@@ -51,6 +51,7 @@ services of RENEWER_CONFIG (also needs ALERT_TOPIC_ARN, AWS credentials and regi
   --targets a,b    only these targets (a console run)
   --event '<json>' the whole event instead, e.g. '{"dryRun": true, "notify": true}'
   --external       run against real services instead of the local stack
+  --all            list every target in the table, not only those that need a look
   --json           print only the run report (JSON) on stdout
   -h, --help       this text`;
 
@@ -154,13 +155,16 @@ function printChangeEvents(events: readonly ReceivedEvent[]): void {
  */
 interface Output {
   readonly json: boolean;
+  /** Every target in the table, not only those that need a look. */
+  readonly all: boolean;
   /** Progress lines: stdout for a person, stderr with --json. */
   say(text: string): void;
 }
 
-function outputFor(json: boolean): Output {
+function outputFor(json: boolean, all: boolean): Output {
   return {
     json,
+    all,
     say: (text) => (json ? process.stderr : process.stdout).write(`${text}\n`),
   };
 }
@@ -169,7 +173,7 @@ function showReport(report: RunReport, output: Output): void {
   if (output.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    console.log(renderRunReport(report));
+    console.log(renderRunReport(report, output.all));
   }
 }
 
@@ -252,9 +256,10 @@ async function runExternal(event: unknown, output: Output): Promise<void> {
 }
 
 await runCommand(COMMAND, async () => {
-  const { event, external, json } = readCommandLine(COMMAND, SCHEDULED_EVENT, USAGE, {
+  const { event, external, json, all } = readCommandLine(COMMAND, SCHEDULED_EVENT, USAGE, {
     dryRun: true,
+    all: true,
   });
-  const output = outputFor(json);
+  const output = outputFor(json, all);
   await (external ? runExternal(event, output) : runLocal(event, output));
 });

@@ -66,6 +66,8 @@ export interface CommandLine {
   readonly json: boolean;
   /** `--fleet`: one line per target instead of the check tables (diagnose). */
   readonly fleet: boolean;
+  /** `--all`: every target in the run table, not only those that need a look (start). */
+  readonly all: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export function readCommandLine(
   fallbackEvent: unknown,
   usage: string,
   /** Options only one command offers: `--dry-run` (a renewal), `--fleet` (diagnose). */
-  offers: { readonly dryRun?: boolean; readonly fleet?: boolean } = {},
+  offers: { readonly dryRun?: boolean; readonly fleet?: boolean; readonly all?: boolean } = {},
 ): CommandLine {
   const options = parseOptions(
     {
@@ -85,6 +87,7 @@ export function readCommandLine(
       targets: { type: 'string' },
       ...(offers.dryRun === true ? { 'dry-run': { type: 'boolean', default: false } } : {}),
       ...(offers.fleet === true ? { fleet: { type: 'boolean', default: false } } : {}),
+      ...(offers.all === true ? { all: { type: 'boolean', default: false } } : {}),
       external: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -111,6 +114,7 @@ export function readCommandLine(
     external: options.external,
     json: options.json,
     fleet: options.fleet === true,
+    all: options.all === true,
   };
 }
 

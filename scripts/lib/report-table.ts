@@ -4,8 +4,16 @@ import { humanSeconds } from '../../functions/core/wording.js';
 import type { RunReport } from '../../functions/renewal/report.js';
 import { renderTable } from './table.js';
 
-export function renderRunReport(report: RunReport): string {
-  const rows = report.targets.map((t) => [
+/**
+ * The run as a table: the targets that need a look (anything but an `ok`
+ * without problems), then a line counting the healthy ones; `all` lists
+ * every target (10,000 rows at fleet scale otherwise).
+ */
+export function renderRunReport(report: RunReport, all = false): string {
+  const healthy = (t: RunReport['targets'][number]) => t.status === 'ok' && t.problems.length === 0;
+  const listed = all ? report.targets : report.targets.filter((t) => !healthy(t));
+  const hidden = report.targets.length - listed.length;
+  const rows = listed.map((t) => [
     t.target,
     t.status,
     `${t.token.outcome}${t.token.reason && t.token.reason !== 'healthy' ? ` (${t.token.reason})` : ''}`,
@@ -23,7 +31,10 @@ export function renderRunReport(report: RunReport): string {
   ]);
   const { summary } = report;
   return [
-    renderTable(['target', 'status', 'token', 'token ttl', 'leases', 'problems'], rows),
+    ...(rows.length === 0
+      ? []
+      : [renderTable(['target', 'status', 'token', 'token ttl', 'leases', 'problems'], rows)]),
+    ...(hidden === 0 ? [] : [`${hidden} healthy target(s) not listed (--all lists them)`]),
     '',
     `${summary.targets} targets: ${summary.ok} ok, ${summary.changed} changed, ${summary.failed} failed, ${summary.skipped} skipped${summary.unknown > 0 ? `, ${summary.unknown} unknown (dry run)` : ''}` +
       ` in ${report.durationMs} ms${report.dryRun ? ' (dry run)' : ''}; ` +
