@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { RESOLVED_CONFIG_FILE } from '../functions/config/resolved.js';
-import { parseOptions, runCommand } from './lib/command.js';
+import { HelpRequested, parseOptions, UsageError } from './lib/options.js';
 import { writeResolvedConfig } from './lib/resolved-config.js';
 import { configPathFrom, validateConfigFile } from './validate-config.js';
 
@@ -80,10 +80,19 @@ Validates RENEWER_CONFIG (default config/targets.yaml), writes the resolved conf
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
-  await runCommand('npm run build', async () => {
-    const values = parseOptions({ outdir: { type: 'string', default: 'dist' } }, USAGE);
-    await buildAll(values.outdir);
-  });
+  // The build runs where only the project's own code is (packaging), so it
+  // answers --help and a wrong option itself rather than through lib/command.ts.
+  let outdir: string | undefined;
+  try {
+    outdir = parseOptions({ outdir: { type: 'string', default: 'dist' } }, USAGE).outdir;
+  } catch (error) {
+    if (error instanceof HelpRequested) console.log(error.usage);
+    else if (error instanceof UsageError) {
+      console.error(`npm run build: ${error.message}`);
+      process.exitCode = 2;
+    } else throw error;
+  }
+  if (outdir !== undefined) await buildAll(outdir);
 }
 
 async function buildAll(outdir: string): Promise<void> {

@@ -35,7 +35,7 @@ import {
   SecretProvisioningError,
 } from '../../functions/aws/secret-provisioning.js';
 import { VaultError } from '../../functions/vault/errors.js';
-import { asksForHelp } from '../lib/command.js';
+import { asksForHelp } from '../lib/options.js';
 import { bootstrapTarget } from './bootstrap.js';
 import { HELP, parseCommandLine } from './command-line.js';
 import { BootstrapError, messageOf } from './errors.js';

@@ -7,7 +7,6 @@
  */
 
 import { join } from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidDiagnoseEventError } from '../../functions/app/diagnose-event.js';
 import { InvalidEventError } from '../../functions/app/renew-event.js';
@@ -15,50 +14,18 @@ import { ConfigError } from '../../functions/config/errors.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
 import { PostgresSetupError } from '../../tools/local-stack/postgres.js';
 import { REPO_ROOT } from '../../tools/local-stack/python-env.js';
+import { HelpRequested, parseOptions, UsageError } from './options.js';
 import { writeResolvedConfig } from './resolved-config.js';
 
-/** The command line or the event is wrong: exit 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { asksForHelp, HelpRequested, parseOptions, UsageError } from './options.js';
 
 /** Something the run needs is not set up (a variable, a file): exit 1. */
 export class SetupError extends Error {
   override readonly name = 'SetupError';
 }
 
-/** `--help` (or `-h`) was asked for: the usage goes to stdout and the command exits 0. */
-export class HelpRequested extends Error {
-  override readonly name = 'HelpRequested';
-  public constructor(public readonly usage: string) {
-    super('help requested');
-  }
-}
-
-/** Whether the command line asks for help, whatever else it holds. */
-export function asksForHelp(argv: readonly string[] = process.argv.slice(2)): boolean {
-  return argv.includes('--help') || argv.includes('-h');
-}
-
 const USAGE_ERRORS = [UsageError, InvalidEventError, InvalidDiagnoseEventError];
 const SETUP_ERRORS = [SetupError, ConfigError, PostgresSetupError];
-
-/**
- * The command's options, checked; `usage` is what `--help` prints (its first
- * line is repeated after a wrong option, so the mistake is one line).
- */
-export function parseOptions<const Options extends NonNullable<ParseArgsConfig['options']>>(
-  options: Options,
-  usage: string,
-) {
-  if (asksForHelp()) throw new HelpRequested(usage);
-  try {
-    return parseArgs({ options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    const first = usage.split('\n')[0] ?? '';
-    throw new UsageError(`${(error as Error).message} (${first}; --help for more)`);
-  }
-}
 
 export interface CommandLine {
   readonly event: unknown;
