@@ -29,6 +29,9 @@ export const METRIC = {
   ChangeEventsPublished: 'ChangeEventsPublished',
   /** Change events that could not be put (each is logged): consumers did not hear of a change. */
   ChangeEventsFailed: 'ChangeEventsFailed',
+  /** Incidents the run opened and resolved (with incident state): the dashboard's incident lines. */
+  IncidentsOpened: 'IncidentsOpened',
+  IncidentsResolved: 'IncidentsResolved',
 } as const;
 
 /** The metrics sink the run needs (Powertools Metrics satisfies it). */
@@ -87,6 +90,10 @@ export function recordRunMetrics(metrics: RunMetricsSink, report: RunReport, kin
   metrics.addMetric(METRIC.ChangeEventsPublished, MetricUnit.Count, report.changeEvents.published);
   metrics.addMetric(METRIC.ChangeEventsFailed, MetricUnit.Count, report.changeEvents.failed);
   metrics.addMetric(METRIC.RunDuration, MetricUnit.Milliseconds, report.durationMs);
+  if (report.incidents !== undefined && report.incidents.state !== 'off') {
+    metrics.addMetric(METRIC.IncidentsOpened, MetricUnit.Count, report.incidents.opened);
+    metrics.addMetric(METRIC.IncidentsResolved, MetricUnit.Count, report.incidents.resolved);
+  }
   if (report.summary.soonestExpirySeconds !== undefined) {
     metrics.addMetric(
       METRIC.SoonestExpirySeconds,

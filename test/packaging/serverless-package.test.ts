@@ -571,6 +571,37 @@ describe('npm run package (osls, offline, no AWS credentials)', () => {
     });
   });
 
+  it('ships a dashboard of the fleet whose every line is a metric the functions emit', () => {
+    const body = props<{ DashboardName: string; DashboardBody: { 'Fn::Sub': [string, unknown] } }>(
+      standard.template,
+      'RenewerDashboard',
+    );
+    expect(body.DashboardName).toMatch(/^vault-renewer-/);
+    const [text, values] = body.DashboardBody['Fn::Sub'];
+    expect(values).toMatchObject({ RenewFunction: { Ref: 'RenewLambdaFunction' } });
+    const dashboard = JSON.parse(
+      text
+        .replaceAll('${AWS::Region}', 'eu-west-1')
+        .replaceAll(/\$\{(Service|RenewFunction)\}/g, 'x'),
+    ) as { widgets: { properties: { metrics: (string | object)[][] } }[] };
+    const ours = dashboard.widgets.flatMap((w) =>
+      w.properties.metrics.filter((m) => m[0] === METRICS_NAMESPACE).map((m) => m[1]),
+    );
+    // A renamed metric would leave a line without data: each must be one the code emits.
+    expect(ours.every((name) => Object.values(METRIC).includes(name as never))).toBe(true);
+    expect(ours).toEqual(
+      expect.arrayContaining([
+        METRIC.RunDuration,
+        METRIC.TargetsFailed,
+        METRIC.Failures,
+        METRIC.SoonestExpirySeconds,
+        METRIC.SoonestSecretIdExpirySeconds,
+        METRIC.IncidentsOpened,
+        METRIC.ChangeEventsFailed,
+      ]),
+    );
+  });
+
   it('creates a standard alert topic whose policy lets only this account and its alarms publish', () => {
     const topic = props<Record<string, unknown>>(standard.template, 'AlertTopic');
     expect(topic.FifoTopic).toBeUndefined();

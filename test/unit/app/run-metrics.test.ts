@@ -61,6 +61,24 @@ describe('the metrics of a run', () => {
     expect(sink.seen.get(METRIC.ChangeEventsFailed)).toBe(1);
   });
 
+  it('records the incidents a run opened and resolved for the dashboard, only when it kept incident state', () => {
+    const withState = recordingSink();
+    recordRunMetrics(
+      withState,
+      {
+        ...failedRun,
+        incidents: { state: 'on', opened: 2, worsened: 0, reminded: 1, resolved: 3 },
+      },
+      { dryRun: false, scheduled: true },
+    );
+    const without = recordingSink();
+    recordRunMetrics(without, failedRun, { dryRun: false, scheduled: true });
+
+    expect(withState.seen.get(METRIC.IncidentsOpened)).toBe(2);
+    expect(withState.seen.get(METRIC.IncidentsResolved)).toBe(3);
+    expect(without.seen.has(METRIC.IncidentsOpened)).toBe(false);
+  });
+
   it('does not feed the heartbeat from a console run: only the schedule proves the schedule alive', () => {
     const sink = recordingSink();
     recordRunMetrics(sink, failedRun, { dryRun: false, scheduled: false });
