@@ -301,28 +301,30 @@ function checkSecretPrefixes(
 
   const under = (id: unknown, list: readonly string[]) =>
     typeof id !== 'string' || id.startsWith('arn:') || list.some((p) => id.startsWith(p));
-  const outside = (id: unknown, listName: string, list: readonly string[]) =>
-    `${quote(String(id))} is outside secretAccess.prefixes.${listName} (${list.map(quote).join(', ')}): IAM would deny it. Move the secret under one of them or add its prefix`;
+  // Secrets outside their kind's prefixes, by list: a layout the prefixes do not
+  // fit is one problem per list, not one per secret (50 targets, 150 lines).
+  const outsideOf: Record<'readWrite' | 'readOnly', { path: Path; id: string; who: string }[]> = {
+    readWrite: [],
+    readOnly: [],
+  };
   targets.forEach((entry, t) => {
     const target = asRecord(entry);
     if (target === undefined) return;
     const who = typeof target.name === 'string' ? `target ${quote(target.name)}: ` : '';
     if (!under(target.tokenSecret, readWrite)) {
-      sink.addIssue(
-        issue(
-          ['targets', t, 'tokenSecret'],
-          who + outside(target.tokenSecret, 'readWrite', readWrite),
-        ),
-      );
+      outsideOf.readWrite.push({
+        path: ['targets', t, 'tokenSecret'],
+        id: String(target.tokenSecret),
+        who,
+      });
     }
     const approleSecret = asRecord(target.approle)?.secret;
     if (!under(approleSecret, readOnly)) {
-      sink.addIssue(
-        issue(
-          ['targets', t, 'approle', 'secret'],
-          who + outside(approleSecret, 'readOnly', readOnly),
-        ),
-      );
+      outsideOf.readOnly.push({
+        path: ['targets', t, 'approle', 'secret'],
+        id: String(approleSecret),
+        who,
+      });
     } else if (
       typeof approleSecret === 'string' &&
       // An ARN of this account and region falls under a prefix grant by its name too.
@@ -338,15 +340,43 @@ function checkSecretPrefixes(
     (asArray(target.leases) ?? []).forEach((leaseEntry, l) => {
       const lease = asRecord(leaseEntry);
       if (lease === undefined || under(lease.secret, readWrite)) return;
-      sink.addIssue(
-        issue(
-          ['targets', t, 'leases', l, 'secret'],
-          who + outside(lease.secret, 'readWrite', readWrite),
-        ),
-      );
+      outsideOf.readWrite.push({
+        path: ['targets', t, 'leases', l, 'secret'],
+        id: String(lease.secret),
+        who,
+      });
     });
   });
+  for (const listName of ['readWrite', 'readOnly'] as const) {
+    const list = listName === 'readWrite' ? readWrite : readOnly;
+    const found = outsideOf[listName];
+    const where = `secretAccess.prefixes.${listName} (${list.map(quote).join(', ')})`;
+    if (found.length <= COLLAPSE_AFTER) {
+      for (const { path, id, who } of found) {
+        sink.addIssue(
+          issue(
+            path,
+            `${who}${quote(id)} is outside ${where}: IAM would deny it. Move the secret under one of them or add its prefix`,
+          ),
+        );
+      }
+      continue;
+    }
+    const examples = found
+      .slice(0, COLLAPSE_AFTER)
+      .map(({ path, id }) => `${quote(id)} (${formatPath(path)})`)
+      .join(', ');
+    sink.addIssue(
+      issue(
+        [...at, listName],
+        `${found.length} secrets are outside ${where}: IAM would deny them, e.g. ${examples}. Move the secrets under these prefixes or list theirs`,
+      ),
+    );
+  }
 }
+
+/** More secrets than this outside one prefix list are told as one problem. */
+const COLLAPSE_AFTER = 3;
 
 function stringsOf(value: unknown): string[] {
   return (asArray(value) ?? []).filter((item): item is string => typeof item === 'string');

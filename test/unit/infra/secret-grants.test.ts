@@ -191,6 +191,28 @@ describe('secretAccess in the config', () => {
     ]);
   });
 
+  it('tells a layout the prefixes do not fit as one problem per prefix list, not one per secret', () => {
+    // 50 targets of the per-application layout (prod/<app>/...) against prefixes that fit none
+    const file = generatedFleetConfig({ targets: 50, teams: 1, secretAccess: declared });
+    for (const [i, target] of (file.targets as TargetFile[]).entries()) {
+      target.tokenSecret = `prod/app-${i}/token`;
+      target.approle.secret = `prod/app-${i}/approle`;
+      target.leases.forEach((lease, l) => {
+        lease.secret = `prod/app-${i}/lease-${l}`;
+      });
+    }
+
+    const found = problems(file);
+
+    const writable = (file.targets as TargetFile[]).reduce((n, t) => n + 1 + t.leases.length, 0);
+    expect(found).toHaveLength(2);
+    expect(found[0]).toContain(`readWrite: ${writable} secrets are outside`);
+    expect(found[0]).toMatch(
+      /^secretAccess\.prefixes\.readWrite: \d+ secrets are outside secretAccess\.prefixes\.readWrite .*e\.g\. "prod\/app-0\/token" \(targets\[0\]\.tokenSecret\)/,
+    );
+    expect(found[1]).toMatch(/^secretAccess\.prefixes\.readOnly: 50 secrets are outside/);
+  });
+
   it('refuses AppRole secrets that a writable prefix would cover', () => {
     const file = generatedFleetConfig({
       targets: 1,
