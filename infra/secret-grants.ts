@@ -21,6 +21,13 @@
  *
  * An optional resource tag (`secretAccess.tag`) narrows every grant further:
  * access only to secrets that carry it (attribute-based access control).
+ *
+ * `secretAccess.byTag` replaces all of that with one grant whatever the
+ * layout (scope `by-tag`): every secret of the account, on the condition of
+ * its tag's value: `read-write` (token and lease secrets) or `read-only`
+ * (AppRole secrets, which renew can then never write). vault:bootstrap
+ * tags each secret so; docs/deploy.md says how to keep others from
+ * changing the tag.
  */
 
 import { secretNameOf } from '../functions/config/secret-name.js';
@@ -35,7 +42,9 @@ export interface IamStatement {
   readonly Effect: 'Allow';
   readonly Action: string | readonly string[];
   readonly Resource: CfnValue | readonly CfnValue[];
-  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly Condition?: Readonly<
+    Record<string, Readonly<Record<string, string | readonly string[]>>>
+  >;
 }
 
 /**
@@ -46,7 +55,10 @@ export interface IamStatement {
  */
 export const PER_SECRET_BUDGET_CHARS = 5_120;
 
-export type GrantScope = 'declared-prefixes' | 'per-secret' | 'derived-prefixes';
+export type GrantScope = 'declared-prefixes' | 'per-secret' | 'derived-prefixes' | 'by-tag';
+
+/** The values of the access tag (`secretAccess.byTag.key`) vault:bootstrap sets. */
+export const ACCESS_TAG_VALUE = { ReadWrite: 'read-write', ReadOnly: 'read-only' } as const;
 
 export interface SecretGrants {
   readonly scope: GrantScope;
@@ -60,6 +72,8 @@ export interface SecretGrants {
     readonly readOnly: readonly string[];
   };
   readonly tag?: SecretAccessConfig['tag'];
+  /** Scope `by-tag`: the tag key whose value grants access. */
+  readonly byTag?: string;
 }
 
 export class SecretScopeError extends Error {
@@ -109,6 +123,11 @@ const isArn = (id: string) => id.startsWith('arn:');
 
 export function secretGrants(config: RenewerConfig): SecretGrants {
   const ids = secretIds(config);
+  const byTag = config.secretAccess?.byTag;
+  if (byTag !== undefined) {
+    const everySecret = { 'Fn::Sub': `${SECRET_ARN_PREFIX}*` };
+    return { scope: 'by-tag', readOnly: [everySecret], readWrite: [everySecret], byTag: byTag.key };
+  }
   const tag = config.secretAccess?.tag;
   const withTag = <T extends object>(grants: T) =>
     tag === undefined ? grants : { ...grants, tag };
@@ -225,7 +244,22 @@ const BATCH_READ: IamStatement = {
   Resource: '*',
 };
 
-function tagCondition(tag: SecretAccessConfig['tag']) {
+type Access = 'read-only' | 'read-write' | 'any';
+
+/** The condition of a statement: the access tag's value (by-tag), or the one tag every secret carries. */
+function tagCondition(grants: SecretGrants, access: Access) {
+  if (grants.byTag !== undefined) {
+    const values =
+      access === 'any'
+        ? [ACCESS_TAG_VALUE.ReadOnly, ACCESS_TAG_VALUE.ReadWrite]
+        : access === 'read-only'
+          ? ACCESS_TAG_VALUE.ReadOnly
+          : ACCESS_TAG_VALUE.ReadWrite;
+    return {
+      Condition: { StringEquals: { [`secretsmanager:ResourceTag/${grants.byTag}`]: values } },
+    };
+  }
+  const { tag } = grants;
   return tag === undefined
     ? {}
     : { Condition: { StringEquals: { [`secretsmanager:ResourceTag/${tag.key}`]: tag.value } } };
@@ -239,14 +273,14 @@ export function renewSecretStatements(grants: SecretGrants): IamStatement[] {
       Effect: 'Allow',
       Action: 'secretsmanager:GetSecretValue',
       Resource: grants.readOnly,
-      ...tagCondition(grants.tag),
+      ...tagCondition(grants, 'read-only'),
     },
     {
       Sid: 'ReadAndWriteTokensAndLeases',
       Effect: 'Allow',
       Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
       Resource: grants.readWrite,
-      ...tagCondition(grants.tag),
+      ...tagCondition(grants, 'read-write'),
     },
     BATCH_READ,
   ];
@@ -262,7 +296,7 @@ export function diagnoseSecretStatements(grants: SecretGrants): IamStatement[] {
       // DescribeSecret: the rotation status (never a value).
       Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       Resource: unique,
-      ...tagCondition(grants.tag),
+      ...tagCondition(grants, 'any'),
     },
     BATCH_READ,
   ];
@@ -286,7 +320,7 @@ export function rotateSecretStatements(grants: SecretGrants): IamStatement[] {
         'secretsmanager:UpdateSecretVersionStage',
       ],
       Resource: uniqueResources(grants),
-      ...tagCondition(grants.tag),
+      ...tagCondition(grants, 'any'),
     },
   ];
 }

@@ -266,7 +266,16 @@ function checkSecretPrefixes(
   targets: readonly unknown[],
   sink: IssueSink,
 ): void {
-  const prefixes = asRecord(asRecord(file.secretAccess)?.prefixes);
+  const access = asRecord(file.secretAccess);
+  if (access?.byTag !== undefined && (access.prefixes !== undefined || access.tag !== undefined)) {
+    sink.addIssue(
+      issue(
+        ['secretAccess', 'byTag'],
+        'grants access by a tag value on its own: leave out prefixes and tag, or byTag',
+      ),
+    );
+  }
+  const prefixes = asRecord(access?.prefixes);
   if (prefixes === undefined) return;
   const readWrite = stringsOf(prefixes.readWrite);
   const readOnly = stringsOf(prefixes.readOnly);

@@ -129,6 +129,7 @@ function resolveSecretAccess(access: NonNullable<ConfigFile['secretAccess']>): S
   return {
     ...(access.prefixes === undefined ? {} : { prefixes: access.prefixes }),
     ...(access.tag === undefined ? {} : { tag: access.tag }),
+    ...(access.byTag === undefined ? {} : { byTag: access.byTag }),
   };
 }
 

@@ -108,6 +108,11 @@ export const resolvedSchema = z.strictObject({
       prefixes: z.optional(z.strictObject({ readWrite: z.array(text), readOnly: z.array(text) })),
       /** A resource tag every managed secret carries; access is granted only where it is set. */
       tag: z.optional(z.strictObject({ key: text, value: z.string() })),
+      /**
+       * Access by the value of this tag key: `read-write` on token and lease
+       * secrets, `read-only` on AppRole secrets (any layout, one grant).
+       */
+      byTag: z.optional(z.strictObject({ key: text })),
     }),
   ),
 });

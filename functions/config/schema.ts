@@ -376,6 +376,7 @@ export const configFileSchema = strict({
       readOnly: list(secretPrefix),
     }).optional(),
     tag: strict({ key: tagKey, value: tagValue }).optional(),
+    byTag: strict({ key: tagKey }).optional(),
   }).optional(),
   defaults: strict({
     incrementSeconds: incrementSeconds.optional(),

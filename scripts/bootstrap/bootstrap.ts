@@ -24,6 +24,7 @@ import {
   type SecretsSide,
   storeCredentials,
   storeToken,
+  tagByAccess,
   tagForAccess,
 } from './secrets-side.js';
 import { configEntry, planTarget, type TargetOverrides, type TargetPlan } from './target-plan.js';
@@ -212,6 +213,8 @@ export async function bootstrapTarget(
 
     const accessTag = config.secretAccess?.tag;
     if (accessTag !== undefined) await tagForAccess(side, accessTag);
+    const byTag = config.secretAccess?.byTag;
+    if (byTag !== undefined) await tagByAccess(side, byTag.key);
 
     const header = plan.inConfig
       ? `# ${plan.name} is already in ${options.configPath}; its entry, for reference:`

@@ -13,6 +13,7 @@ import type {
 } from '../../functions/aws/secret-provisioning.js';
 import { renderTokenDocument } from '../../functions/core/secret-documents.js';
 import type { TokenInfo } from '../../functions/core/vault-port.js';
+import { ACCESS_TAG_VALUE } from '../../infra/secret-grants.js';
 import type { TargetPlan } from './target-plan.js';
 
 /** Where the target's secrets go; `kmsKeyId` applies to secrets this creates. */
@@ -120,6 +121,24 @@ export async function tagForAccess(side: SecretsSide, tag: SecretTag): Promise<v
     side.log(
       `secret ${id}: tagged ${tag.key}=${tag.value} (the functions' IAM grants access only with it)`,
     );
+  }
+}
+
+/**
+ * With `secretAccess.byTag`, IAM grants by the tag's value: the AppRole
+ * secret `read-only` (renew may never write it), the token and lease
+ * secrets `read-write`.
+ */
+export async function tagByAccess(side: SecretsSide, key: string): Promise<void> {
+  const { plan } = side;
+  const tagged: [string, string][] = [
+    [plan.approleSecretId, ACCESS_TAG_VALUE.ReadOnly],
+    [plan.tokenSecretId, ACCESS_TAG_VALUE.ReadWrite],
+    ...plan.leases.map((l): [string, string] => [l.secretId, ACCESS_TAG_VALUE.ReadWrite]),
+  ];
+  for (const [id, value] of tagged) {
+    await side.secrets.tag(id, { key, value });
+    side.log(`secret ${id}: tagged ${key}=${value} (the functions' IAM grants by its value)`);
   }
 }
 

@@ -365,6 +365,32 @@ describe('vault:bootstrap on the local stack', () => {
     }
   }, 30_000);
 
+  it('tags each secret by its access with secretAccess.byTag: AppRole read-only, the others read-write', async () => {
+    const { fleet } = scenario;
+    const entry = targetEntry('by-tag', [
+      { name: 'db', secret: `${fleet.prefix}/by-tag/db`, reissuePath: 'database/creds/by-tag' },
+    ]);
+    const path = join(dir, 'by-tag.yaml');
+    writeFileSync(
+      path,
+      stringifyYaml({
+        ...configWith(fleet.env, [entry]),
+        secretAccess: { byTag: { key: 'vault-renewer:access' } },
+      }),
+    );
+
+    const result = await bootstrapTarget('by-tag', path);
+
+    expect(result.code, result.stderr).toBe(0);
+    const tagOf = async (id: string) =>
+      (await fleet.aws.secretsManager.send(new DescribeSecretCommand({ SecretId: id }))).Tags?.find(
+        (t) => t.Key === 'vault-renewer:access',
+      )?.Value;
+    expect(await tagOf(entry.approle.secret)).toBe('read-only');
+    expect(await tagOf(entry.tokenSecret)).toBe('read-write');
+    expect(await tagOf(`${fleet.prefix}/by-tag/db`)).toBe('read-write');
+  }, 30_000);
+
   it('rotates the secret_id on request: the new one is stored, the old one destroyed', async () => {
     // Prepare
     const { fleet } = scenario;

@@ -149,6 +149,42 @@ describe('secretGrants: how the roles name the secrets', () => {
     }
   });
 
+  it('grants by the access tag value for any layout: 10,000 per-application targets in one small grant', {
+    timeout: 30_000,
+  }, () => {
+    // The per-application layout no prefix can scope (prod/<app>/token, prod/<app>/approle, ...)
+    const file = interleaved(10_000);
+    const grants = secretGrants(
+      config({ ...file, secretAccess: { byTag: { key: 'vault-renewer:access' } } }),
+    );
+    const key = 'secretsmanager:ResourceTag/vault-renewer:access';
+
+    const [readAppRole, readWrite] = renewSecretStatements(grants);
+
+    expect(grants.scope).toBe('by-tag');
+    // renew writes only what is tagged read-write: an AppRole secret (read-only) never
+    expect(readWrite?.Action).toContain('secretsmanager:PutSecretValue');
+    expect(readWrite?.Condition).toEqual({ StringEquals: { [key]: 'read-write' } });
+    expect(readAppRole?.Action).toBe('secretsmanager:GetSecretValue');
+    expect(readAppRole?.Condition).toEqual({ StringEquals: { [key]: 'read-only' } });
+    expect(diagnoseSecretStatements(grants)[0]?.Condition).toEqual({
+      StringEquals: { [key]: ['read-only', 'read-write'] },
+    });
+    expect(secretStatementsChars(grants)).toBeLessThan(1_000);
+  });
+
+  it('refuses byTag together with prefixes or a tag, naming the field', () => {
+    expect(() =>
+      config({
+        ...interleaved(1),
+        secretAccess: {
+          byTag: { key: 'vault-renewer:access' },
+          tag: { key: 'vault-renewer:managed', value: 'true' },
+        },
+      }),
+    ).toThrow(/secretAccess\.byTag: grants access by a tag value on its own/);
+  });
+
   it('never lets renew write an AppRole secret, nor diagnose write anything', {
     timeout: 30_000,
   }, () => {
