@@ -373,7 +373,7 @@ function checkSecretPrefixes(
     }
     const examples = found
       .slice(0, COLLAPSE_AFTER)
-      .map(({ path, id }) => `${quote(id)} (${formatPath(path)})`)
+      .map(({ path, id, who }) => `${quote(id)} (${who}${formatPath(path)})`)
       .join(', ');
     sink.addIssue(
       issue(

@@ -244,7 +244,7 @@ describe('secretAccess in the config', () => {
     expect(found).toHaveLength(2);
     expect(found[0]).toContain(`readWrite: ${writable} secrets are outside`);
     expect(found[0]).toMatch(
-      /^secretAccess\.prefixes\.readWrite: \d+ secrets are outside secretAccess\.prefixes\.readWrite .*e\.g\. "prod\/app-0\/token" \(targets\[0\]\.tokenSecret\)/,
+      /^secretAccess\.prefixes\.readWrite: \d+ secrets are outside secretAccess\.prefixes\.readWrite .*e\.g\. "prod\/app-0\/token" \(target "[^"]+": targets\[0\]\.tokenSecret\)/,
     );
     expect(found[1]).toMatch(/^secretAccess\.prefixes\.readOnly: 50 secrets are outside/);
   });
