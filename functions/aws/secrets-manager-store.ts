@@ -1,5 +1,6 @@
 import {
   BatchGetSecretValueCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -129,6 +130,22 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
         );
       }
       return readBatch(uniqueIds, toSendOptions(readOptions?.signal));
+    },
+
+    async readPrevious(secretId, readOptions) {
+      try {
+        const output = await client.send(
+          new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSPREVIOUS' }),
+          toSendOptions(readOptions?.signal),
+        );
+        return output.SecretString === undefined || output.VersionId === undefined
+          ? undefined
+          : { secretId, value: output.SecretString, versionId: output.VersionId };
+      } catch (error) {
+        // No version carries AWSPREVIOUS (a secret written once): nothing was replaced.
+        if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+        throw error;
+      }
     },
 
     async write(request: SecretWrite, writeOptions) {

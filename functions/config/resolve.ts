@@ -96,6 +96,14 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
     },
     ...(Object.keys(ceilings).length === 0 ? {} : { vaultRequestCeilings: ceilings }),
     secretIdWarnDays: file.secretIdWarnDays ?? DEFAULT_SECRET_ID_WARN_DAYS,
+    // A replaced token is revoked once consumers had a schedule interval to
+    // read the new one (by default the next run retires it); `false`: never.
+    ...(file.retireReplaced === false
+      ? {}
+      : {
+          retireReplacedSeconds:
+            (file.retireReplaced?.afterMinutes ?? file.schedule.intervalMinutes) * 60,
+        }),
     reminderHours: file.reminderHours ?? DEFAULT_REMINDER_HOURS,
     ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
     targets: file.targets.map(resolveTarget),

@@ -39,6 +39,11 @@ export const resolvedSchema = z.strictObject({
   }),
   /** Request-rate ceilings by Vault address (requests per second); addresses not named have none. */
   vaultRequestCeilings: z.optional(z.record(z.string(), z.number().check(z.positive()))),
+  /**
+   * The token a login replaced is revoked (with its leases) this long after,
+   * once every lease secret names the new token; absent: never.
+   */
+  retireReplacedSeconds: z.optional(z.number().check(z.int(), z.nonnegative())),
   /** A secret_id that expires sooner than this many days is announced. */
   secretIdWarnDays: z.number().check(z.int(), z.positive()),
   /** An incident still open is told again after this many hours. */

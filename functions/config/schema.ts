@@ -363,6 +363,14 @@ export const configFileSchema = strict({
     reloginRetryHours: wholeNumber('a whole number of hours', 1, 720, ' hours').optional(),
   }).optional(),
   secretIdWarnDays: wholeNumber('a whole number of days', 1, 365, ' days').optional(),
+  retireReplaced: z
+    .union([
+      z.literal(false),
+      strict({
+        afterMinutes: wholeNumber('a whole number of minutes', 0, 10_080, ' minutes (a week)'),
+      }),
+    ])
+    .optional(),
   reminderHours: wholeNumber('a whole number of hours', 1, 720, ' hours').optional(),
   vault: strict({
     address: vaultAddress.optional(),

@@ -37,6 +37,8 @@ export interface LedgerEntry {
   readonly refusedLogin?: Refusal;
   /** Lease re-issues Vault refused (403), by lease name. */
   readonly refusedLeases?: Readonly<Record<string, Refusal>>;
+  /** Epoch seconds from which the token a login replaced may be revoked (the grace period's end). */
+  readonly retireAtSeconds?: number;
 }
 
 export type FleetLedger = ReadonlyMap<string, LedgerEntry>;
@@ -135,6 +137,8 @@ export interface TargetVisit {
   readonly refusedLogin?: Refusal | null;
   /** By lease: `null` when it was re-issued, a refusal when Vault refused it. */
   readonly refusedLeases?: Readonly<Record<string, Refusal | null>>;
+  /** A login replaced the token: revoke the old one from then; `null`: it was retired (or need not be). */
+  readonly retireAtSeconds?: number | null;
 }
 
 /**
@@ -161,6 +165,10 @@ export function nextLedger(
     }
     const refusedLogin =
       visit.refusedLogin === null ? undefined : (visit.refusedLogin ?? before?.refusedLogin);
+    const retireAtSeconds =
+      visit.retireAtSeconds === null
+        ? undefined
+        : (visit.retireAtSeconds ?? before?.retireAtSeconds);
     const leases: Record<string, Refusal> = { ...before?.refusedLeases };
     for (const [lease, refusal] of Object.entries(visit.refusedLeases ?? {})) {
       if (refusal === null) delete leases[lease];
@@ -180,6 +188,7 @@ export function nextLedger(
       ...(visit.pending || !visit.visited ? { pending: true } : {}),
       ...(refusedLogin === undefined ? {} : { refusedLogin }),
       ...(Object.keys(leases).length === 0 ? {} : { refusedLeases: leases }),
+      ...(retireAtSeconds === undefined ? {} : { retireAtSeconds: Math.floor(retireAtSeconds) }),
     };
     if (Object.keys(entry).length > 0) next.set(name, entry);
   }

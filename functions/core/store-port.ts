@@ -80,4 +80,13 @@ export interface SecretsStore {
   ): Promise<ReadonlyMap<string, SecretReadResult>>;
   /** PutSecretValue; returns the new version. Throws {@link SecretWriteError} on failure. */
   write(request: SecretWrite, options?: { readonly signal?: AbortSignal }): Promise<WrittenVersion>;
+  /**
+   * The version before the current one (AWSPREVIOUS); `undefined` when the
+   * secret has none. Throws when the secret cannot be read. Optional: a store
+   * without it retires no replaced credential.
+   */
+  readPrevious?(
+    secretId: string,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<StoredSecret | undefined>;
 }

@@ -44,6 +44,8 @@ export interface WriteBudget {
    * 1 / rate apart, in the order they ask. Rejects when `signal` aborts.
    */
   send(signal: AbortSignal): Promise<void>;
+  /** Whether writes are waiting for a slot: the run is bound by its write budget. */
+  busy(): boolean;
   figures(): WriteFigures;
 }
 
@@ -190,6 +192,10 @@ export function createWriteBudget(ratePerSecond: number, now: () => number): Wri
         );
         signal.addEventListener('abort', abort, { once: true });
       });
+    },
+
+    busy() {
+      return waiting.length > 0;
     },
 
     figures() {

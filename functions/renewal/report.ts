@@ -69,6 +69,8 @@ export interface TargetReport {
   readonly secretIdExpiresInSeconds?: number;
   readonly problems: readonly Problem[];
   /** Secrets Manager versions written for this target. */
+  /** This run revoked the token a login had replaced (and the leases it still held). */
+  readonly retiredToken?: boolean;
   readonly writes: number;
   readonly durationMs: number;
 }
@@ -159,6 +161,7 @@ export function assembleTargetReport(parts: Omit<TargetReport, 'status'>): Targe
     leases: parts.leases,
     problems: parts.problems,
     writes: parts.writes,
+    ...(parts.retiredToken === true ? { retiredToken: true } : {}),
     durationMs: parts.durationMs,
   };
 }

@@ -12,6 +12,7 @@ import type { Problem } from '../core/problems.js';
 import type { PacerFigures } from '../core/request-pacer.js';
 import { MIN_TARGET_BUDGET_MS } from '../core/run-scope.js';
 import type { SecretsStore, WrittenVersion } from '../core/store-port.js';
+import type { VaultInspectionPort } from '../core/vault-inspection-port.js';
 import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/vault-port.js';
 import type { WriteBudget } from '../core/write-budget.js';
 
@@ -26,7 +27,8 @@ export interface RunLogger {
 }
 
 export interface RenewalDeps {
-  readonly vault: VaultPort;
+  /** revokeSelf retires a replaced token; without it none is retired. */
+  readonly vault: VaultPort & Partial<Pick<VaultInspectionPort, 'revokeSelf'>>;
   readonly store: SecretsStore;
   readonly notifier: Notifier;
   /** Incident state; absent: every problem is published each run. */
@@ -89,6 +91,8 @@ export interface RunContext {
   readonly writes: WriteBudget;
   /** Targets to log in early if their token is capped by its max TTL: a wave spread over runs. */
   readonly early: ReadonlySet<string>;
+  /** Seconds after a login before the token it replaced is revoked; absent: never. */
+  readonly retireReplacedSeconds?: number;
   /**
    * Called by a target about to wait for a write slot: its worker goes on to
    * the next target meanwhile (absent: the target keeps its worker).

@@ -12,10 +12,12 @@ import type { Refusal, TargetVisit } from '../core/fleet-ledger.js';
 import type { Problem } from '../core/problems.js';
 import {
   parseAppRoleDocument,
+  parseLeaseDocument,
   parseTokenDocument,
   type TokenDocument,
 } from '../core/secret-documents.js';
 import type { SecretLookup } from '../core/secret-reads.js';
+import { VaultFailureKind } from '../core/vault-port.js';
 import { leaseStep, skippedLeases } from './lease-step.js';
 import { TokenReason } from './planner.js';
 import {
@@ -25,7 +27,7 @@ import {
   TargetStatus,
   TokenOutcome,
 } from './report.js';
-import type { RunContext } from './run-context.js';
+import { failureKind, type RunContext } from './run-context.js';
 import { secretIdStep } from './secret-id-step.js';
 import {
   approleSecretUnusable,
@@ -37,6 +39,9 @@ import { tokenStep } from './token-step.js';
 
 interface TargetOutcome {
   readonly token: TargetReport['token'];
+  readonly retiredToken?: boolean;
+  /** See {@link TargetVisit.retireAtSeconds}. */
+  readonly retireAtSeconds?: number | null;
   readonly unknown?: readonly string[];
   readonly secretIdExpiresInSeconds?: number;
   readonly leases: readonly LeaseReport[];
@@ -72,10 +77,15 @@ export async function runTarget(
       writes: 0,
     };
   }
-  const { changes = [], refusedLogin, refusedLeases, ...parts } = outcome;
+  const { changes = [], refusedLogin, refusedLeases, retireAtSeconds, ...parts } = outcome;
   const now = context.deps.now();
   const report = assembleTargetReport({ target: target.name, ...parts, durationMs: now - started });
-  return { report, changes, visit: visitOf(target, report, now, refusedLogin, refusedLeases) };
+  const visit = visitOf(target, report, now, refusedLogin, refusedLeases);
+  return {
+    report,
+    changes,
+    visit: retireAtSeconds === undefined ? visit : { ...visit, retireAtSeconds },
+  };
 }
 
 /**
@@ -139,6 +149,8 @@ async function renewTarget(
   }
 
   const credentials = storedCredentials(target, secrets);
+  // Before the token step: a login now would move AWSPREVIOUS past the token due.
+  const retire = await retireReplaced(target, document, secrets, context);
   const token = await tokenStep(target, document, secrets, context);
   const problems = [
     ...(credentials.problem === undefined ? [] : [credentials.problem]),
@@ -147,8 +159,13 @@ async function renewTarget(
   let writes = token.writes;
   const changes = [...(token.changes ?? [])];
   const refusedLogin = token.refusedLogin === undefined ? {} : { refusedLogin: token.refusedLogin };
+  const retirement = {
+    ...(retire.retiredToken === true ? { retiredToken: true } : {}),
+    ...retireAt(token.replaced, retire.settled, context),
+  };
   if (token.active === undefined) {
     return {
+      ...retirement,
       ...refusedLogin,
       token: token.token,
       leases:
@@ -197,6 +214,7 @@ async function renewTarget(
   }
   problems.push(...secretId.problems);
   return {
+    ...retirement,
     ...refusedLogin,
     ...(Object.keys(refusedLeases).length === 0 ? {} : { refusedLeases }),
     token: token.token,
@@ -228,5 +246,80 @@ function storedCredentials(
   } catch (error) {
     const unusable = approleSecretUnusable(read, error);
     return unusable === undefined ? {} : { problem: unusable };
+  }
+}
+
+/**
+ * When the ledger should next retire a replaced token: a login this run
+ * starts the grace period; a retirement settled (done, or nothing to do)
+ * clears it; otherwise it stays as it was.
+ */
+function retireAt(
+  replacedNow: boolean,
+  settled: boolean,
+  context: RunContext,
+): { readonly retireAtSeconds?: number | null } {
+  const grace = context.retireReplacedSeconds;
+  if (grace === undefined || context.request.dryRun) return {};
+  if (replacedNow) return { retireAtSeconds: context.deps.now() / 1000 + grace };
+  return settled ? { retireAtSeconds: null } : {};
+}
+
+/**
+ * The token a login replaced, revoked once its grace period has passed
+ * (`retireReplaced`), so Vault's tokens and leases (and the database users
+ * behind them) do not grow with every re-login. The old token is the token
+ * secret's AWSPREVIOUS version (nothing secret is kept anywhere else); it is
+ * revoked only when every lease secret names the current token, since
+ * revoking a token revokes the leases it created. Runs before the token
+ * step, whose login would make another version AWSPREVIOUS. `settled`: done,
+ * or nothing to do; anything that cannot be settled now (the previous
+ * version unreadable, a lease not yet on the current token, Vault out of
+ * reach) is tried again next run.
+ */
+async function retireReplaced(
+  target: TargetConfig,
+  document: TokenDocument,
+  secrets: SecretLookup,
+  context: RunContext,
+): Promise<{ readonly settled: boolean; readonly retiredToken?: boolean }> {
+  const { deps, request, signal, retireReplacedSeconds: grace } = context;
+  const due = context.ledger.get(target.name)?.retireAtSeconds;
+  if (grace === undefined || request.dryRun || due === undefined || due > deps.now() / 1000) {
+    return { settled: false };
+  }
+  // A run bound by its write budget (a wave of logins) leaves it to a quieter one.
+  if (context.writes.busy()) return { settled: false };
+  const { readPrevious } = deps.store;
+  const { revokeSelf } = deps.vault;
+  if (readPrevious === undefined || revokeSelf === undefined) return { settled: true };
+  let old: string | undefined;
+  try {
+    const previous = await readPrevious.call(deps.store, target.tokenSecretId, { signal });
+    old = previous === undefined ? undefined : parseTokenDocument(previous.value).token;
+  } catch {
+    return { settled: false };
+  }
+  if (old === undefined || old === document.token) return { settled: true };
+  const current = document.accessor;
+  const leaseStillOnOldToken = target.leases.some((lease) => {
+    const read = secrets.get(lease.secretId);
+    if (!read?.ok) return true;
+    try {
+      return parseLeaseDocument(read.secret.value).tokenAccessor !== current;
+    } catch {
+      return true;
+    }
+  });
+  if (current === undefined || leaseStillOnOldToken) return { settled: false };
+  try {
+    await revokeSelf.call(deps.vault, target.vault, old, { signal });
+    return { settled: true, retiredToken: true };
+  } catch (error) {
+    const kind = failureKind(error);
+    // Already gone, or its policy may not revoke it: it dies at its TTL unrenewed.
+    return {
+      settled: kind === VaultFailureKind.InvalidToken || kind === VaultFailureKind.PermissionDenied,
+    };
   }
 }

@@ -108,6 +108,9 @@ export async function runRenewal(
     reloginRetrySeconds: config.pacing.reloginRetrySeconds,
     writes,
     early,
+    ...(config.retireReplacedSeconds === undefined
+      ? {}
+      : { retireReplacedSeconds: config.retireReplacedSeconds }),
   };
 
   const alerting = createAlerting(config, deps, request, ordered, {

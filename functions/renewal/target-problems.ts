@@ -330,7 +330,7 @@ export function reloggedInProblem(decision: TokenDecision, ttlSeconds: number): 
   return {
     code: ProblemCode.Relogin,
     severity: Severity.Info,
-    summary: `Logged in again with AppRole (${RELOGIN_WHY[decision.reason] ?? decision.reason}); the new token is stored. The old token was not revoked.`,
+    summary: `Logged in again with AppRole (${RELOGIN_WHY[decision.reason] ?? decision.reason}); the new token is stored. The old token is not revoked now (a later run retires it, when retireReplaced is on).`,
     secondsUntilExpiry: ttlSeconds,
   };
 }

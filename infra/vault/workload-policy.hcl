@@ -14,11 +14,10 @@
 # token_no_default_policy=true, and then renewal fails with 403 (vault#22575):
 # this policy does not depend on it.
 #
-# Deliberately NOT granted: auth/token/revoke-self (the renewer never revokes:
-# consumers and leases still depend on an old token), auth/token/renew and
-# renew-accessor (no token renews another), sys/leases/revoke, LIST
-# sys/leases/lookup/* (needs sudo), anything under auth/<mount>/role but the
-# secret-id/lookup of the target's own role.
+# Deliberately NOT granted: auth/token/renew and renew-accessor (no token
+# renews another), sys/leases/revoke, LIST sys/leases/lookup/* (needs sudo),
+# anything under auth/<mount>/role but the secret-id/lookup of the target's
+# own role.
 
 # Renew the token itself, every scheduled run (POST, so `update`).
 path "auth/token/renew-self" {
@@ -41,6 +40,14 @@ path "sys/leases/renew" {
 # Look a lease up without renewing it (dry runs, diagnose); POST with the lease
 # id in the body, so `update`.
 path "sys/leases/lookup" {
+  capabilities = ["update"]
+}
+
+# Revoke a token a login replaced, with the old token itself, once consumers
+# had the grace period to read the new one (`retireReplaced` in the config;
+# the old token's leases, already re-issued under the new one, go with it).
+# Without it replaced tokens live until their own TTL ends.
+path "auth/token/revoke-self" {
   capabilities = ["update"]
 }
 

@@ -49,6 +49,8 @@ describe('parseConfig with a valid file', () => {
       scheduleIntervalSeconds: 900,
       concurrency: 16,
       pacing: { ...DEFAULT_PACING },
+      // A replaced token is retired by the next run: one interval later.
+      retireReplacedSeconds: 900,
       secretIdWarnDays: 7,
       reminderHours: 24,
       vaultCaCertPem: CA_PEM,
@@ -154,6 +156,7 @@ describe('parseConfig with a valid file', () => {
       scheduleIntervalSeconds: 1800,
       concurrency: 8,
       pacing: { ...DEFAULT_PACING },
+      retireReplacedSeconds: 1800,
       secretIdWarnDays: 7,
       reminderHours: 24,
       targets: [
@@ -292,6 +295,16 @@ describe('parseConfig with a valid file', () => {
     expect('namespace' in (config.targets[0]?.vault ?? {})).toBe(false);
     expect('roleName' in (config.targets[0]?.approle ?? {})).toBe(false);
     expect('owner' in (config.targets[0] ?? {})).toBe(false);
+  });
+
+  it('retires a replaced token after retireReplaced.afterMinutes, or never with false', () => {
+    expect(parseConfig(minimal('retireReplaced: { afterMinutes: 0 }')).retireReplacedSeconds).toBe(
+      0,
+    );
+    expect('retireReplacedSeconds' in parseConfig(minimal('retireReplaced: false'))).toBe(false);
+    expect(catchConfigError(() => parseConfig(minimal('retireReplaced: true'))).message).toMatch(
+      /retireReplaced/,
+    );
   });
 
   it('gives a target its own owner, or the default one, and refuses an owner that is not a team name', () => {

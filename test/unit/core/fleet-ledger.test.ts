@@ -94,6 +94,43 @@ describe('the ledger a run leaves', () => {
     expect(nextLedger(new Map(), fleet, visits, NOW, INTERVAL).size).toBe(0);
   });
 
+  it('keeps when a replaced token may be retired until a run settles it, through runs that miss the target', () => {
+    const fleet = [target('a')];
+    const replaced = nextLedger(
+      new Map(),
+      fleet,
+      new Map([['a', { visited: true, pending: false, retireAtSeconds: nowSeconds + 900 }]]),
+      NOW,
+      INTERVAL,
+    );
+    const missed = nextLedger(
+      replaced,
+      fleet,
+      new Map([['a', { visited: false, pending: true }]]),
+      NOW,
+      INTERVAL,
+    );
+    const quiet = nextLedger(
+      missed,
+      fleet,
+      new Map([['a', { visited: true, pending: false }]]),
+      NOW,
+      INTERVAL,
+    );
+    const settled = nextLedger(
+      quiet,
+      fleet,
+      new Map([['a', { visited: true, pending: false, retireAtSeconds: null }]]),
+      NOW,
+      INTERVAL,
+    );
+
+    expect(replaced.get('a')?.retireAtSeconds).toBe(nowSeconds + 900);
+    expect(missed.get('a')?.retireAtSeconds).toBe(nowSeconds + 900);
+    expect(quiet.get('a')).toEqual({ retireAtSeconds: nowSeconds + 900 });
+    expect(settled.get('a')).toBeUndefined();
+  });
+
   it('counts runs unvisited from the first run that left a target behind', () => {
     const fleet = [target('a')];
     const left = new Map<string, TargetVisit>([['a', { visited: false, pending: true }]]);
