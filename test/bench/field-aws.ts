@@ -51,6 +51,8 @@ export function answerAwsJson(world: FieldWorld, target: string, body: string): 
       return batchGetSecretValue(world, input);
     case 'secretsmanager.PutSecretValue':
       return putSecretValue(world, input);
+    case 'secretsmanager.GetSecretValue':
+      return getSecretValue(world, input);
     case 'DynamoDB_20120810.BatchGetItem':
       return batchGetItem(world, input);
     case 'DynamoDB_20120810.PutItem':
@@ -92,6 +94,33 @@ function batchGetSecretValue(world: FieldWorld, input: Record<string, unknown>):
     });
   }
   return awsJson(JSON_11, 200, { SecretValues: values, Errors: errors });
+}
+
+/** One version: AWSCURRENT, or AWSPREVIOUS when asked (the renewer reads it to retire a replaced token). */
+function getSecretValue(world: FieldWorld, input: Record<string, unknown>): Reply {
+  world.bump('smReads');
+  const secret = world.secret(String(input.SecretId ?? ''));
+  const previous = input.VersionStage === 'AWSPREVIOUS';
+  const version =
+    secret === undefined
+      ? undefined
+      : previous
+        ? secret.previous
+        : { versionId: secret.versionId, value: secret.value };
+  if (secret === undefined || version === undefined) {
+    return awsError(
+      JSON_11,
+      'ResourceNotFoundException',
+      "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS",
+    );
+  }
+  return awsJson(JSON_11, 200, {
+    ARN: secret.arn,
+    Name: secret.name,
+    VersionId: version.versionId,
+    SecretString: version.value,
+    VersionStages: [previous ? 'AWSPREVIOUS' : 'AWSCURRENT'],
+  });
 }
 
 function putSecretValue(world: FieldWorld, input: Record<string, unknown>): Reply {

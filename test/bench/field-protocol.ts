@@ -120,6 +120,8 @@ export interface RunStats {
   readonly incidentReads: number;
   readonly incidentWrites: number;
   readonly incidentConflicts: number;
+  /** Replaced tokens the renewer revoked (retireReplaced). */
+  readonly tokensRevoked: number;
   /** Stored credentials found dead since the previous run ended (the gap before this run included). */
   readonly credentialsDied: number;
   /** Targets none of whose tokens made a Vault call in this run (one Vault served: a 429 is no visit). */

@@ -137,6 +137,7 @@ export function answerVault(world: FieldWorld, request: VaultRequestParts): Repl
   }
   if (path === 'auth/token/revoke-self' && write) {
     live.revoked = true;
+    world.bump('tokensRevoked');
     return NO_CONTENT;
   }
   const secretIdLookup = /^auth\/([^/]+)\/role\/([^/]+)\/secret-id\/lookup$/.exec(path);

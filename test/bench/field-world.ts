@@ -120,6 +120,7 @@ const COUNTERS = [
   'incidentReads',
   'incidentWrites',
   'incidentConflicts',
+  'tokensRevoked',
   'credentialsDied',
   'tokensDied',
   'leasesDied',
@@ -175,6 +176,8 @@ interface StoredSecret {
   createdMs: number;
   /** ClientRequestToken → the value it wrote: PutSecretValue is idempotent on it. */
   readonly versions: Map<string, string>;
+  /** The version AWSPREVIOUS labels: the one the current version replaced. */
+  previous?: { readonly versionId: string; readonly value: string };
 }
 
 interface TargetState {
@@ -447,6 +450,7 @@ export class FieldWorld {
    */
   public storeVersion(secret: StoredSecret, value: string, versionId: string): void {
     const atMs = this.clock.now();
+    secret.previous = { versionId: secret.versionId, value: secret.value };
     secret.value = value;
     secret.versionId = versionId;
     secret.createdMs = atMs;
@@ -544,6 +548,7 @@ export class FieldWorld {
       incidentReads: tally.incidentReads,
       incidentWrites: tally.incidentWrites,
       incidentConflicts: tally.incidentConflicts,
+      tokensRevoked: tally.tokensRevoked,
       credentialsDied: tally.credentialsDied,
       unvisitedTargets: unvisited,
       serverCpuPercent: Math.round(

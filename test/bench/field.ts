@@ -222,7 +222,7 @@ export async function runFieldScenario(options: FieldOptions): Promise<Record<st
       const cpuPercent = Math.round((100 * result.cpuMs) / result.wallMs);
       cpuPercents.push(cpuPercent);
       console.log(
-        `run ${run}: ${round1((result.wallMs * timeScale) / 1000)} s (renewer CPU ${cpuPercent}% of one core, peak RSS ${result.peakRssMb} MB; server CPU ${runStats.serverCpuPercent}%), ${summary.ok ?? '?'} ok / ${summary.changed ?? '?'} changed / ${summary.failed ?? '?'} failed / ${summary.skipped ?? '?'} skipped; renewals ${runStats.renewSelf} (${runStats.renewCapped} capped); logins ${runStats.logins} (${runStats.loginsWithRefusedSecret} refused secret_id, ${runStats.loginsLockedOut} locked out); writes ${runStats.smWriteAttempts} (${runStats.throttledWrites} throttled, busiest second ${runStats.maxSmWritesPerSecond}); Vault ${runStats.vaultRequests} requests (${runStats.vaultThrottled} 429, busiest second ${runStats.maxVaultRequestsPerSecond}); ${runStats.snsPublishes} messages ${JSON.stringify(runStats.messagesByEvent)}; ${runStats.credentialsDied} credentials died; ${runStats.unvisitedTargets} targets unvisited${result.handlerError === undefined ? '' : `; handler: ${result.handlerError}`}${Object.keys(runStats.unhandled).length === 0 ? '' : `; unhandled ${JSON.stringify(runStats.unhandled)}`}`,
+        `run ${run}: ${round1((result.wallMs * timeScale) / 1000)} s (renewer CPU ${cpuPercent}% of one core, peak RSS ${result.peakRssMb} MB; server CPU ${runStats.serverCpuPercent}%), ${summary.ok ?? '?'} ok / ${summary.changed ?? '?'} changed / ${summary.failed ?? '?'} failed / ${summary.skipped ?? '?'} skipped; renewals ${runStats.renewSelf} (${runStats.renewCapped} capped); logins ${runStats.logins} (${runStats.loginsWithRefusedSecret} refused secret_id, ${runStats.loginsLockedOut} locked out); ${runStats.tokensRevoked} replaced tokens revoked; writes ${runStats.smWriteAttempts} (${runStats.throttledWrites} throttled, busiest second ${runStats.maxSmWritesPerSecond}); Vault ${runStats.vaultRequests} requests (${runStats.vaultThrottled} 429, busiest second ${runStats.maxVaultRequestsPerSecond}); ${runStats.snsPublishes} messages ${JSON.stringify(runStats.messagesByEvent)}; ${runStats.credentialsDied} credentials died; ${runStats.unvisitedTargets} targets unvisited${result.handlerError === undefined ? '' : `; handler: ${result.handlerError}`}${Object.keys(runStats.unhandled).length === 0 ? '' : `; unhandled ${JSON.stringify(runStats.unhandled)}`}`,
       );
     }
     // Deaths the last run left behind: the clock moves to when the next run would start.
@@ -272,6 +272,7 @@ export async function runFieldScenario(options: FieldOptions): Promise<Record<st
       serverCpuPercentPerRun: stats.map((run) => run.serverCpuPercent),
       peakRssMbPerRun: figures.map((run) => run.peakRssMb),
       loginsPerRun: stats.map((run) => run.logins),
+      replacedTokensRevokedPerRun: stats.map((run) => run.tokensRevoked),
       writesPerRun: stats.map((run) => run.smWriteAttempts),
       failedPerRun: figures.map((run) => run.summary?.failed ?? null),
       skippedPerRun: figures.map((run) => run.summary?.skipped ?? null),

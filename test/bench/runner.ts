@@ -189,6 +189,10 @@ const config: RenewerConfig = deepFreeze({
   ...pacingFor(timeScale, endpoint),
   secretIdWarnDays: 7 / timeScale,
   reminderHours: 24 / timeScale,
+  // As deployed: a replaced token is retired one schedule interval later.
+  ...(field
+    ? { retireReplacedSeconds: Math.round(Number(args['interval-seconds']) / timeScale) }
+    : { retireReplacedSeconds: 900 }),
   targets,
 });
 /** The server's clock in field mode (it moves between runs); the machine's otherwise. */
