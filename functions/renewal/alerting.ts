@@ -18,17 +18,10 @@ import { type Problem, ProblemCode } from '../core/problems.js';
 import {
   causeMessage,
   idOf,
-  incidentMessage,
-  resolvedMessage,
   type SharedCause,
+  transitionMessage,
 } from '../telling/incident-messages.js';
-import {
-  IncidentState,
-  incidentKey,
-  isIncident,
-  openedAs,
-  planIncidents,
-} from '../telling/incident-plan.js';
+import { IncidentState, incidentKey, isIncident, planIncidents } from '../telling/incident-plan.js';
 import { createTeller, type StoredItems, type TellingSummary } from '../telling/teller.js';
 import type { RenewalDeps, RunRequest } from './run-context.js';
 
@@ -248,19 +241,9 @@ export function createAlerting(
                 }
                 return undefined;
               }
-              const key = idOf(context(), target.name, t.key);
-              if (t.state === IncidentState.Resolved && t.previous !== undefined) {
-                const { code, lease } = openedAs(t.key, t.previous);
-                return resolvedMessage(code, lease, target, context(), {
-                  id: key,
-                  previous: t.previous,
-                });
-              }
-              return incidentMessage(t.problem as Problem, target, context(), {
-                id: key,
-                state: t.state,
-                ...(t.previous === undefined ? {} : { previous: t.previous }),
-              });
+              return transitionMessage(t, target, context(), (key) =>
+                idOf(context(), target.name, key),
+              );
             },
             fallback: () => incidents.map((p) => composeMessage(p, target, context())),
             about: { target: target.name },

@@ -18,8 +18,8 @@ import { type Notifier, Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import { describeAnswer } from '../core/wording.js';
 import { createChangeAnnouncer } from '../telling/change-announcer.js';
-import { idOf, incidentMessage, resolvedMessage } from '../telling/incident-messages.js';
-import { IncidentState, isIncident, openedAs, planIncidents } from '../telling/incident-plan.js';
+import { idOf, transitionMessage } from '../telling/incident-messages.js';
+import { isIncident, planIncidents } from '../telling/incident-plan.js';
 import { createTeller, type Teller, type TellerDeps } from '../telling/teller.js';
 import { createAppRoleSecret, finishAppRoleSecret, testAppRoleSecret } from './approle-steps.js';
 import {
@@ -232,7 +232,7 @@ async function tell(
   if (incidents.length > 0 || resolves) {
     const scope = rotationScope(target.name, kind);
     // One incident per code and secret: the kind is in its id, so a token's and an AppRole's stay apart.
-    const idFor = (code: string) => idOf(context, target.name, `${code}/${kind}`);
+    const idFor = (key: string) => idOf(context, target.name, `${key}/${kind}`);
     told.push(
       teller.settle(
         {
@@ -246,21 +246,7 @@ async function tell(
               config.reminderHours * 3_600_000,
               resolves,
             ),
-          message: (t) => {
-            if (t.state === IncidentState.Resolved && t.previous !== undefined) {
-              const { code } = openedAs(t.key, t.previous);
-              return resolvedMessage(code, undefined, target, context, {
-                id: idFor(code),
-                previous: t.previous,
-              });
-            }
-            if (t.problem === undefined) return undefined;
-            return incidentMessage(t.problem, target, context, {
-              id: idFor(t.problem.code),
-              state: t.state,
-              ...(t.previous === undefined ? {} : { previous: t.previous }),
-            });
-          },
+          message: (t) => transitionMessage(t, target, context, idFor),
           fallback: () => incidents.map((p) => composeMessage(p, target, context)),
           about,
         },

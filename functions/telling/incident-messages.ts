@@ -22,6 +22,7 @@ import {
 import { type OutgoingMessage, Severity } from '../core/notifier-port.js';
 import type { Problem, ProblemCode } from '../core/problems.js';
 import { toSubject } from '../core/wording.js';
+import { openedAs, type Transition } from './incident-plan.js';
 
 /** Severity of a RESOLVED message. */
 export const RESOLVED_SEVERITY = 'OK';
@@ -250,4 +251,28 @@ function withIncident(
     body: `${text}\n\n${MACHINE_READABLE_MARKER}\n${JSON.stringify(document, null, 2)}\n`,
     attributes: { ...message.attributes, state, incident: id },
   };
+}
+
+/**
+ * The message of one claimed transition of a target's own incident: RESOLVED
+ * naming what it opened under, or the problem marked with the incident's
+ * state. `idFor` turns the incident's key into its id (the thread in chat).
+ */
+export function transitionMessage(
+  transition: Transition,
+  target: TargetConfig,
+  context: NotificationContext,
+  idFor: (key: string) => string,
+): OutgoingMessage | undefined {
+  const id = idFor(transition.key);
+  if (transition.state === IncidentState.Resolved && transition.previous !== undefined) {
+    const { code, lease } = openedAs(transition.key, transition.previous);
+    return resolvedMessage(code, lease, target, context, { id, previous: transition.previous });
+  }
+  if (transition.problem === undefined) return undefined;
+  return incidentMessage(transition.problem, target, context, {
+    id,
+    state: transition.state,
+    ...(transition.previous === undefined ? {} : { previous: transition.previous }),
+  });
 }
