@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../../functions/config/deep-freeze.js';
-import { DEFAULT_PACING } from '../../../functions/config/schema.js';
 import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultPort } from '../../../functions/core/vault-port.js';
 import type { RunLogger } from '../../../functions/renewal/run-context.js';
-import { targetConfig } from '../../support/targets.js';
+import { renewerConfig, targetConfig } from '../../support/targets.js';
 import { runInMemory } from './in-memory-run.js';
 
 /*
@@ -19,15 +18,7 @@ const target = (name: string) =>
     approle: { secretId: `${name}/approle`, mount: 'approle', roleName: name },
   });
 
-const config: RenewerConfig = deepFreeze({
-  version: 1,
-  scheduleIntervalSeconds: 900,
-  concurrency: 2,
-  pacing: DEFAULT_PACING,
-  secretIdWarnDays: 7,
-  reminderHours: 24,
-  targets: [target('healthy'), target('broken')],
-});
+const config: RenewerConfig = deepFreeze(renewerConfig([target('healthy'), target('broken')]));
 
 const store: SecretsStore = {
   readBatch: async (ids) =>

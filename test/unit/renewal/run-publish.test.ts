@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '../../../functions/config/deep-freeze.js';
-import { DEFAULT_PACING } from '../../../functions/config/schema.js';
 import type { RenewerConfig } from '../../../functions/config/types.js';
 import type { Notifier } from '../../../functions/core/notifier-port.js';
 import type { SecretsStore } from '../../../functions/core/store-port.js';
 import type { VaultFailure, VaultPort } from '../../../functions/core/vault-port.js';
-import { targetConfig } from '../../support/targets.js';
+import { renewerConfig, targetConfig } from '../../support/targets.js';
 import { runInMemory } from './in-memory-run.js';
 
-const config: RenewerConfig = deepFreeze({
-  version: 1,
-  scheduleIntervalSeconds: 900,
-  concurrency: 2,
-  pacing: DEFAULT_PACING,
-  secretIdWarnDays: 7,
-  reminderHours: 24,
-  targets: [targetConfig('a', { vault: { address: 'http://127.0.0.1:1' } })],
-});
+const config: RenewerConfig = deepFreeze(
+  renewerConfig([targetConfig('a', { vault: { address: 'http://127.0.0.1:1' } })]),
+);
 
 /** Small in-memory ports: the store holds a healthy target, Vault is out of reach. */
 const store: SecretsStore = {
