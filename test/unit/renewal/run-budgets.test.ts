@@ -175,6 +175,40 @@ describe('a run within the Secrets Manager write budget', () => {
   }, 20_000);
 });
 
+describe('the writes a run sends', () => {
+  it('stay within the budget in every second, however the logins before them bunch up', async () => {
+    // Prepare: 12 logins, 4 writes a second; the first logins answer slowest, so every
+    // token is ready to be written at about the same moment, 2.75 s in
+    const config = fleet(12, 4);
+    const sentAt: number[] = [];
+    const store = memoryStore();
+    const write = store.write;
+    store.write = async (request, options) => {
+      sentAt.push(Date.now());
+      return write(request, options);
+    };
+    const vault = cappedVault(600);
+    const login = vault.appRoleLogin.bind(vault);
+    let started = 0;
+    vault.appRoleLogin = async (...args) => {
+      const slowness = Math.max(0, 11 - started) * 250;
+      started += 1;
+      await new Promise((resolve) => setTimeout(resolve, slowness));
+      return login(...args);
+    };
+
+    // Act
+    await runInMemory(config, { vault, store }, 30_000, 20_000);
+
+    // Assess: all 12 written, never more than the rate plus one in a second
+    expect(sentAt).toHaveLength(12);
+    const busiest = Math.max(
+      ...sentAt.map((start) => sentAt.filter((t) => t >= start && t < start + 1000).length),
+    );
+    expect(busiest).toBeLessThanOrEqual(5);
+  }, 30_000);
+});
+
 describe('what a run leaves the next', () => {
   it('starts the next run with the logins it deferred, and never tries a refused AppRole version again', async () => {
     // Prepare
