@@ -8,19 +8,28 @@
 
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
+  RestoreSecretCommand,
+  RotateSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { RotationRules } from '../config/types.js';
 import { type AwsFailure, describeAwsFailure, SecretStoreError } from './errors.js';
 
 /** AWS's code for a secret that does not exist (or is scheduled for deletion). */
 const NOT_FOUND = 'ResourceNotFoundException';
 
-/** Tags on every secret this creates, so whoever browses the account knows whose it is. */
-const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'vault-renewer' } as const;
-const TARGET_TAG_KEY = 'vault-renewer-target';
+/**
+ * Tags on every secret this creates, so whoever browses the account knows
+ * whose it is, and retiring a target touches only what the set-up created.
+ */
+export const MANAGED_BY_TAG = { Key: 'managed-by', Value: 'vault-renewer' } as const;
+export const TARGET_TAG_KEY = 'vault-renewer-target';
 
 /** What a secret holds now, as far as creating or updating it is concerned. */
 export interface ProvisionedSecret {
@@ -42,6 +51,26 @@ export interface ProvisioningWrite {
   readonly description: string;
   /** KMS key of a secret this creates; Secrets Manager's default (aws/secretsmanager) when absent. */
   readonly kmsKeyId?: string;
+  /** More tags for a secret this creates (the access tags), so it needs no TagResource after. */
+  readonly tags?: readonly SecretTag[];
+}
+
+/** DescribeSecret, the parts the set-up compares; never a value. */
+export interface SecretState {
+  readonly exists: boolean;
+  /** Scheduled for deletion (DeletedDate): RestoreSecret brings it back. */
+  readonly deleted: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly rotationEnabled: boolean;
+  readonly rotationLambdaArn?: string;
+  readonly rotationRules?: RotationRules;
+}
+
+/** A secret the set-up created (it carries {@link TARGET_TAG_KEY}). */
+export interface OwnedSecret {
+  readonly name: string;
+  readonly arn: string;
+  readonly target: string;
 }
 
 export interface SecretTag {
@@ -55,6 +84,15 @@ export interface SecretProvisioning {
   write(request: ProvisioningWrite): Promise<'created' | 'updated'>;
   /** TagResource, which is idempotent: tagging a tagged secret again changes nothing. */
   tag(secretId: string, tag: SecretTag): Promise<void>;
+  /** Never throws for a missing secret: `{ exists: false }`. */
+  describe(secretId: string): Promise<SecretState>;
+  /** Every secret the set-up created and not scheduled for deletion (ListSecrets by tag key). */
+  listOwned(): Promise<OwnedSecret[]>;
+  /** DeleteSecret with a recovery window: RestoreSecret brings it back within it. */
+  scheduleDeletion(secretId: string, recoveryDays: number): Promise<void>;
+  restore(secretId: string): Promise<void>;
+  /** RotateSecret(RotateImmediately=false): the secret's rotation, without rotating now. */
+  rotate(secretId: string, functionArn: string, rules: RotationRules): Promise<void>;
 }
 
 /**
@@ -126,7 +164,11 @@ export function createSecretProvisioning(options: {
             ClientRequestToken: request.clientRequestToken,
             Description: request.description,
             ...(request.kmsKeyId === undefined ? {} : { KmsKeyId: request.kmsKeyId }),
-            Tags: [MANAGED_BY_TAG, { Key: TARGET_TAG_KEY, Value: request.target }],
+            Tags: [
+              MANAGED_BY_TAG,
+              { Key: TARGET_TAG_KEY, Value: request.target },
+              ...(request.tags ?? []).map((t) => ({ Key: t.key, Value: t.value })),
+            ],
           }),
         );
         return 'created';
@@ -152,6 +194,123 @@ export function createSecretProvisioning(options: {
         throw new SecretProvisioningError(
           secretId,
           `cannot tag secret ${secretId}`,
+          describeAwsFailure(error),
+          { cause: error },
+        );
+      }
+    },
+
+    async describe(secretId) {
+      try {
+        const d = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+        const rules = d.RotationRules;
+        return {
+          exists: true,
+          deleted: d.DeletedDate !== undefined,
+          tags: Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          rotationEnabled: d.RotationEnabled === true,
+          ...(d.RotationLambdaARN === undefined ? {} : { rotationLambdaArn: d.RotationLambdaARN }),
+          ...(rules === undefined
+            ? {}
+            : {
+                rotationRules: {
+                  ...(rules.AutomaticallyAfterDays === undefined
+                    ? {}
+                    : { AutomaticallyAfterDays: rules.AutomaticallyAfterDays }),
+                  ...(rules.ScheduleExpression === undefined
+                    ? {}
+                    : { ScheduleExpression: rules.ScheduleExpression }),
+                  ...(rules.Duration === undefined ? {} : { Duration: rules.Duration }),
+                },
+              }),
+        };
+      } catch (error) {
+        const failure = describeAwsFailure(error);
+        if (failure.code === NOT_FOUND) {
+          return { exists: false, deleted: false, tags: {}, rotationEnabled: false };
+        }
+        throw new SecretProvisioningError(secretId, `cannot describe secret ${secretId}`, failure, {
+          cause: error,
+        });
+      }
+    },
+
+    async listOwned() {
+      const owned: OwnedSecret[] = [];
+      let nextToken: string | undefined;
+      try {
+        do {
+          const page = await client.send(
+            new ListSecretsCommand({
+              Filters: [{ Key: 'tag-key', Values: [TARGET_TAG_KEY] }],
+              MaxResults: 100,
+              ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+            }),
+          );
+          for (const entry of page.SecretList ?? []) {
+            const target = entry.Tags?.find((t) => t.Key === TARGET_TAG_KEY)?.Value;
+            const managed = entry.Tags?.some(
+              (t) => t.Key === MANAGED_BY_TAG.Key && t.Value === MANAGED_BY_TAG.Value,
+            );
+            if (entry.Name === undefined || target === undefined || managed !== true) continue;
+            if (entry.DeletedDate !== undefined) continue;
+            owned.push({ name: entry.Name, arn: entry.ARN ?? '', target });
+          }
+          nextToken = page.NextToken;
+        } while (nextToken !== undefined);
+      } catch (error) {
+        throw new SecretProvisioningError(
+          '(list)',
+          'cannot list the secrets the set-up created',
+          describeAwsFailure(error),
+          { cause: error },
+        );
+      }
+      return owned;
+    },
+
+    async scheduleDeletion(secretId, recoveryDays) {
+      try {
+        await client.send(
+          new DeleteSecretCommand({ SecretId: secretId, RecoveryWindowInDays: recoveryDays }),
+        );
+      } catch (error) {
+        throw new SecretProvisioningError(
+          secretId,
+          `cannot schedule secret ${secretId} for deletion`,
+          describeAwsFailure(error),
+          { cause: error },
+        );
+      }
+    },
+
+    async rotate(secretId, functionArn, rules) {
+      try {
+        await client.send(
+          new RotateSecretCommand({
+            SecretId: secretId,
+            RotationLambdaARN: functionArn,
+            RotationRules: { ...rules },
+            RotateImmediately: false,
+          }),
+        );
+      } catch (error) {
+        throw new SecretProvisioningError(
+          secretId,
+          `cannot set the rotation of secret ${secretId}`,
+          describeAwsFailure(error),
+          { cause: error },
+        );
+      }
+    },
+
+    async restore(secretId) {
+      try {
+        await client.send(new RestoreSecretCommand({ SecretId: secretId }));
+      } catch (error) {
+        throw new SecretProvisioningError(
+          secretId,
+          `cannot restore secret ${secretId}`,
           describeAwsFailure(error),
           { cause: error },
         );

@@ -9,6 +9,7 @@
 import { roleSegment } from './address.js';
 import type { AdminCallOptions, AdminMethod, VaultAdmin } from './admin.js';
 import { dataOf, optionalString, recordOf, stringList } from './decode.js';
+import { VaultHttpError } from './errors.js';
 
 /** A secret_id's state as `secret-id/lookup` answers it; `undefined` when Vault does not know it. */
 export interface AdminSecretIdInfo {
@@ -28,8 +29,25 @@ export interface VaultAdminEndpoints {
   /** The policy's HCL, or `undefined` when there is none by that name. */
   readPolicy(name: string): Promise<string | undefined>;
   writePolicy(name: string, hcl: string): Promise<void>;
-  /** The role's `token_policies`, or `undefined` when the role does not exist. */
-  appRolePolicies(mount: string, role: string): Promise<readonly string[] | undefined>;
+  /** The role's settings as Vault answers them, or `undefined` when the role does not exist. */
+  readAppRole(mount: string, role: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** Names of the ACL policies. */
+  listPolicies(): Promise<readonly string[]>;
+  deletePolicy(name: string): Promise<void>;
+  /** Deletes the role, and with it every secret_id it has. */
+  deleteAppRole(mount: string, role: string): Promise<void>;
+  /** Accessors of the role's secret_ids (none when the role has none or does not exist). */
+  secretIdAccessors(mount: string, role: string): Promise<readonly string[]>;
+  /** The metadata a secret_id was issued with; `undefined` when Vault does not know the accessor. */
+  secretIdMetadata(
+    mount: string,
+    role: string,
+    accessor: string,
+  ): Promise<Readonly<Record<string, string>> | undefined>;
+  /** Revokes a token (and its leases and children) by accessor; `false` when Vault does not know it. */
+  revokeTokenByAccessor(accessor: string): Promise<boolean>;
+  /** Revokes a lease; `false` when Vault does not know it. */
+  revokeLease(leaseId: string): Promise<boolean>;
   writeAppRole(
     mount: string,
     role: string,
@@ -48,6 +66,15 @@ export interface VaultAdminEndpoints {
     secretId: string,
   ): Promise<AdminSecretIdInfo | undefined>;
   destroySecretIdByAccessor(mount: string, role: string, accessor: string): Promise<void>;
+}
+
+/** An error answer that says Vault does not know the thing (`invalid accessor`, `invalid lease`). */
+function isUnknown(error: unknown, phrase: string): boolean {
+  return (
+    error instanceof VaultHttpError &&
+    (error.status === 400 || error.status === 403 || error.status === 404) &&
+    error.vaultErrors.some((e) => e.toLowerCase().includes(phrase))
+  );
 }
 
 /** Vault's way of saying "never" in secret_id lookups. */
@@ -107,9 +134,74 @@ export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
       await admin.call('PUT', `sys/policies/acl/${name}`, { policy: hcl });
     },
 
-    async appRolePolicies(mount, role) {
-      const data = await dataFrom('GET', roleBase(mount, role), undefined, { missingOk: true });
-      return data === undefined ? undefined : stringList(data.token_policies);
+    async readAppRole(mount, role) {
+      return dataFrom('GET', roleBase(mount, role), undefined, { missingOk: true });
+    },
+
+    async listPolicies() {
+      return stringList(
+        (await dataFrom('LIST', 'sys/policies/acl', undefined, { missingOk: true }))?.keys,
+      );
+    },
+
+    async deletePolicy(name) {
+      await admin.call('DELETE', `sys/policies/acl/${name}`);
+    },
+
+    async deleteAppRole(mount, role) {
+      await admin.call('DELETE', roleBase(mount, role));
+    },
+
+    async secretIdAccessors(mount, role) {
+      const data = await dataFrom('LIST', `${roleBase(mount, role)}/secret-id`, undefined, {
+        missingOk: true,
+      });
+      return stringList(data?.keys);
+    },
+
+    async secretIdMetadata(mount, role, accessor) {
+      let data: Record<string, unknown> | undefined;
+      try {
+        data = await dataFrom('POST', `${roleBase(mount, role)}/secret-id-accessor/lookup`, {
+          secret_id_accessor: accessor,
+        });
+      } catch (error) {
+        // Vault and OpenBao answer an unknown accessor with an error, not a 404.
+        if (isUnknown(error, 'invalid secret id accessor')) return undefined;
+        throw error;
+      }
+      if (data === undefined) return undefined;
+      const metadata = recordOf(data.metadata) ?? {};
+      return Object.fromEntries(
+        Object.entries(metadata).filter((entry): entry is [string, string] => {
+          return typeof entry[1] === 'string';
+        }),
+      );
+    },
+
+    async revokeTokenByAccessor(accessor) {
+      try {
+        await admin.call(
+          'POST',
+          'auth/token/revoke-accessor',
+          { accessor },
+          { secrets: [accessor] },
+        );
+        return true;
+      } catch (error) {
+        if (isUnknown(error, 'invalid accessor')) return false;
+        throw error;
+      }
+    },
+
+    async revokeLease(leaseId) {
+      try {
+        await admin.call('PUT', 'sys/leases/revoke', { lease_id: leaseId }, { secrets: [leaseId] });
+        return true;
+      } catch (error) {
+        if (isUnknown(error, 'invalid lease')) return false;
+        throw error;
+      }
     },
 
     async writeAppRole(mount, role, settings) {

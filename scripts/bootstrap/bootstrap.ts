@@ -13,32 +13,16 @@ import { loadConfigFile } from '../../functions/config/load.js';
 import { createVaultAdmin } from '../../functions/vault/admin.js';
 import { adminEndpoints } from '../../functions/vault/admin-endpoints.js';
 import { createVaultClient } from '../../functions/vault/client.js';
+import { desiredTarget } from './desired.js';
 import { BootstrapError } from './errors.js';
 import { nonEmpty, readCaCert } from './operator-input.js';
-import { loadPolicy, loadRoleSettings } from './role-settings.js';
+import { loadRoleSettings } from './role-settings.js';
 import { rotationReach } from './rotation-reach.js';
 import { managedRoles, ROTATOR_POLICY_NAME, rotatorPolicy } from './rotator-policy.js';
-import {
-  createLeaseSecrets,
-  readDocument,
-  type SecretsSide,
-  storeCredentials,
-  storeToken,
-  tagByAccess,
-  tagForAccess,
-} from './secrets-side.js';
+import type { SecretsSide } from './secrets-side.js';
 import { configEntry, planTarget, type TargetOverrides, type TargetPlan } from './target-plan.js';
-import {
-  destroySecretId,
-  ensureApproleMount,
-  issueSecretId,
-  logInAndVerify,
-  noteAdminToken,
-  storedSecretIdState,
-  storedTokenHealth,
-  writePolicy,
-  writeRole,
-} from './vault-side.js';
+import { applyChanges, observeTarget, planChanges, type SetupSides } from './target-setup.js';
+import { ensureApproleMount, noteAdminToken, writePolicy } from './vault-side.js';
 
 export interface BootstrapOptions {
   readonly target: string;
@@ -95,126 +79,47 @@ export async function bootstrapTarget(
   if (reach.problem !== undefined)
     throw new BootstrapError(`target ${plan.name}: ${reach.problem}`);
   if (reach.warning !== undefined) log(`warning: ${reach.warning}`);
-  const policyName = options.policyName ?? `vault-renewer-${plan.name}`;
-  // The rotator's role also gets the rotator policy (infra/vault/rotator-policy.hcl).
-  const isRotator = config.rotator !== undefined && config.rotator === plan.name;
-  const tokenPoliciesToAdd = [
-    policyName,
-    ...(isRotator ? [ROTATOR_POLICY_NAME] : []),
-    ...options.extraPolicies,
-  ];
-  if (tokenPoliciesToAdd.includes('root')) {
-    throw new BootstrapError('--policy root: a workload token must never carry the root policy');
-  }
+  const desired = desiredTarget(plan, {
+    config,
+    settings,
+    policyFile: options.policyFile,
+    ...(options.policyName === undefined ? {} : { policyName: options.policyName }),
+    extraPolicies: options.extraPolicies,
+  });
+  const { policyName } = desired;
 
   const caCertPem = config.vaultCaCertPem ?? readCaCert(env.VAULT_CACERT);
   const clientOptions = caCertPem === undefined ? {} : { caCertPem };
   const vault = createVaultClient(clientOptions);
   const admin = createVaultAdmin(plan.endpoint, adminToken, clientOptions);
   const endpoints = adminEndpoints(admin);
-  const side: SecretsSide = { secrets: deps.secrets, plan, kmsKeyId: options.kmsKeyId, log };
-  const role = {
-    mount: plan.mount,
-    name: plan.roleName,
-    base: `auth/${plan.mount}/role/${plan.roleName}`,
+  const side: SecretsSide = {
+    secrets: deps.secrets,
+    plan,
+    kmsKeyId: options.kmsKeyId,
+    log,
+    pace: async () => {},
+    tagsFor: (id) => desired.tags.get(id) ?? [],
   };
-  const roleBase = role.base;
   log(
-    `target ${plan.name}: Vault ${plan.endpoint.address}${plan.endpoint.namespace === undefined ? '' : ` namespace ${plan.endpoint.namespace}`}, role ${roleBase}`,
+    `target ${plan.name}: Vault ${plan.endpoint.address}${plan.endpoint.namespace === undefined ? '' : ` namespace ${plan.endpoint.namespace}`}, role auth/${plan.mount}/role/${plan.roleName}`,
   );
 
   try {
     await noteAdminToken(endpoints, log);
     await ensureApproleMount(endpoints, plan.mount, options.enableApprole, log);
-
-    // 1. The policy.
-    const policy = loadPolicy(
-      options.policyFile,
-      plan.leases.map((l) => l.reissuePath),
-      role.base,
-    );
-    await writePolicy(endpoints, policyName, policy, log);
     // The rotator policy names every managed role: rewritten when the rotator
     // or a target whose AppRole secret rotates is set up, so it follows the config.
+    const isRotator = config.rotator !== undefined && config.rotator === plan.name;
     const rotated = config.targets.find((t) => t.name === plan.name)?.rotation?.approle;
     if (config.rotator !== undefined && (isRotator || rotated !== undefined)) {
       await writePolicy(endpoints, ROTATOR_POLICY_NAME, rotatorPolicy(managedRoles(config)), log);
     }
-
-    // 2. The role.
-    const roleId = await writeRole(endpoints, role, settings, tokenPoliciesToAdd, log);
-
-    // 3. The secret_id: keep a valid stored one unless asked to rotate.
-    const approleStored = await readDocument(side, plan.approleSecretId);
-    const storedCreds = approleStored.document;
-    const stored = await storedSecretIdState(endpoints, role, roleId, storedCreds, now());
-    let secretId: string;
-    let secretIdAccessor: string;
-    let issuedSecretId = false;
-    if (stored.usable && !options.rotateSecretId) {
-      secretId = String(storedCreds?.secret_id);
-      secretIdAccessor = stored.accessor;
-      log(`secret_id: the stored one is valid (${stored.reason}), kept`);
-    } else {
-      ({ secretId, accessor: secretIdAccessor } = await issueSecretId(endpoints, role, plan.name));
-      issuedSecretId = true;
-      log(
-        `secret_id: issued a new one (${options.rotateSecretId ? 'rotation asked' : stored.reason})`,
-      );
-    }
-
-    // 4. The token: keep a healthy stored one, else log in once and verify.
-    const tokenStored = await readDocument(side, plan.tokenSecretId);
-    const storedToken =
-      typeof tokenStored.document?.token === 'string' ? tokenStored.document.token : undefined;
-    const health =
-      storedToken === undefined
-        ? { healthy: false, reason: 'no token stored yet' }
-        : await storedTokenHealth(vault, plan, policyName, storedToken);
-    const mustLogin = issuedSecretId || options.relogin || !health.healthy;
-    if (mustLogin) {
-      const { login, info } = await logInAndVerify(
-        vault,
-        endpoints,
-        {
-          plan,
-          role,
-          roleId,
-          secretId,
-          issuedAccessor: issuedSecretId ? secretIdAccessor : undefined,
-          adminToken,
-          policyName,
-        },
-        log,
-      );
-      log(
-        `login: ${storedToken === undefined ? '' : `stored token ${health.reason}; `}new token with ttl ${info.ttlSeconds} s, policies ${info.policies.join(', ')}`,
-      );
-
-      // Credentials first: a token without the credentials to replace it is the worse half.
-      if (issuedSecretId || approleStored.secret.text === undefined) {
-        await storeCredentials(side, approleStored, {
-          roleBase,
-          roleId,
-          secretId,
-          secretIdAccessor,
-        });
-      }
-      await storeToken(side, tokenStored, login.token, info, now());
-      if (issuedSecretId && stored.accessor !== '' && stored.valid) {
-        await destroySecretId(endpoints, role, stored.accessor, log, 'the replaced secret_id');
-      }
-    } else {
-      log(`token: the stored one is healthy (${health.reason}), kept`);
-    }
-
-    // 5. Lease secrets.
-    await createLeaseSecrets(side);
-
-    const accessTag = config.secretAccess?.tag;
-    if (accessTag !== undefined) await tagForAccess(side, accessTag);
-    const byTag = config.secretAccess?.byTag;
-    if (byTag !== undefined) await tagByAccess(side, byTag.key);
+    const sides: SetupSides = { admin: endpoints, vault, adminToken, secrets: side, now };
+    const choices = { rotateSecretId: options.rotateSecretId, relogin: options.relogin };
+    const observed = await observeTarget(desired, sides);
+    const changes = planChanges(desired, observed, choices);
+    await applyChanges(desired, observed, changes, sides, choices, log);
 
     const header = plan.inConfig
       ? `# ${plan.name} is already in ${options.configPath}; its entry, for reference:`

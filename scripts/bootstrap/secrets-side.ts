@@ -11,6 +11,7 @@ import type {
   SecretProvisioning,
   SecretTag,
 } from '../../functions/aws/secret-provisioning.js';
+import type { RenewerConfig } from '../../functions/config/types.js';
 import { renderTokenDocument } from '../../functions/core/secret-documents.js';
 import type { TokenInfo } from '../../functions/core/vault-port.js';
 import { ACCESS_TAG_VALUE } from '../../infra/secret-grants.js';
@@ -22,6 +23,10 @@ export interface SecretsSide {
   readonly plan: TargetPlan;
   readonly kmsKeyId: string | undefined;
   readonly log: (line: string) => void;
+  /** Waits for the turn of the next write (create, put, tag): they share AWS's 50/s. */
+  readonly pace: () => Promise<void>;
+  /** Tags a secret this creates gets with it (the access tags), by secret id. */
+  readonly tagsFor: (secretId: string) => readonly SecretTag[];
 }
 
 export interface StoredDocument {
@@ -93,7 +98,7 @@ export async function storeToken(
 export async function createLeaseSecrets(side: SecretsSide): Promise<void> {
   const { plan, log } = side;
   for (const lease of plan.leases) {
-    const existing = await side.secrets.read(lease.secretId);
+    const existing = await side.secrets.describe(lease.secretId);
     if (existing.exists) {
       log(`secret ${lease.secretId}: exists, left alone (lease ${lease.name})`);
       continue;
@@ -109,48 +114,39 @@ export async function createLeaseSecrets(side: SecretsSide): Promise<void> {
 }
 
 /**
- * With `secretAccess.tag` in the config, IAM grants the functions only the
- * secrets that carry it: tag each of the target's secrets (TagResource is
- * idempotent), including ones that existed before.
+ * The tags IAM grants by, per secret id: `secretAccess.tag` on every secret
+ * of the target; with `secretAccess.byTag`, the AppRole secret `read-only`
+ * (renew may never write it), the token and lease secrets `read-write`.
  */
-export async function tagForAccess(side: SecretsSide, tag: SecretTag): Promise<void> {
-  const { plan } = side;
-  const ids = [plan.approleSecretId, plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
-  for (const id of ids) {
-    await side.secrets.tag(id, tag);
-    side.log(
-      `secret ${id}: tagged ${tag.key}=${tag.value} (the functions' IAM grants access only with it)`,
-    );
+export function accessTags(
+  plan: TargetPlan,
+  access: RenewerConfig['secretAccess'],
+): Map<string, SecretTag[]> {
+  const tags = new Map<string, SecretTag[]>();
+  const add = (id: string, tag: SecretTag) => tags.set(id, [...(tags.get(id) ?? []), tag]);
+  const all = [plan.approleSecretId, plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
+  if (access?.tag !== undefined) for (const id of new Set(all)) add(id, access.tag);
+  const key = access?.byTag?.key;
+  if (key !== undefined) {
+    add(plan.approleSecretId, { key, value: ACCESS_TAG_VALUE.ReadOnly });
+    for (const id of new Set(all.slice(1))) {
+      if (id !== plan.approleSecretId) add(id, { key, value: ACCESS_TAG_VALUE.ReadWrite });
+    }
   }
-}
-
-/**
- * With `secretAccess.byTag`, IAM grants by the tag's value: the AppRole
- * secret `read-only` (renew may never write it), the token and lease
- * secrets `read-write`.
- */
-export async function tagByAccess(side: SecretsSide, key: string): Promise<void> {
-  const { plan } = side;
-  const tagged: [string, string][] = [
-    [plan.approleSecretId, ACCESS_TAG_VALUE.ReadOnly],
-    [plan.tokenSecretId, ACCESS_TAG_VALUE.ReadWrite],
-    ...plan.leases.map((l): [string, string] => [l.secretId, ACCESS_TAG_VALUE.ReadWrite]),
-  ];
-  for (const [id, value] of tagged) {
-    await side.secrets.tag(id, { key, value });
-    side.log(`secret ${id}: tagged ${key}=${value} (the functions' IAM grants by its value)`);
-  }
+  return tags;
 }
 
 /** `version` names what is written (an accessor, "empty"): same version, same request token. */
-function write(
+async function write(
   side: SecretsSide,
   secretId: string,
   existing: ProvisionedSecret,
   value: string,
   about: { readonly description: string; readonly version: string },
 ): Promise<'created' | 'updated'> {
-  return side.secrets.write({
+  await side.pace();
+  const tags = existing.exists ? [] : side.tagsFor(secretId);
+  const outcome = await side.secrets.write({
     secretId,
     value,
     exists: existing.exists,
@@ -158,7 +154,11 @@ function write(
     target: side.plan.name,
     description: about.description,
     ...(side.kmsKeyId === undefined ? {} : { kmsKeyId: side.kmsKeyId }),
+    ...(tags.length === 0 ? {} : { tags }),
   });
+  for (const tag of tags)
+    side.log(`secret ${secretId}: tagged ${tag.key}=${tag.value} (created with it)`);
+  return outcome;
 }
 
 function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {

@@ -6,6 +6,7 @@
  * endpoints (functions/vault/admin-endpoints.ts); it is never stored.
  */
 
+import { MANAGED_BY_TAG } from '../../functions/aws/secret-provisioning.js';
 import {
   isRootToken,
   livenessAfterDenial,
@@ -16,7 +17,6 @@ import type { VaultAdminEndpoints } from '../../functions/vault/admin-endpoints.
 import type { VaultClient } from '../../functions/vault/client.js';
 import { VaultError, VaultHttpError } from '../../functions/vault/errors.js';
 import { BootstrapError, messageOf, RefusedTokenError } from './errors.js';
-import type { RoleSettings } from './role-settings.js';
 import type { TargetPlan } from './target-plan.js';
 
 /** A stored secret_id closer than this to its expiry is replaced. */
@@ -86,33 +86,6 @@ export async function writePolicy(
   );
 }
 
-/**
- * Our settings, and our policies added to the ones the role has (another
- * team's policies on a shared role stay). Answers the role_id.
- */
-export async function writeRole(
-  vault: VaultAdminEndpoints,
-  role: AppRoleRef,
-  settings: RoleSettings,
-  policiesToAdd: readonly string[],
-  log: Log,
-): Promise<string> {
-  const existingPolicies = await vault.appRolePolicies(role.mount, role.name);
-  if (existingPolicies?.includes('root') === true) {
-    throw new BootstrapError(
-      `role ${role.base} lists the root policy in token_policies: remove it first (vault write ${role.base} token_policies=...)`,
-    );
-  }
-  const tokenPolicies = [...new Set([...(existingPolicies ?? []), ...policiesToAdd])];
-  await vault.writeAppRole(role.mount, role.name, { ...settings, token_policies: tokenPolicies });
-  log(
-    `role ${role.base}: ${existingPolicies === undefined ? 'created' : 'updated'} (token_policies ${tokenPolicies.join(', ')})`,
-  );
-  const roleId = await vault.roleId(role.mount, role.name);
-  if (roleId === '') throw new BootstrapError(`${role.base}/role-id answered no role_id`);
-  return roleId;
-}
-
 export interface SecretIdState {
   readonly usable: boolean;
   /** The stored secret_id exists in Vault (so it can be destroyed on rotation). */
@@ -172,7 +145,7 @@ export async function issueSecretId(
   target: string,
 ): Promise<{ secretId: string; accessor: string }> {
   const issued = await vault.issueSecretId(role.mount, role.name, {
-    managed_by: 'vault-renewer',
+    managed_by: MANAGED_BY_TAG.Value,
     target,
   });
   if (issued.secretId === '') {

@@ -128,7 +128,7 @@ describe('the typed admin endpoints (vault:bootstrap, later the rotator)', () =>
   it('answers undefined for a role or policy that does not exist', async () => {
     const endpoints = adminEndpoints(admin());
     vault.answer(() => vaultErrors(404));
-    expect(await endpoints.appRolePolicies('approle', 'ghost')).toBeUndefined();
+    expect(await endpoints.readAppRole('approle', 'ghost')).toBeUndefined();
     expect(await endpoints.readPolicy('ghost')).toBeUndefined();
   });
 });

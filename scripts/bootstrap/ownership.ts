@@ -1,0 +1,57 @@
+/**
+ * What the project created, marked where it was created, so that retiring a
+ * target touches nothing else:
+ *
+ * - Vault: the target's policy opens with a header naming the target, its
+ *   AppRole role, and whether the set-up created that role (a role that was
+ *   there before only had our policy added, and only loses it again);
+ * - Vault: each secret_id is issued with metadata `managed_by`, `target`;
+ * - Secrets Manager: each secret it creates carries `managed-by` and
+ *   `vault-renewer-target` (functions/aws/secret-provisioning.ts).
+ *
+ * A policy without the header, a secret without the tags, a secret_id
+ * without the metadata is someone else's and is never retired.
+ */
+
+import { MANAGED_BY_TAG } from '../../functions/aws/secret-provisioning.js';
+
+export interface PolicyOwnership {
+  readonly target: string;
+  readonly mount: string;
+  readonly role: string;
+  /** The set-up created the role: retiring deletes it (else it only removes our policy from it). */
+  readonly roleCreated: boolean;
+}
+
+const HEADER = '# managed-by: vault-renewer';
+const TARGET_LINE = /^# target: (\S+)$/m;
+const ROLE_LINE = /^# role: auth\/(\S+)\/role\/(\S+) \((created|existing)\)$/m;
+
+/** The policy as written to Vault: the header, then the composed policy. */
+export function markPolicy(hcl: string, owner: PolicyOwnership): string {
+  return [
+    HEADER,
+    `# target: ${owner.target}`,
+    `# role: auth/${owner.mount}/role/${owner.role} (${owner.roleCreated ? 'created' : 'existing'})`,
+    '',
+    hcl,
+  ].join('\n');
+}
+
+/** The header of a policy the set-up wrote; `undefined` for any other policy. */
+export function readOwnership(hcl: string | undefined): PolicyOwnership | undefined {
+  if (hcl === undefined || !hcl.startsWith(`${HEADER}\n`)) return undefined;
+  const target = TARGET_LINE.exec(hcl)?.[1];
+  const role = ROLE_LINE.exec(hcl);
+  if (target === undefined || role === null) return undefined;
+  const [, mount = '', name = '', created] = role;
+  return { target, mount, role: name, roleCreated: created === 'created' };
+}
+
+/** Whether a secret_id's metadata says the set-up issued it for `target`. */
+export function isOurSecretId(
+  metadata: Readonly<Record<string, string>> | undefined,
+  target: string,
+): boolean {
+  return metadata?.managed_by === MANAGED_BY_TAG.Value && metadata.target === target;
+}
