@@ -71,6 +71,8 @@ export interface OwnedSecret {
   readonly name: string;
   readonly arn: string;
   readonly target: string;
+  /** All its tags (the set-up's scope among them). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface SecretTag {
@@ -254,7 +256,10 @@ export function createSecretProvisioning(options: {
             );
             if (entry.Name === undefined || target === undefined || managed !== true) continue;
             if (entry.DeletedDate !== undefined) continue;
-            owned.push({ name: entry.Name, arn: entry.ARN ?? '', target });
+            const tags = Object.fromEntries(
+              (entry.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']),
+            );
+            owned.push({ name: entry.Name, arn: entry.ARN ?? '', target, tags });
           }
           nextToken = page.NextToken;
         } while (nextToken !== undefined);

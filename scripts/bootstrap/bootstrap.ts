@@ -26,6 +26,8 @@ import { ensureApproleMount, noteAdminToken, writePolicy } from './vault-side.js
 
 export interface BootstrapOptions {
   readonly target: string;
+  /** The set-up's scope (ownership.ts). */
+  readonly fleet: string;
   readonly configPath: string;
   readonly overrides: TargetOverrides;
   readonly roleSettingsPath: string;
@@ -81,6 +83,7 @@ export async function bootstrapTarget(
   if (reach.warning !== undefined) log(`warning: ${reach.warning}`);
   const desired = desiredTarget(plan, {
     config,
+    fleet: options.fleet,
     settings,
     policyFile: options.policyFile,
     ...(options.policyName === undefined ? {} : { policyName: options.policyName }),

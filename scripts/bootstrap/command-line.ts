@@ -11,11 +11,12 @@ import { DEFAULT_CONFIG_PATH } from '../validate-config.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import { BootstrapError, messageOf } from './errors.js';
 import { nonEmpty } from './operator-input.js';
+import { DEFAULT_FLEET, fleetNameProblem } from './ownership.js';
 import { DEFAULT_POLICY_FILE, DEFAULT_ROLE_SETTINGS } from './role-settings.js';
 import type { TargetOverrides } from './target-plan.js';
 
 export const USAGE =
-  'usage: npm run vault:bootstrap -- <target> [--config path] [--vault-addr url] [--namespace ns] ' +
+  'usage: npm run vault:bootstrap -- <target> [--config path] [--fleet name] [--vault-addr url] [--namespace ns] ' +
   '[--role-settings file] [--policy-file file] [--policy-name name] [--policy name]... ' +
   '[--kms-key-id key] [--enable-approle] [--rotate-secret-id] [--relogin] ' +
   '[--role name] [--mount path] [--token-secret id] [--approle-secret id] [--lease name=path]...';
@@ -29,6 +30,7 @@ is an administrator's token, never stored. Prints the target's config entry on s
 
 Options:
   --config <path>          target list (default: $RENEWER_CONFIG, then config/targets.yaml)
+  --fleet <name>           the set-up's name, as for npm run vault:setup (default default)
   --vault-addr <url>       where to reach Vault from here (default: the target's
                            address in the config, then $VAULT_ADDR)
   --namespace <ns>         Vault namespace (default: the target's, then $VAULT_NAMESPACE)
@@ -75,8 +77,11 @@ export function parseCommandLine(
     ...(values['approle-secret'] === undefined ? {} : { approleSecret: values['approle-secret'] }),
     ...(values.lease === undefined ? {} : { leases: values.lease }),
   };
+  const fleetProblem = fleetNameProblem(values.fleet);
+  if (fleetProblem !== undefined) throw new BootstrapError(fleetProblem);
   return {
     target,
+    fleet: values.fleet,
     configPath: at(configPath),
     overrides,
     roleSettingsPath:
@@ -99,6 +104,7 @@ function parseOptions(argv: readonly string[]) {
     strict: true,
     options: {
       config: { type: 'string' },
+      fleet: { type: 'string', default: DEFAULT_FLEET },
       'vault-addr': { type: 'string' },
       namespace: { type: 'string' },
       'role-settings': { type: 'string' },

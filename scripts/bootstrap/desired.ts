@@ -5,8 +5,10 @@
  * rotation of its secrets.
  */
 
+import type { SecretTag } from '../../functions/aws/secret-provisioning.js';
 import type { RenewerConfig, RotationRules } from '../../functions/config/types.js';
 import { BootstrapError } from './errors.js';
+import { FLEET_TAG_KEY } from './ownership.js';
 import { loadPolicy, type RoleSettings } from './role-settings.js';
 import { ROTATOR_POLICY_NAME } from './rotator-policy.js';
 import { accessTags } from './secrets-side.js';
@@ -15,6 +17,8 @@ import type { DesiredTarget } from './target-setup.js';
 
 export interface SetupInputs {
   readonly config: RenewerConfig;
+  /** The set-up's scope (ownership.ts); every secret of the target is tagged with it. */
+  readonly fleet: string;
   readonly settings: RoleSettings;
   readonly policyFile: string;
   /** Default `vault-renewer-<target>`. */
@@ -43,6 +47,7 @@ export function desiredTarget(plan: TargetPlan, inputs: SetupInputs): DesiredTar
     [plan.tokenSecretId, rotation?.token],
   ]);
   return {
+    fleet: inputs.fleet,
     plan,
     policyName,
     policy: loadPolicy(
@@ -52,7 +57,19 @@ export function desiredTarget(plan: TargetPlan, inputs: SetupInputs): DesiredTar
     ),
     settings: inputs.settings,
     tokenPolicies,
-    tags: accessTags(plan, config.secretAccess),
+    tags: fleetTagged(plan, inputs.fleet, accessTags(plan, config.secretAccess)),
     rotations,
   };
+}
+
+/** Every secret of the target carries the fleet tag, then its access tags. */
+function fleetTagged(
+  plan: TargetPlan,
+  fleet: string,
+  access: ReadonlyMap<string, readonly SecretTag[]>,
+): Map<string, SecretTag[]> {
+  const ids = [plan.approleSecretId, plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
+  return new Map(
+    ids.map((id) => [id, [{ key: FLEET_TAG_KEY, value: fleet }, ...(access.get(id) ?? [])]]),
+  );
 }

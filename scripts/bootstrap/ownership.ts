@@ -15,7 +15,23 @@
 
 import { MANAGED_BY_TAG } from '../../functions/aws/secret-provisioning.js';
 
+/**
+ * Which set-up a thing belongs to, when several share a Vault or an account
+ * (a staging and a production config): retiring considers only its own.
+ */
+export const FLEET_TAG_KEY = 'vault-renewer-fleet';
+export const DEFAULT_FLEET = 'default';
+const FLEET_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Why `name` cannot name a fleet (it becomes a tag value and a policy comment); `undefined` if it can. */
+export function fleetNameProblem(name: string): string | undefined {
+  return FLEET_NAME.test(name)
+    ? undefined
+    : `--fleet must be 1-64 letters, digits, '_', '.' or '-': ${JSON.stringify(name)}`;
+}
+
 export interface PolicyOwnership {
+  readonly fleet: string;
   readonly target: string;
   readonly mount: string;
   readonly role: string;
@@ -24,6 +40,7 @@ export interface PolicyOwnership {
 }
 
 const HEADER = '# managed-by: vault-renewer';
+const FLEET_LINE = /^# fleet: (\S+)$/m;
 const TARGET_LINE = /^# target: (\S+)$/m;
 const ROLE_LINE = /^# role: auth\/(\S+)\/role\/(\S+) \((created|existing)\)$/m;
 
@@ -31,6 +48,7 @@ const ROLE_LINE = /^# role: auth\/(\S+)\/role\/(\S+) \((created|existing)\)$/m;
 export function markPolicy(hcl: string, owner: PolicyOwnership): string {
   return [
     HEADER,
+    `# fleet: ${owner.fleet}`,
     `# target: ${owner.target}`,
     `# role: auth/${owner.mount}/role/${owner.role} (${owner.roleCreated ? 'created' : 'existing'})`,
     '',
@@ -45,7 +63,8 @@ export function readOwnership(hcl: string | undefined): PolicyOwnership | undefi
   const role = ROLE_LINE.exec(hcl);
   if (target === undefined || role === null) return undefined;
   const [, mount = '', name = '', created] = role;
-  return { target, mount, role: name, roleCreated: created === 'created' };
+  const fleet = FLEET_LINE.exec(hcl)?.[1] ?? DEFAULT_FLEET;
+  return { fleet, target, mount, role: name, roleCreated: created === 'created' };
 }
 
 /** Whether a secret_id's metadata says the set-up issued it for `target`. */

@@ -161,7 +161,8 @@ async function write(
   return outcome;
 }
 
-function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
+/** The text as a JSON object; `undefined` when absent or not one. */
+export function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as unknown;

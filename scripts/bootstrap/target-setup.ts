@@ -40,6 +40,8 @@ import {
 
 /** What the config asks for one target. */
 export interface DesiredTarget {
+  /** The set-up this target belongs to (ownership.ts). */
+  readonly fleet: string;
   readonly plan: TargetPlan;
   readonly policyName: string;
   /** The composed workload policy, before the ownership header. */
@@ -167,6 +169,7 @@ export function policyToWrite(desired: DesiredTarget, observed: ObservedTarget):
     observed.role === undefined ||
     (owner?.roleCreated === true && owner.mount === plan.mount && owner.role === plan.roleName);
   return markPolicy(desired.policy, {
+    fleet: desired.fleet,
     target: plan.name,
     mount: plan.mount,
     role: plan.roleName,

@@ -283,6 +283,7 @@ describe('every command answers --help', () => {
     ['scripts/rotation-apply.ts', 'Usage: npm run rotation:apply'],
     ['scripts/build.ts', 'Usage: npm run build'],
     ['scripts/bootstrap/main.ts', 'Usage: npm run vault:bootstrap'],
+    ['scripts/bootstrap/setup-main.ts', 'Usage: npm run vault:setup'],
     ['tools/local-stack/cli.ts', 'Usage: npm run stack'],
     ['test/bench/bench.ts', 'npm run bench -- --scenario field'],
   ])('%s prints its usage and exits 0, starting nothing', async (file, usage) => {
