@@ -247,9 +247,13 @@ export async function setupFleet(
         }),
       ),
     );
-    for (const retired of retiring) {
-      await retireOne(retired, options, deps, { pace, vaults: [...admins.values()], tick });
-    }
+    await Promise.all(
+      retiring.map((retired) =>
+        limit(() =>
+          retireOne(retired, options, deps, { pace, vaults: [...admins.values()], tick }),
+        ),
+      ),
+    );
     return { outcomes, writes: budget.figures() };
   } finally {
     await vault.close();

@@ -22,6 +22,9 @@
  * OpenBao + moto + PostgreSQL of the local stack; no bound, since the
  * servers' latency is not fixed.
  *
+ * Set-up mode (`--setup`, default 1,000 targets): `vault:setup` on the local
+ * stack, plan, apply, apply again and retire a tenth (setup-bench.ts).
+ *
  * Both bundle the renew function first and measure its size and cold import
  * time (median of fresh node processes), with the shipped config and with a
  * 10,000-target one.
@@ -61,6 +64,7 @@ const HELP = `Usage:
   npm run bench [-- --targets 10000 --delay-ms 5 --concurrency 8,64 --repeat 3 --profile]
   npm run bench -- --cpu-share 0.289   # 512 MB of Lambda: 512 / 1769 of a vCPU
   npm run bench -- --real [--targets 1000]
+  npm run bench -- --setup [--targets 1000]   # vault:setup: plan, apply, re-apply, retire
   npm run bench -- --scenario field [--targets 10000 --runs 6 --time-scale 4 --concurrency 8
     --max-concurrency 64 --vault-max-requests-per-second 240]   # 0: no Vault ceiling
   npm run bench -- --scenario field-broken
@@ -77,6 +81,7 @@ if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
 const { values: args } = parseArgs({
   options: {
     real: { type: 'boolean', default: false },
+    setup: { type: 'boolean', default: false },
     targets: { type: 'string' },
     'delay-ms': { type: 'string', default: '5' },
     concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) },
@@ -91,7 +96,7 @@ const { values: args } = parseArgs({
     'vault-max-requests-per-second': { type: 'string', default: '240' },
   },
 });
-const targetCount = Number(args.targets ?? (args.real ? 1000 : 10_000));
+const targetCount = Number(args.targets ?? (args.real || args.setup ? 1000 : 10_000));
 const delayMs = Number(args['delay-ms']);
 const concurrencies = args.concurrency.split(',').map(Number);
 if (concurrencies.some((c) => !(Number.isInteger(c) && c > 0))) {
@@ -532,7 +537,12 @@ async function renewalBench(): Promise<void> {
 }
 
 try {
-  await (scenario === undefined ? renewalBench() : fieldBench(scenario));
+  if (args.setup) {
+    const { setupBench } = await import('./setup-bench.js');
+    console.log(`RESULT ${JSON.stringify(await setupBench(targetCount))}`);
+  } else {
+    await (scenario === undefined ? renewalBench() : fieldBench(scenario));
+  }
 } finally {
   cpuShare?.remove();
 }
