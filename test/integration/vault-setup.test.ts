@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
+import { localRotationFunctionArn } from '../../tools/local-stack/rotation-function.js';
 import { configWith, createScenario, lookupSelf, type Scenario } from '../support/scenario.js';
 import { stackEnv } from '../support/stack-env.js';
 
@@ -170,14 +171,26 @@ describe('vault:setup on the local stack', () => {
     const [first = '', second = '', third = ''] = names;
     const credsPath = await fleet.databaseRole('setup-db', 300, 600);
     const config = writeConfig('fleet.yaml', [
-      targetEntry(first, [
-        { name: 'db', secret: `${fleet.prefix}/${first}/db`, reissuePath: credsPath },
-      ]),
+      {
+        ...targetEntry(first, [
+          { name: 'db', secret: `${fleet.prefix}/${first}/db`, reissuePath: credsPath },
+        ]),
+        rotation: { token: { everyDays: 7 } },
+      },
       targetEntry(second),
       targetEntry(third),
     ]);
     const settings = roleSettings('role.yaml', 3600);
-    const common = ['--config', config, '--role-settings', settings, '--enable-approle'];
+    const functionArn = await localRotationFunctionArn(fleet.env);
+    const common = [
+      '--config',
+      config,
+      '--role-settings',
+      settings,
+      '--enable-approle',
+      '--function-arn',
+      functionArn,
+    ];
     await fleet.vault('POST', `sys/auth/${fleet.approleMount}`, { type: 'approle' });
 
     // Act 1: plan
@@ -188,6 +201,7 @@ describe('vault:setup on the local stack', () => {
     expect(withStatus(plan.stdout, 'create')).toEqual(names);
     expect(plan.stdout).toMatch(/3 targets: 3 create \(plan only/);
     expect(plan.stdout).toContain(`secret create ${fleet.prefix}/${first}/db`);
+    expect(plan.stdout).toContain(`rotation apply ${fleet.prefix}/${first}/token`);
     expect(await readPolicy(`vault-renewer-${first}`)).toBeUndefined();
     expect(await readRole(first)).toBeUndefined();
 
@@ -215,6 +229,11 @@ describe('vault:setup on the local stack', () => {
       }
     }
     expect(await fleet.secretValue(`${fleet.prefix}/${first}/db`)).toBe('{}');
+    expect(await describeSecret(`${fleet.prefix}/${first}/token`)).toMatchObject({
+      RotationEnabled: true,
+      RotationLambdaARN: functionArn,
+      RotationRules: { AutomaticallyAfterDays: 7 },
+    });
     const versions = await Promise.all(
       names.map((n) => fleet.versionCount(`${fleet.prefix}/${n}/token`)),
     );
