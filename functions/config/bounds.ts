@@ -6,6 +6,12 @@
 export const MAX_INCREMENT_SECONDS = 2_764_800;
 export const MAX_INTERVAL_MINUTES = 1440;
 export const MAX_CONCURRENCY = 64;
+/** Targets per fan-out batch: one renew invocation's worth (docs/deploy.md "Fan-out"). */
+export const MAX_BATCH_SIZE = 10_000;
+/** Batches at once: Distributed Map's own limit is 10,000; Lambda's default account concurrency is 1,000. */
+export const MAX_FAN_OUT_CONCURRENCY = 1000;
+/** The targets object's key in the stack's bucket when the config names none. */
+export const DEFAULT_TARGETS_OBJECT_KEY = 'targets.jsonl';
 /** Secrets Manager's `RotationRules.AutomaticallyAfterDays` range. */
 export const MAX_ROTATION_DAYS = 1000;
 

@@ -31,6 +31,8 @@ export function checkAcrossFields(value: unknown, sink: IssueSink): void {
   const checkAddresses = file.vault === undefined || asRecord(file.vault) !== undefined;
   const rootAddress = asRecord(file.vault)?.address;
 
+  checkTargetSource(file, sink);
+
   const targetNames = new Claims<string>();
   const secrets = new Claims<SecretUse>();
   targets.forEach((entry, t) => {
@@ -420,4 +422,37 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 
 function asArray(value: unknown): readonly unknown[] | undefined {
   return Array.isArray(value) ? value : undefined;
+}
+
+/**
+ * Where the targets live: in the file, or also in the targets object (S3),
+ * whose names IAM cannot know at package time, so access must be granted by
+ * prefix or tag; fan-out reads that object, so it needs one.
+ */
+function checkTargetSource(file: Record<string, unknown>, sink: IssueSink): void {
+  const inObject = file.targetsObject !== undefined;
+  const listed = file.targets === undefined ? [] : asArray(file.targets);
+  // A `targets` that is not a list is reported by itself.
+  if (listed !== undefined && listed.length === 0 && !inObject) {
+    sink.addIssue(
+      issue(
+        ['targets'],
+        'must list at least one target (or set targetsObject: the targets live in S3)',
+      ),
+    );
+  }
+  if (file.fanOut !== undefined && !inObject) {
+    sink.addIssue(
+      issue(['fanOut'], 'needs targetsObject: the batches are read from the targets object in S3'),
+    );
+  }
+  const access = asRecord(file.secretAccess);
+  if (inObject && access?.prefixes === undefined && access?.byTag === undefined) {
+    sink.addIssue(
+      issue(
+        ['targetsObject'],
+        'needs secretAccess.prefixes or secretAccess.byTag: the targets in S3 are not known when IAM is packaged',
+      ),
+    );
+  }
 }

@@ -14,6 +14,7 @@ import {
   DEFAULT_RELOGIN_RETRY_HOURS,
   DEFAULT_REMINDER_HOURS,
   DEFAULT_SECRET_ID_WARN_DAYS,
+  DEFAULT_TARGETS_OBJECT_KEY,
   DEFAULT_WRITES_PER_SECOND,
   MAX_CONCURRENCY,
 } from './schema.js';
@@ -26,7 +27,7 @@ import type {
   TargetConfig,
 } from './types.js';
 
-type TargetFile = ConfigFile['targets'][number];
+type TargetFile = NonNullable<ConfigFile['targets']>[number];
 
 export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): RenewerConfig {
   const defaultIncrementSeconds = file.defaults?.incrementSeconds ?? DEFAULT_INCREMENT_SECONDS;
@@ -106,8 +107,12 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
         }),
     reminderHours: file.reminderHours ?? DEFAULT_REMINDER_HOURS,
     ...(vaultCaCertPem === undefined ? {} : { vaultCaCertPem }),
-    targets: file.targets.map(resolveTarget),
+    targets: (file.targets ?? []).map(resolveTarget),
     ...(file.rotation === undefined ? {} : { rotator: file.rotation.rotator }),
+    ...(file.targetsObject === undefined
+      ? {}
+      : { targetsObject: { key: file.targetsObject.key ?? DEFAULT_TARGETS_OBJECT_KEY } }),
+    ...(file.fanOut === undefined ? {} : { fanOut: { ...file.fanOut } }),
     ...(file.secretAccess === undefined
       ? {}
       : { secretAccess: resolveSecretAccess(file.secretAccess) }),
@@ -127,7 +132,7 @@ function vaultRequestCeilings(file: ConfigFile): Record<string, number> {
     ceilings[address] = Math.min(ceilings[address] ?? ceiling, ceiling);
   };
   add(file.vault?.address, file.vault?.maxRequestsPerSecond);
-  for (const target of file.targets) {
+  for (const target of file.targets ?? []) {
     add(target.vault?.address ?? file.vault?.address, target.vault?.maxRequestsPerSecond);
   }
   return ceilings;

@@ -30,7 +30,10 @@
  *   rotation: { approle: { everyDays: 30 } }   # optional, per kind; a target's own replaces it
  * rotation:                                # optional: Secrets Manager rotation (docs/rotation.md)
  *   rotator: vault-renewer-rotator         # the target whose token issues and destroys secret_ids
- * targets:
+ * targetsObject: { key: targets.jsonl }    # optional: more targets in the stack's S3 bucket,
+ *                                          # pushed by npm run targets:push (docs/deploy.md "Fan-out")
+ * fanOut: { batchSize: 500, maxConcurrency: 20 }   # optional, with targetsObject: Step Functions
+ * targets:                                 # may be empty with targetsObject
  *   - name: billing-api
  *     tokenSecret: vault/billing-api/token
  *     approle: { secret: vault/billing-api/approle, mount: approle, role: billing-api }
@@ -60,7 +63,9 @@
 
 import { z } from 'zod';
 import {
+  MAX_BATCH_SIZE,
   MAX_CONCURRENCY,
+  MAX_FAN_OUT_CONCURRENCY,
   MAX_INCREMENT_SECONDS,
   MAX_INTERVAL_MINUTES,
   MAX_ROTATION_DAYS,
@@ -229,6 +234,13 @@ const reissuePath = checkedString((value) => {
   );
 });
 
+/** An S3 object key in the stack's targets bucket. */
+const objectKey = checkedString((value) =>
+  /^[A-Za-z0-9!_.*'()/-]{1,1024}$/.test(value) && !value.startsWith('/')
+    ? undefined
+    : 'must be an S3 object key: 1-1024 of A-Z a-z 0-9 ! _ . * \' ( ) - and "/", not starting with "/"',
+);
+
 /** A secret name prefix IAM grants access under (`<prefix>*` in the ARN pattern). */
 const secretPrefix = checkedString((value) =>
   SECRET_PREFIX_PATTERN.test(value)
@@ -394,9 +406,18 @@ export const configFileSchema = strict({
     rotation: rotationSettings.optional(),
   }).optional(),
   rotation: strict({ rotator: name }).optional(),
-  targets: list(targetSchema).refine((targets) => targets.length > 0, {
-    error: 'must list at least one target',
-  }),
+  targetsObject: strict({ key: objectKey.optional() }).optional(),
+  fanOut: strict({
+    batchSize: wholeNumber('a whole number of targets', 1, MAX_BATCH_SIZE, ' targets'),
+    maxConcurrency: wholeNumber(
+      'a whole number of batches',
+      1,
+      MAX_FAN_OUT_CONCURRENCY,
+      ' batches at once',
+    ),
+  }).optional(),
+  // At least one, unless the targets live in the targets object (cross-field-rules.ts).
+  targets: list(targetSchema).optional(),
 }).superRefine((file, ctx) => checkAcrossFields(file, ctx), {
   // Run even when fields failed, so a duplicate is reported with everything else.
   when: () => true,

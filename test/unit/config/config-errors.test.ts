@@ -133,7 +133,11 @@ describe('parseConfig rejects each invalid field by its path', () => {
       value: 'yes',
       message: 'must be true or false, got a string',
     },
-    { field: 'targets', value: [], message: 'must list at least one target' },
+    {
+      field: 'targets',
+      value: [],
+      message: 'must list at least one target (or set targetsObject: the targets live in S3)',
+    },
     { field: 'targets', value: { app: {} }, message: 'must be a list, got a mapping' },
     { field: 'targets[0]', value: 'app', message: 'must be a mapping, got a string' },
     ...['Billing', '-app', 'a'.repeat(65), 'app one', ''].map((name) => ({
