@@ -57,6 +57,12 @@ const schema = z.object({
         ),
       ),
   ),
+  // The stack's targets bucket (config targetsObject); empty when the config has no object.
+  TARGETS_BUCKET: z.optional(
+    z
+      .string()
+      .check(z.trim(), z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+  ),
   RENEWER_CONFIG_FILE: z._default(
     z.string().check(z.trim(), z.minLength(1, 'must not be blank')),
     RESOLVED_CONFIG_FILE,
@@ -74,6 +80,8 @@ export interface RenewEnvironment {
   readonly incidentTableName?: string;
   /** The EventBridge bus `Credential Changed` events go to (EVENT_BUS_NAME). */
   readonly eventBusName: string;
+  /** The stack's targets bucket (TARGETS_BUCKET), when the config has a targets object. */
+  readonly targetsBucket?: string;
 }
 
 export class EnvironmentError extends Error {
@@ -90,6 +98,7 @@ export function loadEnvironment(
     ALERT_TOPIC_ARN: env.ALERT_TOPIC_ARN,
     CHAT_TOPIC_ARN: env.CHAT_TOPIC_ARN?.trim() === '' ? undefined : env.CHAT_TOPIC_ARN,
     RENEWER_CONFIG_FILE: env.RENEWER_CONFIG_FILE,
+    TARGETS_BUCKET: env.TARGETS_BUCKET?.trim() === '' ? undefined : env.TARGETS_BUCKET,
     POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
     EVENT_BUS_NAME: env.EVENT_BUS_NAME,
     // Empty or `none`: no incident state (osls invoke local, which cannot resolve the table's Ref).
@@ -114,5 +123,8 @@ export function loadEnvironment(
       ? {}
       : { incidentTableName: parsed.data.INCIDENT_TABLE_NAME }),
     eventBusName: parsed.data.EVENT_BUS_NAME,
+    ...(parsed.data.TARGETS_BUCKET === undefined
+      ? {}
+      : { targetsBucket: parsed.data.TARGETS_BUCKET }),
   });
 }

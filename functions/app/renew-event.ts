@@ -5,7 +5,9 @@
  */
 
 import * as z from 'zod/mini';
+import { resolvedTargetSchema } from '../config/resolved-schema.js';
 import { closestTargetName } from '../config/target-name.js';
+import type { TargetConfig } from '../config/types.js';
 import type { RenewalRequest } from '../renewal/run-context.js';
 import '../config/zod-locale.js';
 
@@ -24,6 +26,16 @@ export class InvalidEventError extends Error {
   }
 }
 
+/** One batch of a run fanned out by Step Functions' Distributed Map. */
+export interface BatchRequest {
+  /** The batch's targets, resolved as in the targets object. */
+  readonly items: readonly TargetConfig[];
+  /** The run's id, shared by its batches (the execution's name). */
+  readonly runId: string;
+  /** Batches running at once: each takes this share of the run's budgets. */
+  readonly concurrency: number;
+}
+
 /** What the event asks of the run, and what triggered it. */
 export interface RenewEvent extends RenewalRequest {
   readonly trigger: 'schedule' | 'manual';
@@ -32,6 +44,14 @@ export interface RenewEvent extends RenewalRequest {
 const scheduledEvent = z.looseObject({
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
+});
+
+const batchEvent = z.strictObject({
+  Items: z.array(z.unknown()).check(z.minLength(1)),
+  BatchInput: z.strictObject({
+    runId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,80}$/)),
+    concurrency: z.number().check(z.int(), z.positive()),
+  }),
 });
 
 const manualEvent = z.strictObject({
@@ -94,4 +114,44 @@ export function parseRenewEvent(event: unknown, knownTargets: readonly string[])
     forceRelogin: action === 'relogin',
     ...(notify === undefined ? {} : { notify }),
   };
+}
+
+/** What the batch function accepts: the Distributed Map's batch of the targets object. */
+export const BATCH_EVENT =
+  '{"Items": [<target as in the targets object>, ...], "BatchInput": {"runId": "<execution name>", "concurrency": <batches at once>}}';
+
+/**
+ * A batch's items are targets as the targets object holds them; a bad one
+ * is named by its index and field, never by its value.
+ */
+export function parseBatchEvent(event: unknown): BatchRequest {
+  const parsed = z.safeParse(batchEvent, event);
+  if (!parsed.success) {
+    throw new InvalidEventError(
+      `Unrecognised batch (${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}); a batch is ${BATCH_EVENT}`,
+    );
+  }
+  const items: TargetConfig[] = [];
+  const problems: string[] = [];
+  const names = new Set<string>();
+  parsed.data.Items.forEach((item, index) => {
+    const target = z.safeParse(resolvedTargetSchema, item);
+    if (!target.success) {
+      const first = target.error.issues[0];
+      problems.push(
+        `Items.${index}.${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`,
+      );
+      return;
+    }
+    if (names.has(target.data.name))
+      problems.push(`Items.${index}.name: appears twice in the batch`);
+    names.add(target.data.name);
+    items.push(target.data as TargetConfig);
+  });
+  if (problems.length > 0) {
+    throw new InvalidEventError(
+      `Unrecognised batch (${problems.slice(0, 10).join('; ')}); a batch is ${BATCH_EVENT}`,
+    );
+  }
+  return { items, ...parsed.data.BatchInput };
 }

@@ -1,7 +1,8 @@
 /**
  * The core's {@link LedgerStore} in the incident table: the ledger split
  * over items `ledger#<n>` (one per 1,500 configured targets, a target's
- * shard chosen by a hash of its name), each holding its entries as one JSON
+ * shard chosen by a hash of its name; a fanned-out run's batch keeps its
+ * own, `ledger#<partition>#<n>`), each holding its entries as one JSON
  * string. The ledger holds exceptions only (targets left behind, failing,
  * refused), so a healthy fleet's items are empty and a run writes none:
  * only shards whose entries changed are put. At most 1,500 entries of about
@@ -34,8 +35,8 @@ export function shardOf(name: string, shards: number): number {
   return (hash >>> 0) % shards;
 }
 
-function scopeOf(shard: number): string {
-  return `ledger#${shard}`;
+function scopeOf(shard: number, partition?: string): string {
+  return partition === undefined ? `ledger#${shard}` : `ledger#${partition}#${shard}`;
 }
 
 function shardsOf(ledger: FleetLedger, shards: number): Map<number, Record<string, LedgerEntry>> {
@@ -57,7 +58,7 @@ export function createDynamoDbLedgerStore(client: DynamoDBClient, tableName: str
       const ledger = new Map<string, LedgerEntry>();
       for (let first = 0; first < shards; first += MAX_KEYS_PER_READ) {
         let keys = Array.from({ length: Math.min(MAX_KEYS_PER_READ, shards - first) }, (_, i) =>
-          marshall({ scope: scopeOf(first + i) }),
+          marshall({ scope: scopeOf(first + i, options.partition) }),
         );
         for (let round = 0; keys.length > 0; round += 1) {
           if (round === MAX_BATCH_ROUNDS) {
@@ -93,7 +94,7 @@ export function createDynamoDbLedgerStore(client: DynamoDBClient, tableName: str
           client.send(
             new PutItemCommand({
               TableName: tableName,
-              Item: marshall({ scope: scopeOf(shard), entries: text }),
+              Item: marshall({ scope: scopeOf(shard, options.partition), entries: text }),
             }),
             options.signal === undefined ? {} : { abortSignal: options.signal },
           ),

@@ -18,7 +18,10 @@ import {
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { RotationRules } from '../config/types.js';
+import type { SecretDescription } from '../core/staging-port.js';
+
+type RotationRules = NonNullable<SecretDescription['rotationRules']>;
+
 import { type AwsFailure, describeAwsFailure, SecretStoreError } from './errors.js';
 
 /** AWS's code for a secret that does not exist (or is scheduled for deletion). */

@@ -22,6 +22,51 @@ const rotationRules = z.optional(
   }),
 );
 
+/** One resolved target: the same in the config file and in the targets object (S3). */
+export const resolvedTargetSchema = z.strictObject({
+  /** Unique name, `[a-z0-9][a-z0-9-_.]*`; used in reports, SNS attributes and events. */
+  name: text,
+  /** The team that owns it: every message about it carries `owner`, for SNS filter policies. */
+  owner: z.optional(text),
+  vault: z.strictObject({ address: text, namespace: z.optional(text) }),
+  /** Secrets Manager id of the JSON secret `{ "token": ... }`. */
+  tokenSecretId: text,
+  approle: z.strictObject({
+    /** Secrets Manager id of the JSON secret `{ "role_id", "secret_id" }`. */
+    secretId: text,
+    /** AppRole mount path without slashes, default `approle`. */
+    mount: text,
+    /** Role name, when known: used in fix commands. */
+    roleName: z.optional(text),
+  }),
+  /** Increment asked for on `auth/token/renew-self`. */
+  incrementSeconds: seconds,
+  leases: z.array(
+    z.strictObject({
+      /** Unique within its target; used in reports and messages. */
+      name: text,
+      /** Secrets Manager id (name or ARN) of the JSON secret that holds the lease. */
+      secretId: text,
+      /** Vault path that issues a new lease, e.g. `database/creds/app`. */
+      reissuePath: text,
+      /** Increment asked for on `sys/leases/renew`. */
+      incrementSeconds: seconds,
+    }),
+  ),
+  notify: z.strictObject({
+    /** Also publish an INFO message when a target logs in again. */
+    onRelogin: z.boolean(),
+    /** Also publish an INFO message when a lease is re-issued. */
+    onReissue: z.boolean(),
+  }),
+  /**
+   * Which of its secrets Secrets Manager rotates, and when (absent when
+   * neither is): `approle`, a new secret_id issued by the rotator and
+   * tested before it becomes current; `token`, a verified re-login.
+   */
+  rotation: z.optional(z.strictObject({ approle: rotationRules, token: rotationRules })),
+});
+
 export const resolvedSchema = z.strictObject({
   version: z.literal(1),
   /** How often the schedule runs the renewer; the planner's horizon is derived from it. */
@@ -50,51 +95,7 @@ export const resolvedSchema = z.strictObject({
   reminderHours: z.number().check(z.int(), z.positive()),
   /** PEM bundle (contents) trusted for Vault TLS, when the config names one. */
   vaultCaCertPem: z.optional(text),
-  targets: z.array(
-    z.strictObject({
-      /** Unique name, `[a-z0-9][a-z0-9-_.]*`; used in reports, SNS attributes and events. */
-      name: text,
-      /** The team that owns it: every message about it carries `owner`, for SNS filter policies. */
-      owner: z.optional(text),
-      vault: z.strictObject({ address: text, namespace: z.optional(text) }),
-      /** Secrets Manager id of the JSON secret `{ "token": ... }`. */
-      tokenSecretId: text,
-      approle: z.strictObject({
-        /** Secrets Manager id of the JSON secret `{ "role_id", "secret_id" }`. */
-        secretId: text,
-        /** AppRole mount path without slashes, default `approle`. */
-        mount: text,
-        /** Role name, when known: used in fix commands. */
-        roleName: z.optional(text),
-      }),
-      /** Increment asked for on `auth/token/renew-self`. */
-      incrementSeconds: seconds,
-      leases: z.array(
-        z.strictObject({
-          /** Unique within its target; used in reports and messages. */
-          name: text,
-          /** Secrets Manager id (name or ARN) of the JSON secret that holds the lease. */
-          secretId: text,
-          /** Vault path that issues a new lease, e.g. `database/creds/app`. */
-          reissuePath: text,
-          /** Increment asked for on `sys/leases/renew`. */
-          incrementSeconds: seconds,
-        }),
-      ),
-      notify: z.strictObject({
-        /** Also publish an INFO message when a target logs in again. */
-        onRelogin: z.boolean(),
-        /** Also publish an INFO message when a lease is re-issued. */
-        onReissue: z.boolean(),
-      }),
-      /**
-       * Which of its secrets Secrets Manager rotates, and when (absent when
-       * neither is): `approle`, a new secret_id issued by the rotator and
-       * tested before it becomes current; `token`, a verified re-login.
-       */
-      rotation: z.optional(z.strictObject({ approle: rotationRules, token: rotationRules })),
-    }),
-  ),
+  targets: z.array(resolvedTargetSchema),
   /**
    * More targets in the stack's S3 bucket (JSON Lines of resolved targets,
    * pushed by `npm run targets:push`), read at run time. Present when the

@@ -238,6 +238,13 @@ export function explain(
           "More credentials needed a new version than the run's Secrets Manager write budget allows (pacing.secretsManagerWritesPerSecond, below the account's 50 writes/s). Tokens that still outlive the next run wait for it; they are logged in first then.",
         fix: "Nothing, when it clears in the next run. When it lasts: spread the fleet's max TTLs (token_max_ttl per role), raise pacing.secretsManagerWritesPerSecond towards 50 if nothing else writes secrets in this account and region, or shorten the schedule interval.",
       };
+    case ProblemCode.BatchesFailed:
+      return {
+        title: 'batches of the run failed',
+        likelyCause:
+          'Step Functions retried these batches of the fanned-out run with backoff and gave up (the renew batch function timed out, was throttled, or failed): their targets were not renewed in this run. The next run tries them again.',
+        fix: 'Open the execution in the Step Functions console (its name is the run id): the map run lists the failed child executions with their error and cause; then the renewBatch function logs for that run id. Lower fanOut.batchSize or raise the function timeout when batches time out.',
+      };
     case ProblemCode.UnexpectedError:
       return {
         title: 'unexpected error',

@@ -43,15 +43,21 @@ export interface LedgerEntry {
 
 export type FleetLedger = ReadonlyMap<string, LedgerEntry>;
 
+export interface LedgerCallOptions {
+  readonly signal?: AbortSignal;
+  /** A batch's own ledger (a fanned-out run): its items never hold another batch's targets. */
+  readonly partition?: string;
+}
+
 export interface LedgerStore {
   /** The ledger the last run left; empty when there is none. Throws when it cannot be read. */
-  load(targets: number, options?: { readonly signal?: AbortSignal }): Promise<FleetLedger>;
+  load(targets: number, options?: LedgerCallOptions): Promise<FleetLedger>;
   /** Stores `ledger` in place of `previous` (only what changed is written). */
   save(
     ledger: FleetLedger,
     previous: FleetLedger,
     targets: number,
-    options?: { readonly signal?: AbortSignal },
+    options?: LedgerCallOptions,
   ): Promise<void>;
 }
 

@@ -44,6 +44,8 @@ export const ProblemCode = {
   DeadlineSkipped: 'deadline-skipped',
   /** A login (and its writes) left for the next run: the Secrets Manager write budget was spent. */
   WritesDeferred: 'writes-deferred',
+  /** Batches of a fanned-out run that Step Functions gave up on: their targets were not renewed. */
+  BatchesFailed: 'batches-failed',
   UnexpectedError: 'unexpected-error',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];

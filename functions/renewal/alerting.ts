@@ -98,6 +98,25 @@ export interface AlertingOptions {
   readonly runCausesMayBeOpen: boolean;
   /** Every target is in this run (a scheduled run, not a console run naming a few). */
   readonly fullRun: boolean;
+  /**
+   * Run causes the run's batches hit (a fanned-out run's last step): those
+   * stay open; the others resolve as after a full run that hit none.
+   */
+  readonly runCausesHit?: ReadonlySet<string>;
+}
+
+/** The run causes a run's (or a batch's) targets hit, by id: what a fanned-out run's last step needs. */
+export function runCausesOf(
+  targets: readonly { readonly problems: readonly Problem[] }[],
+): string[] {
+  const hit = new Set<string>();
+  for (const target of targets) {
+    for (const problem of target.problems) {
+      if (problem.code === ProblemCode.DeadlineSkipped) hit.add(RUN_CAUSES.deadline.id);
+      if (problem.code === ProblemCode.WritesDeferred) hit.add(RUN_CAUSES.writeBudget.id);
+    }
+  }
+  return [...hit];
 }
 
 export function createAlerting(
@@ -258,7 +277,7 @@ export function createAlerting(
       if (!quiet && options.fullRun && options.runCausesMayBeOpen && selected.length > 0) {
         // A run cause resolves when a whole run no longer hits it.
         for (const cause of Object.values(RUN_CAUSES)) {
-          if (!shared.has(cause.id)) {
+          if (!shared.has(cause.id) && options.runCausesHit?.has(cause.id) !== true) {
             cleared.set(cause.id, { cause, representative: selected[0] as TargetConfig });
           }
         }

@@ -131,6 +131,26 @@ export interface RunReport {
   readonly targets: readonly TargetReport[];
 }
 
+/**
+ * What one batch of a fanned-out run returns for the run's last step
+ * (fan-out.ts): its counts, the targets that were not ok, and the run
+ * causes it hit. Small, whatever the batch size.
+ */
+export interface BatchResult {
+  readonly batch: true;
+  readonly runId: string;
+  readonly durationMs: number;
+  readonly summary: RunReport['summary'];
+  readonly pacing: RunReport['pacing'];
+  readonly notifications: RunReport['notifications'];
+  readonly changeEvents: RunReport['changeEvents'];
+  readonly incidents?: RunReport['incidents'];
+  readonly runCauses: readonly string[];
+  readonly targets: readonly TargetReport[];
+  /** Targets cut from `targets` to keep the result small (each is in the batch's logs). */
+  readonly omitted?: { readonly targets: number; readonly reason: string };
+}
+
 /** A target's report from what its steps returned: failed when any problem is an ERROR or worse. */
 export function assembleTargetReport(parts: Omit<TargetReport, 'status'>): TargetReport {
   // What the run repaired was told; the status is what it left.

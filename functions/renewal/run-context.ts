@@ -73,6 +73,12 @@ export interface RunRequest extends RenewalRequest {
    * `deadlineAtMs`, but never outlive the invocation.
    */
   readonly publishDeadlineAtMs: number;
+  /**
+   * One batch of a fanned-out run: not the whole fleet (its run causes
+   * resolve in the run's last step), and its ledger kept under its own
+   * partition so that concurrent batches never overwrite each other's.
+   */
+  readonly batch?: { readonly ledgerPartition: string };
 }
 
 export interface RunContext {

@@ -81,7 +81,7 @@ export async function runRenewal(
 ): Promise<RunResult> {
   const { startedMs, selected, signal } = startRun(config, request, deps.now());
   const intervalSeconds = config.scheduleIntervalSeconds;
-  const ledger = await loadLedger(config, deps, signal);
+  const ledger = await loadLedger(config, deps, request, signal);
   // Most urgent first: a run that cannot reach every target leaves the ones that can wait.
   const ordered = orderByUrgency(selected, ledger, startedMs, intervalSeconds);
   const writes = createWriteBudget(config.pacing.writesPerSecond, deps.now);
@@ -116,7 +116,7 @@ export async function runRenewal(
   const alerting = createAlerting(config, deps, request, ordered, {
     // A run cause told before can only have cleared when the last run left something.
     runCausesMayBeOpen: [...ledger.values()].some((e) => e.pending === true),
-    fullRun: request.targets === undefined,
+    fullRun: request.targets === undefined && request.batch === undefined,
   });
 
   // A dry run writes nothing, so it changes nothing to announce.
@@ -273,7 +273,7 @@ export async function runRenewal(
   }
 
   if (!request.dryRun) {
-    await saveLedger(config, deps, ledger, visits, request.publishDeadlineAtMs);
+    await saveLedger(config, deps, ledger, visits, request);
   }
   const told = await alerting.finish();
   const changeEvents = await changes.settle();
@@ -355,11 +355,15 @@ function carriedOverOf(
 async function loadLedger(
   config: RenewerConfig,
   deps: RenewalDeps,
+  request: RunRequest,
   signal: AbortSignal,
 ): Promise<FleetLedger> {
   if (deps.ledger === undefined) return new Map();
   try {
-    return await deps.ledger.load(config.targets.length, { signal });
+    return await deps.ledger.load(config.targets.length, {
+      signal,
+      ...(request.batch === undefined ? {} : { partition: request.batch.ledgerPartition }),
+    });
   } catch (error) {
     deps.logger.error('run ledger unavailable: targets in config order, earlier refusals unknown', {
       error: describeAnswer(error),
@@ -376,8 +380,9 @@ async function saveLedger(
   deps: RenewalDeps,
   previous: FleetLedger,
   visits: ReadonlyMap<string, TargetVisit>,
-  publishDeadlineAtMs: number,
+  request: RunRequest,
 ): Promise<void> {
+  const { publishDeadlineAtMs } = request;
   if (deps.ledger === undefined) return;
   const next = nextLedger(
     previous,
@@ -392,6 +397,7 @@ async function saveLedger(
     const budgetMs = Math.min(LEDGER_SAVE_TIMEOUT_MS, publishDeadlineAtMs - deps.now());
     await deps.ledger.save(next, previous, config.targets.length, {
       signal: AbortSignal.timeout(Math.max(1, budgetMs)),
+      ...(request.batch === undefined ? {} : { partition: request.batch.ledgerPartition }),
     });
   } catch (error) {
     deps.logger.error('run ledger not saved: the next run takes targets in config order', {

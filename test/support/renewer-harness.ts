@@ -10,10 +10,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { createRenewHandler, type RenewHandler } from '../../functions/app/renew-handler.js';
+import {
+  type BatchResult,
+  createBatchHandler,
+  createRenewHandler,
+  type RenewHandler,
+  type RenewHandlerDeps,
+} from '../../functions/app/renew-handler.js';
 import { createRotateHandler, type RotateHandler } from '../../functions/app/rotate-handler.js';
+import { createTargetSupply } from '../../functions/app/target-supply.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
 import {
   createDirectBatchGetItem,
@@ -23,6 +31,7 @@ import { createDirectBatchRead, warnOnFallback } from '../../functions/aws/direc
 import { createDynamoDbIncidentStore } from '../../functions/aws/dynamodb-incident-store.js';
 import { createDynamoDbLedgerStore } from '../../functions/aws/dynamodb-ledger-store.js';
 import { createEventBridgePublisher } from '../../functions/aws/eventbridge-publisher.js';
+import { createS3ObjectReader } from '../../functions/aws/s3-object-reader.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
@@ -50,6 +59,8 @@ export interface HarnessOptions {
   readonly incidentTable?: string;
   /** The run's clock (incident reminders); default Date.now. */
   readonly now?: () => number;
+  /** The targets object the handlers read (config targetsObject), in the stack's S3. */
+  readonly targetsObject?: { readonly bucket: string; readonly key: string };
   /** Runs after each batch read of the renew run, before its answer is used (races with other writers). */
   readonly afterRead?: (secretIds: readonly string[]) => Promise<void>;
 }
@@ -62,6 +73,8 @@ export interface Harness {
   readonly output: string[];
   /** Invokes like Lambda would, with `remainingMs` left. */
   invoke(event: unknown, remainingMs?: number): Promise<Awaited<ReturnType<RenewHandler>>>;
+  /** Invokes the batch function (renewBatch) the same way. */
+  invokeBatch(event: unknown, remainingMs?: number): Promise<BatchResult>;
   close(): Promise<void>;
 }
 
@@ -188,8 +201,29 @@ export function createHarness(options: HarnessOptions): Harness {
     directIncidentRead,
     close,
   } = stackClients(options);
-  const handler = createRenewHandler({
+  const deps: RenewHandlerDeps = {
     config,
+    ...(options.targetsObject === undefined
+      ? {}
+      : {
+          supply: createTargetSupply(
+            config,
+            createS3ObjectReader(
+              new S3Client({
+                region: options.env.AWS_REGION,
+                endpoint: options.env.AWS_ENDPOINT_URL_S3,
+                forcePathStyle: true,
+                credentials: {
+                  accessKeyId: options.env.AWS_ACCESS_KEY_ID,
+                  secretAccessKey: options.env.AWS_SECRET_ACCESS_KEY,
+                },
+              }),
+              options.targetsObject.bucket,
+              options.targetsObject.key,
+            ),
+            logger,
+          ),
+        }),
     vault,
     store: afterReading(
       createSecretsManagerStore({ client: secretsManager, directRead }),
@@ -211,22 +245,26 @@ export function createHarness(options: HarnessOptions): Harness {
           }),
           ledger: createDynamoDbLedgerStore(dynamodb, options.incidentTable),
         }),
-  });
+  };
+  const handler = createRenewHandler(deps);
+  const batchHandler = createBatchHandler(deps);
   const output: string[] = [];
+  const context = (remainingMs: number) => {
+    const deadline = Date.now() + remainingMs;
+    return {
+      awsRequestId: `test-${Math.random().toString(16).slice(2)}`,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    };
+  };
   return {
     config,
     handler,
     vault,
     output,
-    invoke: (event, remainingMs = 60_000) => {
-      const deadline = Date.now() + remainingMs;
-      return capturing(output, () =>
-        handler(event, {
-          awsRequestId: `test-${Math.random().toString(16).slice(2)}`,
-          getRemainingTimeInMillis: () => deadline - Date.now(),
-        }),
-      );
-    },
+    invoke: (event, remainingMs = 60_000) =>
+      capturing(output, () => handler(event, context(remainingMs))),
+    invokeBatch: (event, remainingMs = 60_000) =>
+      capturing(output, () => batchHandler(event, context(remainingMs))),
     close,
   };
 }

@@ -19,6 +19,8 @@ export interface StackEnv {
   readonly AWS_ENDPOINT_URL_DYNAMODB: string;
   /** The SDK's name for EventBridge's endpoint (serviceId `EventBridge`). */
   readonly AWS_ENDPOINT_URL_EVENTBRIDGE: string;
+  /** The targets object's bucket (config targetsObject). */
+  readonly AWS_ENDPOINT_URL_S3: string;
   readonly DATABASE_URL: string;
 }
 
@@ -35,6 +37,7 @@ export const STACK_ENV_NAMES = [
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  'AWS_ENDPOINT_URL_S3',
   'DATABASE_URL',
 ] as const satisfies readonly (keyof StackEnv)[];
 
@@ -93,6 +96,7 @@ export function awsEnv(
     AWS_ENDPOINT_URL_SQS: endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+    AWS_ENDPOINT_URL_S3: endpoint,
   };
 }
 
