@@ -8,6 +8,7 @@
 import { createDiagnoseHandler } from './app/diagnose-handler.js';
 import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
+import { supplyFromEnvironment } from './app/target-supply.js';
 import { createAwsClients } from './aws/clients.js';
 import { createDirectBatchGetItem, warnOnIncidentFallback } from './aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
@@ -34,6 +35,7 @@ const store = createSecretsManagerStore({
 
 export const handler = createDiagnoseHandler({
   config,
+  ...supplyFromEnvironment(config, environment, logger),
   vault,
   store: { readBatch: store.readBatch },
   describe: { describe: createSecretStagingStore(aws.secretsManager).describe },

@@ -4,8 +4,7 @@
  * invocation to the shared handler body.
  */
 
-import { S3Client } from '@aws-sdk/client-s3';
-import { EnvironmentError, loadEnvironment } from './app/environment.js';
+import { loadEnvironment } from './app/environment.js';
 import { createLogger, createMetrics } from './app/observability.js';
 import {
   type BatchHandler,
@@ -13,15 +12,14 @@ import {
   createRenewHandler,
   type RenewHandlerDeps,
 } from './app/renew-handler.js';
-import { createTargetSupply } from './app/target-supply.js';
+import { supplyFromEnvironment } from './app/target-supply.js';
 import { deterministicRequestToken } from './aws/client-request-token.js';
-import { createAwsClients, DEFAULT_MAX_ATTEMPTS } from './aws/clients.js';
+import { createAwsClients } from './aws/clients.js';
 import { createDirectBatchGetItem, warnOnIncidentFallback } from './aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createDynamoDbLedgerStore } from './aws/dynamodb-ledger-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
-import { createS3ObjectReader } from './aws/s3-object-reader.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
@@ -32,6 +30,7 @@ const environment = loadEnvironment(process.env);
 const config = loadResolvedConfigFile(environment.configFile);
 const aws = createAwsClients();
 const logger = createLogger(environment.serviceName, 'renew');
+const supply = supplyFromEnvironment(config, environment, logger);
 
 /**
  * The handlers' dependencies. `share` is the part of each Vault's request
@@ -54,9 +53,7 @@ function dependencies(share: number): RenewHandlerDeps {
   });
   return {
     config,
-    ...(config.targetsObject === undefined
-      ? {}
-      : { supply: targetSupply(config.targetsObject.key) }),
+    ...supply,
     vault,
     store: createSecretsManagerStore({
       client: aws.secretsManager,
@@ -89,20 +86,6 @@ function dependencies(share: number): RenewHandlerDeps {
     metrics: createMetrics(environment.serviceName),
     requestToken: deterministicRequestToken,
   };
-}
-
-function targetSupply(key: string) {
-  if (environment.targetsBucket === undefined) {
-    throw new EnvironmentError([
-      'TARGETS_BUCKET is required: the config keeps targets in the targets object',
-    ]);
-  }
-  const reader = createS3ObjectReader(
-    new S3Client({ maxAttempts: DEFAULT_MAX_ATTEMPTS }),
-    environment.targetsBucket,
-    key,
-  );
-  return createTargetSupply(config, reader, logger);
 }
 
 /** The scheduled (or console) run over every target. */

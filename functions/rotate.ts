@@ -8,6 +8,7 @@
 import { loadEnvironment } from './app/environment.js';
 import { createLogger } from './app/observability.js';
 import { createRotateHandler } from './app/rotate-handler.js';
+import { supplyFromEnvironment } from './app/target-supply.js';
 import { createAwsClients } from './aws/clients.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
@@ -19,9 +20,11 @@ import { createVaultClient } from './vault/client.js';
 const environment = loadEnvironment(process.env);
 const config = loadResolvedConfigFile(environment.configFile);
 const aws = createAwsClients();
+const logger = createLogger(environment.serviceName, 'rotate');
 
 export const handler = createRotateHandler({
   config,
+  ...supplyFromEnvironment(config, environment, logger),
   vault: createVaultClient(
     config.vaultCaCertPem === undefined ? {} : { caCertPem: config.vaultCaCertPem },
   ),
@@ -40,5 +43,5 @@ export const handler = createRotateHandler({
     client: aws.eventBridge,
     eventBusName: environment.eventBusName,
   }),
-  logger: createLogger(environment.serviceName, 'rotate'),
+  logger,
 });

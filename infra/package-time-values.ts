@@ -26,6 +26,8 @@ import {
 
 export type { CfnValue } from './secret-grants.js';
 
+import { fanOutValues } from './fan-out.js';
+
 /** The stage params serverless.yml passes in (`params:` / `--param`), as strings. */
 export interface PackageParams {
   readonly scheduleExpression: string;
@@ -38,6 +40,9 @@ export interface PackageParams {
   readonly secretsKmsKeyArn: string;
   readonly chatTopic: string;
   readonly eventBusName: string;
+  readonly scheduleEnabled: string;
+  readonly scheduleTimezone: string;
+  readonly targetsWriterArn: string;
 }
 
 export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
@@ -51,6 +56,9 @@ export const PARAM_NAMES: readonly (keyof PackageParams)[] = [
   'secretsKmsKeyArn',
   'chatTopic',
   'eventBusName',
+  'scheduleEnabled',
+  'scheduleTimezone',
+  'targetsWriterArn',
 ];
 
 /** Logical ids of resources in infra/*.yml that the generated resources refer to. */
@@ -141,7 +149,13 @@ export interface PackageTimeValues {
   readonly managedPolicyArns: readonly CfnValue[];
   /** `CHAT_TOPIC_ARN` of the functions: the chat topic, or empty when the stage has none. */
   readonly chatTopicArnEnv: CfnValue;
-  /** Resources that exist only when a param asks for them. */
+  /** TARGETS_BUCKET of the functions: the targets bucket, or empty (infra/fan-out.ts). */
+  readonly targetsBucketEnv: CfnValue;
+  /** The renew function's own schedule: off when a fanned-out run's state machine is started instead. */
+  readonly renewScheduleEnabled: boolean;
+  /** Functions that exist only with fan-out (renewBatch, aggregate). */
+  readonly fanOutFunctions: Readonly<Record<string, unknown>>;
+  /** Resources that exist only when a param or the config asks for them. */
   readonly optionalResources: {
     readonly Resources: Readonly<Record<string, unknown>>;
     readonly Outputs: Readonly<Record<string, unknown>>;
@@ -266,10 +280,30 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
     );
   }
 
+  const inVpc = subnetIds.length > 0;
+  const vpc: Vpc | false = inVpc ? { subnetIds, securityGroupIds } : false;
+  const fanOut = fanOutValues(
+    config,
+    {
+      targetsWriterArn: params.targetsWriterArn,
+      scheduleEnabled: params.scheduleEnabled,
+      scheduleExpression: expression,
+      scheduleTimezone:
+        params.scheduleTimezone.trim() === '' ? 'UTC' : params.scheduleTimezone.trim(),
+      eventBusName: params.eventBusName.trim(),
+      vpc,
+      timeoutSeconds: timeoutSeconds ?? 1,
+    },
+    {
+      renewRole: LOGICAL_IDS.renewRole,
+      roles: [LOGICAL_IDS.renewRole, LOGICAL_IDS.diagnoseRole, LOGICAL_IDS.rotateRole],
+    },
+  );
+  problems.push(...fanOut.problems);
+
   if (problems.length > 0) throw new PackageParamsError(problems);
 
   const grants = secretGrants(config);
-  const inVpc = subnetIds.length > 0;
   return {
     schedule: { expression, intervalSeconds },
     heartbeat: { periodSeconds: intervalSeconds, evaluationPeriods: evaluationPeriods ?? 1 },
@@ -281,7 +315,7 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
     diagnose: { secretStatements: diagnoseSecretStatements(grants) },
     rotate: { secretStatements: rotateSecretStatements(grants) },
     secretScope: grants.scope,
-    vpc: inVpc ? { subnetIds, securityGroupIds } : false,
+    vpc,
     managedPolicyArns: inVpc
       ? [
           {
@@ -291,8 +325,12 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
         ]
       : [],
     chatTopicArnEnv: chatTopic === 'true' ? { Ref: LOGICAL_IDS.chatTopic } : '',
+    targetsBucketEnv: fanOut.targetsBucketEnv,
+    renewScheduleEnabled: fanOut.renewScheduleEnabled,
+    fanOutFunctions: fanOut.functions,
     optionalResources: {
       Resources: {
+        ...fanOut.resources,
         ...emailSubscriptions(emails),
         ...(chatTopic === 'true' ? chatTopicResources(topicKey) : {}),
         ...(secretsKey === ''
@@ -321,8 +359,9 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
               RotateAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.rotateRole, topicKey),
             }),
       },
-      Outputs:
-        chatTopic === 'true'
+      Outputs: {
+        ...fanOut.outputs,
+        ...(chatTopic === 'true'
           ? {
               ChatTopicArn: {
                 Description:
@@ -330,7 +369,8 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
                 Value: { Ref: LOGICAL_IDS.chatTopic },
               },
             }
-          : {},
+          : {}),
+      },
     },
   };
 }

@@ -23,9 +23,12 @@ import { createTeller } from '../telling/teller.js';
 import { parseDiagnoseEvent } from './diagnose-event.js';
 import { DEADLINE_MARGIN_MS, RETURN_MARGIN_MS } from './renew-handler.js';
 import { fitResponse, MAX_RESPONSE_BYTES, type Omitted } from './response-size.js';
+import { fixedSupply, type TargetSupply } from './target-supply.js';
 
 export interface DiagnoseHandlerDeps {
   readonly config: RenewerConfig;
+  /** Where the targets come from when they live in the targets object (default: `config`'s). */
+  readonly supply?: TargetSupply;
   readonly vault: DiagnoseVault;
   /** Read only: diagnose never writes a secret. */
   readonly store: Pick<SecretsStore, 'readBatch'>;
@@ -55,18 +58,22 @@ export type DiagnoseHandler = (
 
 export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandler {
   const now = deps.now ?? Date.now;
-  const knownTargets = deps.config.targets.map((t) => t.name);
+  const supply = deps.supply ?? fixedSupply(deps.config);
   return async (event, context) => {
-    const request = parseDiagnoseEvent(event, knownTargets);
+    const config = await supply.current();
+    const request = parseDiagnoseEvent(
+      event,
+      config.targets.map((t) => t.name),
+    );
     const runId = context.awsRequestId || randomUUID();
     deps.logger.appendKeys({ runId });
     deps.logger.info('diagnose started', {
       login: request.login,
       notify: request.notify,
-      targets: request.targets?.length ?? deps.config.targets.length,
+      targets: request.targets?.length ?? config.targets.length,
     });
     const report = await runDiagnosis(
-      deps.config,
+      config,
       {
         vault: deps.vault,
         store: deps.store,

@@ -11,6 +11,7 @@ import type { RenewerConfig } from '../config/types.js';
 import { describeAnswer } from '../core/wording.js';
 import { type RotateDeps, type RotationReport, rotateStep } from '../rotation/rotate.js';
 import { parseRotateEvent } from './rotate-event.js';
+import { fixedSupply, type TargetSupply } from './target-supply.js';
 
 /** Time kept back from Lambda's remaining time to publish a failure and return. */
 export const ROTATE_MARGIN_MS = 3_000;
@@ -19,6 +20,8 @@ const PUBLISH_MARGIN_MS = 1_000;
 
 export interface RotateHandlerDeps extends Omit<RotateDeps, 'now'> {
   readonly config: RenewerConfig;
+  /** Where the targets come from when they live in the targets object (default: `config`'s). */
+  readonly supply?: TargetSupply;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -30,6 +33,7 @@ export type RotateHandler = (
 
 export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
   const now = deps.now ?? Date.now;
+  const supply = deps.supply ?? fixedSupply(deps.config);
   return async (event, context) => {
     const request = parseRotateEvent(event);
     const runId = context.awsRequestId || randomUUID();
@@ -46,7 +50,7 @@ export function createRotateHandler(deps: RotateHandlerDeps): RotateHandler {
     const publishDeadlineAtMs = now() + Math.max(1_000, remainingMs - PUBLISH_MARGIN_MS);
     try {
       const report = await rotateStep(
-        deps.config,
+        await supply.current(signal),
         { ...deps, now },
         { ...request, runId, signal, publishDeadlineAtMs },
       );

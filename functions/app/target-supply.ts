@@ -6,11 +6,14 @@
  * cannot start, and the error names the object.
  */
 
-import type { ObjectReader } from '../aws/s3-object-reader.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DEFAULT_MAX_ATTEMPTS } from '../aws/clients.js';
+import { createS3ObjectReader, type ObjectReader } from '../aws/s3-object-reader.js';
 import { deepFreeze } from '../config/deep-freeze.js';
 import { ConfigError } from '../config/errors.js';
 import { parseTargetLines } from '../config/target-lines.js';
 import type { RenewerConfig } from '../config/types.js';
+import { EnvironmentError, type RenewEnvironment } from './environment.js';
 
 export interface TargetSupply {
   /** The config with every target, inline and from the object. */
@@ -63,4 +66,27 @@ function merged(base: RenewerConfig, text: string, etag: string): RenewerConfig 
     );
   }
   return deepFreeze({ ...base, targets: [...base.targets, ...objectTargets] });
+}
+
+/**
+ * A function's supply at cold start: none when the config keeps its targets
+ * inline; the targets object in TARGETS_BUCKET otherwise (required then).
+ */
+export function supplyFromEnvironment(
+  config: RenewerConfig,
+  environment: RenewEnvironment,
+  logger: SupplyLogger,
+): { readonly supply?: TargetSupply } {
+  if (config.targetsObject === undefined) return {};
+  if (environment.targetsBucket === undefined) {
+    throw new EnvironmentError([
+      'TARGETS_BUCKET is required: the config keeps targets in the targets object',
+    ]);
+  }
+  const reader = createS3ObjectReader(
+    new S3Client({ maxAttempts: DEFAULT_MAX_ATTEMPTS }),
+    environment.targetsBucket,
+    config.targetsObject.key,
+  );
+  return { supply: createTargetSupply(config, reader, logger) };
 }
