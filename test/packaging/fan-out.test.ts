@@ -148,7 +148,7 @@ describe('targets out of the bundle', () => {
 
   it('lets the functions read the targets object and only the deploy role write it', () => {
     const objectArn = {
-      'Fn::Sub': 'arn:${AWS::Partition}:s3:::${TargetsBucket}/fleet/targets.jsonl',
+      'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${TargetsBucket}/fleet/targets.jsonl`,
     };
     const read = props<{ Roles: unknown[]; PolicyDocument: { Statement: Statement[] } }>(
       packaged.template,
