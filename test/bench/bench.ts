@@ -54,6 +54,7 @@ import { BUNDLE_FILE, bundle } from '../../scripts/build.js';
 import { writeResolvedConfig } from '../../scripts/lib/resolved-config.js';
 import { generatedFleetConfig } from '../support/generated-fleet.js';
 import { createCpuShare } from './cpu-share.js';
+import { fanOutFigures } from './fan-out-bench.js';
 import { FIELD_SCENARIOS, type FieldScenario, runFieldScenario } from './field.js';
 import { formatProfileTable, summarizeProfile } from './profile-summary.js';
 
@@ -65,6 +66,7 @@ const HELP = `Usage:
   npm run bench -- --cpu-share 0.289   # 512 MB of Lambda: 512 / 1769 of a vCPU
   npm run bench -- --real [--targets 1000]
   npm run bench -- --setup [--targets 1000]   # vault:setup: plan, apply, re-apply, retire
+  npm run bench -- --fan-out [--batch-size 500 --fan-out-concurrency 20]   # 100,000 and 1,000,000 in batches
   npm run bench -- --scenario field [--targets 10000 --runs 6 --time-scale 4 --concurrency 8
     --max-concurrency 64 --vault-max-requests-per-second 240]   # 0: no Vault ceiling
   npm run bench -- --scenario field-broken
@@ -82,6 +84,9 @@ const { values: args } = parseArgs({
   options: {
     real: { type: 'boolean', default: false },
     setup: { type: 'boolean', default: false },
+    'fan-out': { type: 'boolean', default: false },
+    'batch-size': { type: 'string', default: '500' },
+    'fan-out-concurrency': { type: 'string', default: '20' },
     targets: { type: 'string' },
     'delay-ms': { type: 'string', default: '5' },
     concurrency: { type: 'string', default: String(DEFAULT_CONCURRENCY) },
@@ -131,7 +136,11 @@ function median(values: number[]): number {
 }
 
 /** Median time of `import(entry)` in fresh node processes, with `configFile` as the shipped config. */
-function coldImportMs(entry: string, configFile: string): number[] {
+function coldImportMs(
+  entry: string,
+  configFile: string,
+  extraEnv: Record<string, string> = {},
+): number[] {
   const probe = `const t = performance.now(); await import(${JSON.stringify(entry)}); console.log('IMPORT_MS', performance.now() - t);`;
   const times: number[] = [];
   for (let run = 0; run < Number(args['import-runs']); run += 1) {
@@ -143,6 +152,7 @@ function coldImportMs(entry: string, configFile: string): number[] {
         ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bench',
         RENEWER_CONFIG_FILE: configFile,
         AWS_REGION: 'us-east-1',
+        ...extraEnv,
       },
     });
     const match = /IMPORT_MS ([\d.]+)/.exec(result.stdout);
@@ -500,6 +510,82 @@ async function fieldBench(name: FieldScenario): Promise<void> {
   console.log(`RESULT ${JSON.stringify(result)}`);
 }
 
+/**
+ * Sample batches of the fan-out (fan-out-bench.ts) against the canned
+ * server, and what they make of a run of 100,000 and of 1,000,000 targets.
+ */
+async function fanOutBench(): Promise<void> {
+  const batchSize = Number(args['batch-size']);
+  const maxConcurrency = Number(args['fan-out-concurrency']);
+  const dist = join(OUT, 'dist');
+  await bundle(dist);
+  const entry = pathToFileURL(join(dist, 'renew', BUNDLE_FILE)).href;
+  const shipped = join(OUT, 'targets.resolved.json');
+  writeResolvedConfig(join(REPO, 'config', 'targets.yaml'), shipped);
+  const inS3Source = join(OUT, 'fan-out.json');
+  writeFileSync(
+    inS3Source,
+    JSON.stringify({
+      version: 1,
+      schedule: { intervalMinutes: 15 },
+      vault: { address: 'https://vault.example.com' },
+      secretAccess: { byTag: { key: 'vault-renewer:access' } },
+      targetsObject: {},
+      fanOut: { batchSize, maxConcurrency },
+    }),
+  );
+  const inS3 = join(OUT, 'fan-out.resolved.json');
+  writeResolvedConfig(inS3Source, inS3);
+  const shippedMs = median(coldImportMs(entry, shipped));
+  // The S3 config needs the bucket's name at cold start (it reads the object at the first run).
+  const inS3Ms = median(coldImportMs(entry, inS3, { TARGETS_BUCKET: 'bench-targets' }));
+  console.log(
+    `cold import medians: ${shippedMs.toFixed(0)} ms shipped config, ${inS3Ms.toFixed(0)} ms with the targets in S3 (any fleet size)`,
+  );
+
+  const runner = await buildProgram('runner');
+  const server = await startCannedServer();
+  try {
+    const endpoint = `http://127.0.0.1:${server.port}`;
+    const samples = [1, 2, 3].map(() =>
+      runRunner(runner, [
+        '--mode',
+        'canned',
+        '--endpoint',
+        endpoint,
+        '--targets',
+        String(batchSize),
+        '--batch',
+        String(maxConcurrency),
+        '--concurrency',
+        String(DEFAULT_CONCURRENCY),
+      ]),
+    );
+    for (const sample of samples) {
+      console.log(
+        `batch of ${batchSize}: wall ${Math.round(sample.wallMs)} ms, CPU ${sample.cpuMs} ms, peak RSS ${sample.peakRssMb} MB, ${JSON.stringify(sample.summary)}`,
+      );
+    }
+    const batchWallMs = median(samples.map((s) => s.wallMs));
+    const batchCpuMs = median(samples.map((s) => s.cpuMs));
+    const runs = [100_000, 1_000_000].map((targets) =>
+      fanOutFigures(targets, {
+        batchSize,
+        maxConcurrency,
+        batchWallMs,
+        memoryGb: 0.5,
+        runsPerMonth: 2920,
+      }),
+    );
+    for (const figures of runs) console.log(`fan-out: ${JSON.stringify(figures)}`);
+    console.log(
+      `RESULT ${JSON.stringify({ batchSize, maxConcurrency, delayMs, batchWallMs: Math.round(batchWallMs), batchCpuMs, importMsShipped: Math.round(shippedMs), importMsTargetsInS3: Math.round(inS3Ms), runs })}`,
+    );
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+}
+
 /** The latency-bound or real-stack bench, one RESULT line per concurrency. */
 async function renewalBench(): Promise<void> {
   const { bundleKb, importMs, importMsLargeFleet } = await measureBundle();
@@ -537,7 +623,9 @@ async function renewalBench(): Promise<void> {
 }
 
 try {
-  if (args.setup) {
+  if (args['fan-out']) {
+    await fanOutBench();
+  } else if (args.setup) {
     const { setupBench } = await import('./setup-bench.js');
     console.log(`RESULT ${JSON.stringify(await setupBench(targetCount))}`);
   } else {

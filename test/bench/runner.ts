@@ -29,7 +29,12 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { MAXIMUM_RETRY_DELAY, StandardRetryStrategy } from '@smithy/core/retry';
 import { request } from 'undici';
-import { createRenewHandler, DEADLINE_MARGIN_MS } from '../../functions/app/renew-handler.js';
+import {
+  createBatchHandler,
+  createRenewHandler,
+  DEADLINE_MARGIN_MS,
+  type RenewHandlerDeps,
+} from '../../functions/app/renew-handler.js';
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
 import { createDirectBatchGetItem } from '../../functions/aws/direct-batch-get-item.js';
 import { createDirectBatchRead } from '../../functions/aws/direct-batch-read.js';
@@ -55,6 +60,8 @@ const SCHEDULED_EVENT = { source: 'aws.events', 'detail-type': 'Scheduled Event'
 const { values: args } = parseArgs({
   options: {
     mode: { type: 'string', default: 'canned' },
+    // Fan-out: run the targets as one batch (the renewBatch handler) of a run of this many at once.
+    batch: { type: 'string' },
     endpoint: { type: 'string' },
     targets: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '64' },
@@ -271,7 +278,7 @@ const vault = createVaultClient({
   pacer,
   ...(field ? { sleep: (ms, signal) => delay(ms / timeScale, undefined, { signal }), now } : {}),
 });
-const handler = createRenewHandler({
+const deps: RenewHandlerDeps = {
   config,
   vault: real ? countingVault(vault, vaultCounter) : vault,
   // As deployed (functions/renew.ts): reads signed and sent without the SDK's middleware.
@@ -304,7 +311,17 @@ const handler = createRenewHandler({
   metrics: new Metrics({ namespace: 'VaultRenewerBench', serviceName: 'vault-renewer' }),
   requestToken: deterministicRequestToken,
   ...(field ? { now } : {}),
-});
+};
+const runHandler = createRenewHandler(deps);
+const batchConcurrency = args.batch === undefined ? undefined : Number(args.batch);
+/** A run, or with `--batch` one batch of a fanned-out run holding every target. */
+const handler = (event: unknown, context: Parameters<typeof runHandler>[1]) =>
+  batchConcurrency === undefined
+    ? runHandler(event, context)
+    : createBatchHandler(deps)(
+        { Items: config.targets, BatchInput: { runId: 'bench', concurrency: batchConcurrency } },
+        context,
+      );
 
 /**
  * Lambda's remaining time at the start: 15 minutes, or in field mode the
