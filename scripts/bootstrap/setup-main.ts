@@ -16,6 +16,7 @@ import { loadConfigFile } from '../../functions/config/load.js';
 import { VaultError } from '../../functions/vault/errors.js';
 import { parseOptions, runCommand, SetupError, UsageError } from '../lib/command.js';
 import { progressLine } from '../lib/progress.js';
+import { validateTargetLines } from '../targets/validate-lines.js';
 import { DEFAULT_CONFIG_PATH } from '../validate-config.js';
 import { BootstrapError } from './errors.js';
 import { setupFleet, type TargetOutcome, TargetStatus } from './fleet-setup.js';
@@ -41,6 +42,8 @@ VAULT_TOKEN is an administrator's token, never stored. Exit 1 when a target fail
   --fleet <name>                this set-up's name, when several configs share a Vault or
                                 an account: each retires only its own (default default)
   --config <path>               (default: $RENEWER_CONFIG, then ${DEFAULT_CONFIG_PATH})
+  --targets-file <path>         also the targets of this JSON Lines file (the targets object's,
+                                as npm run targets:push checks and uploads them)
   --role-settings <path>        AppRole role settings (default infra/vault/approle-role.yaml)
   --policy-file <path>          base policy (default infra/vault/workload-policy.hcl)
   --kms-key-id <key>            KMS key for secrets this creates (default aws/secretsmanager)
@@ -126,6 +129,7 @@ async function setup(): Promise<void> {
       targets: { type: 'string' },
       fleet: { type: 'string', default: DEFAULT_FLEET },
       config: { type: 'string' },
+      'targets-file': { type: 'string' },
       'role-settings': { type: 'string' },
       'policy-file': { type: 'string' },
       'kms-key-id': { type: 'string' },
@@ -153,9 +157,12 @@ async function setup(): Promise<void> {
     ?.split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '');
-  const config = loadConfigFile(
-    o.config ?? nonEmpty(process.env.RENEWER_CONFIG) ?? DEFAULT_CONFIG_PATH,
-  );
+  const configPath = o.config ?? nonEmpty(process.env.RENEWER_CONFIG) ?? DEFAULT_CONFIG_PATH;
+  // The targets object's targets are set up like the config's own: from the file that is pushed.
+  const config =
+    o['targets-file'] === undefined
+      ? loadConfigFile(configPath)
+      : validateTargetLines(configPath, o['targets-file']).config;
   const { settings, warnings } = loadRoleSettings(
     o['role-settings'] ?? DEFAULT_ROLE_SETTINGS,
     config.scheduleIntervalSeconds,

@@ -367,6 +367,38 @@ describe('vault:setup on the local stack', () => {
     expect(after.stdout).toBe('1 targets: 1 unchanged (plan only: --apply makes these changes)\n');
   }, 120_000);
 
+  it('plans the targets of the targets object too, from the file that is pushed', async () => {
+    // Prepare: one target in the config, one in the JSON Lines file of the targets object
+    const { fleet } = scenario;
+    fleetName = `${fleet.prefix}-object`;
+    const [inline = '', pushed = ''] = ['oi', 'op'].map((n) => `${fleet.prefix}-${n}`);
+    const path = join(dir, 'object.yaml');
+    writeFileSync(
+      path,
+      stringifyYaml({
+        ...configWith(fleet.env, [targetEntry(inline)]),
+        targetsObject: {},
+        secretAccess: { byTag: { key: 'vault-renewer:access' } },
+      }),
+    );
+    const lines = join(dir, 'object.jsonl');
+    writeFileSync(lines, `${JSON.stringify(targetEntry(pushed))}\n`);
+
+    // Act
+    const plan = await setup([
+      '--config',
+      path,
+      '--targets-file',
+      lines,
+      '--role-settings',
+      roleSettings('object-role.yaml', 3600),
+    ]);
+
+    // Assess: both would be created
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(withStatus(plan.stdout, 'create')).toEqual([inline, pushed].sort());
+  }, 60_000);
+
   it('goes on where an interrupted apply stopped', async () => {
     // Prepare: twelve targets, applied one at a time at two writes a second
     const { fleet } = scenario;
