@@ -72,6 +72,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     AWS_ENDPOINT_URL_EVENTBRIDGE:
       env.AWS_ENDPOINT_URL_EVENTBRIDGE || local.AWS_ENDPOINT_URL_EVENTBRIDGE,
     AWS_ENDPOINT_URL_S3: env.AWS_ENDPOINT_URL_S3 || local.AWS_ENDPOINT_URL_S3,
+    AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_STS || local.AWS_ENDPOINT_URL_STS,
     DATABASE_URL: postgres?.url ?? env.DATABASE_URL ?? '',
   };
   const external = [

@@ -21,6 +21,8 @@ export interface StackEnv {
   readonly AWS_ENDPOINT_URL_EVENTBRIDGE: string;
   /** The targets object's bucket (config targetsObject). */
   readonly AWS_ENDPOINT_URL_S3: string;
+  /** GetWebIdentityToken (jwt login); the local issuer lives under it (localIssuerUrl). */
+  readonly AWS_ENDPOINT_URL_STS: string;
   readonly DATABASE_URL: string;
 }
 
@@ -38,6 +40,7 @@ export const STACK_ENV_NAMES = [
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_EVENTBRIDGE',
   'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_STS',
   'DATABASE_URL',
 ] as const satisfies readonly (keyof StackEnv)[];
 
@@ -97,7 +100,16 @@ export function awsEnv(
     AWS_ENDPOINT_URL_DYNAMODB: endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
     AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ENDPOINT_URL_STS: endpoint,
   };
+}
+
+/**
+ * The local stack's outbound identity federation issuer (moto-server.py):
+ * what an account's `https://<id>.tokens.sts.global.api.aws` is on AWS.
+ */
+export function localIssuerUrl(stsEndpoint: string): string {
+  return `${stsEndpoint.replace(/\/+$/, '')}/_local_sts`;
 }
 
 interface Stoppable {
