@@ -112,7 +112,8 @@ export function secretIds(config: RenewerConfig): SecretIds {
   for (const target of config.targets) {
     readWrite.add(target.tokenSecretId);
     for (const lease of target.leases) readWrite.add(lease.secretId);
-    readOnly.add(target.approle.secretId);
+    // A jwt target keeps no AppRole secret: nothing to read for it.
+    if (target.approle !== undefined) readOnly.add(target.approle.secretId);
   }
   // The config schema refuses a secret both read and written; never grant less than needed anyway.
   for (const id of readWrite) readOnly.delete(id);

@@ -92,7 +92,13 @@ function secretOf(config: RenewerConfig, targetName: string, kind: Kind): string
       `--target ${JSON.stringify(targetName)} is not in the config; it lists ${config.targets.map((t) => t.name).join(', ')}`,
     );
   }
-  return kind === 'approle' ? target.approle.secretId : target.tokenSecretId;
+  if (kind !== 'approle') return target.tokenSecretId;
+  if (target.approle === undefined) {
+    throw new UsageError(
+      `target ${targetName} logs in with jwt: it keeps no AppRole secret to rotate`,
+    );
+  }
+  return target.approle.secretId;
 }
 
 async function seed(fleet: Fleet): Promise<Record<string, unknown>[]> {

@@ -42,4 +42,5 @@ export const DEFAULT_SECRET_ID_WARN_DAYS = 7;
 export const DEFAULT_REMINDER_HOURS = 24;
 export const DEFAULT_INCREMENT_SECONDS = 3600;
 export const DEFAULT_APPROLE_MOUNT = 'approle';
+export const DEFAULT_JWT_MOUNT = 'jwt';
 export const DEFAULT_NOTIFY = { onRelogin: false, onReissue: false } as const;

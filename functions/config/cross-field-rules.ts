@@ -39,6 +39,7 @@ export function checkAcrossFields(value: unknown, sink: IssueSink): void {
     const target = asRecord(entry);
     if (target === undefined) return;
     const here: Path = ['targets', t];
+    checkLogin(target, here, sink);
 
     const [firstName] = targetNames.claim(target.name, formatPath([...here, 'name']));
     if (firstName !== undefined) {
@@ -115,6 +116,8 @@ function checkRotation(
   const rulesBySecret = new Map<string, { rule: string; path: string }>();
   records.forEach((target, t) => {
     if (target === undefined) return;
+    // A jwt target keeps no AppRole secret: its rules are checkLogin's.
+    if (target.jwt !== undefined) return;
     const own = asRecord(target.rotation)?.approle;
     const rule = own ?? defaultRule;
     const approle = asRecord(target.approle);
@@ -454,5 +457,36 @@ function checkTargetSource(file: Record<string, unknown>, sink: IssueSink): void
         'needs secretAccess.prefixes or secretAccess.byTag: the targets in S3 are not known when IAM is packaged',
       ),
     );
+  }
+}
+
+/**
+ * How a target logs in again: with a stored AppRole secret or with a token
+ * STS signs (jwt), exactly one. A jwt target has no secret to rotate.
+ */
+function checkLogin(target: Record<string, unknown>, here: Path, sink: IssueSink): void {
+  const approle = target.approle !== undefined;
+  const jwt = target.jwt !== undefined;
+  if (approle === jwt) {
+    sink.addIssue(
+      issue(
+        here,
+        approle
+          ? 'has both approle and jwt: give one way to log in again'
+          : 'needs approle (a stored AppRole secret) or jwt (a token STS signs, no stored secret) to log in again',
+      ),
+    );
+  }
+  const rotation = asRecord(target.rotation);
+  if (jwt && rotation !== undefined) {
+    for (const kind of ['approle', 'token'] as const) {
+      if (rotation[kind] === undefined || rotation[kind] === false) continue;
+      sink.addIssue(
+        issue(
+          [...here, 'rotation', kind],
+          'does not apply to a jwt target: it keeps no AppRole secret, and the renewer logs it in again by itself',
+        ),
+      );
+    }
   }
 }

@@ -10,6 +10,7 @@ import {
   DEFAULT_APPROLE_MOUNT,
   DEFAULT_CONCURRENCY,
   DEFAULT_INCREMENT_SECONDS,
+  DEFAULT_JWT_MOUNT,
   DEFAULT_NOTIFY,
   DEFAULT_RELOGIN_RETRY_HOURS,
   DEFAULT_REMINDER_HOURS,
@@ -58,21 +59,38 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
         incrementSeconds: lease.incrementSeconds ?? defaultIncrementSeconds,
       }),
     );
-    const rotation = resolveRotation(
-      target.rotation?.approle ?? defaultRotation.approle,
-      target.rotation?.token ?? defaultRotation.token,
-    );
+    // A jwt target keeps no secret to rotate: the defaults' rotation is not its.
+    const rotation =
+      target.jwt === undefined
+        ? resolveRotation(
+            target.rotation?.approle ?? defaultRotation.approle,
+            target.rotation?.token ?? defaultRotation.token,
+          )
+        : undefined;
     const owner = target.owner ?? file.defaults?.owner;
     return {
       name: target.name,
       ...(owner === undefined ? {} : { owner }),
       vault: namespace === '' ? { address } : { address, namespace },
       tokenSecretId: target.tokenSecret,
-      approle: {
-        secretId: target.approle.secret,
-        mount: target.approle.mount ?? defaultMount,
-        ...(target.approle.role === undefined ? {} : { roleName: target.approle.role }),
-      },
+      ...(target.approle === undefined
+        ? {}
+        : {
+            approle: {
+              secretId: target.approle.secret,
+              mount: target.approle.mount ?? defaultMount,
+              ...(target.approle.role === undefined ? {} : { roleName: target.approle.role }),
+            },
+          }),
+      ...(target.jwt === undefined
+        ? {}
+        : {
+            jwt: {
+              audience: target.jwt.audience,
+              mount: target.jwt.mount ?? DEFAULT_JWT_MOUNT,
+              role: target.jwt.role ?? target.name,
+            },
+          }),
       incrementSeconds: target.incrementSeconds ?? defaultIncrementSeconds,
       leases,
       notify: {

@@ -31,14 +31,31 @@ export const resolvedTargetSchema = z.strictObject({
   vault: z.strictObject({ address: text, namespace: z.optional(text) }),
   /** Secrets Manager id of the JSON secret `{ "token": ... }`. */
   tokenSecretId: text,
-  approle: z.strictObject({
-    /** Secrets Manager id of the JSON secret `{ "role_id", "secret_id" }`. */
-    secretId: text,
-    /** AppRole mount path without slashes, default `approle`. */
-    mount: text,
-    /** Role name, when known: used in fix commands. */
-    roleName: z.optional(text),
-  }),
+  /** How it logs in again: with an AppRole secret, or (absent then) with a jwt from STS. */
+  approle: z.optional(
+    z.strictObject({
+      /** Secrets Manager id of the JSON secret `{ "role_id", "secret_id" }`. */
+      secretId: text,
+      /** AppRole mount path without slashes, default `approle`. */
+      mount: text,
+      /** Role name, when known: used in fix commands. */
+      roleName: z.optional(text),
+    }),
+  ),
+  /**
+   * Logs in with a token STS GetWebIdentityToken signs for it (IAM outbound
+   * identity federation): no stored secret. Present instead of `approle`.
+   */
+  jwt: z.optional(
+    z.strictObject({
+      /** jwt auth mount path without slashes, default `jwt`. */
+      mount: text,
+      /** The jwt role, default the target's name. */
+      role: text,
+      /** The `aud` the renewer asks STS for, which the role is bound to. */
+      audience: text,
+    }),
+  ),
   /** Increment asked for on `auth/token/renew-self`. */
   incrementSeconds: seconds,
   leases: z.array(

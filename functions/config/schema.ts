@@ -37,6 +37,7 @@
  *   - name: billing-api
  *     tokenSecret: vault/billing-api/token
  *     approle: { secret: vault/billing-api/approle, mount: approle, role: billing-api }
+ *     # or, with no stored secret: jwt: { audience: vault.example.com, mount: jwt, role: billing-api }
  *     incrementSeconds: 7200               # optional, the token's increment
  *     vault: { address: ..., namespace: ..., maxRequestsPerSecond: ... }   # optional, each field overrides vault.*
  *     notify: { onRelogin: true }          # optional, each field overrides defaults.notify
@@ -234,6 +235,15 @@ const reissuePath = checkedString((value) => {
   );
 });
 
+/** The `aud` a jwt target's token is signed for (STS: at most 1,000 characters). */
+const audience = checkedString((value) =>
+  value.trim() === ''
+    ? 'must not be empty'
+    : value.length > 1000
+      ? 'must be at most 1000 characters (STS GetWebIdentityToken)'
+      : undefined,
+);
+
 /** An S3 object key in the stack's targets bucket. */
 const objectKey = checkedString((value) =>
   /^[A-Za-z0-9!_.*'()/-]{1,1024}$/.test(value) && !value.startsWith('/')
@@ -338,11 +348,17 @@ const leaseSchema = strict({
 const targetSchema = strict({
   name,
   tokenSecret: secretId,
+  // One of the two (cross-field-rules.ts): a stored AppRole secret, or a token STS signs.
   approle: strict({
     secret: secretId,
     mount: approleMount.optional(),
     role: roleName.optional(),
-  }),
+  }).optional(),
+  jwt: strict({
+    audience,
+    mount: approleMount.optional(),
+    role: roleName.optional(),
+  }).optional(),
   incrementSeconds: incrementSeconds.optional(),
   vault: strict({
     address: vaultAddress.optional(),

@@ -5,6 +5,7 @@
  */
 
 import type { TargetConfig } from '../config/types.js';
+import { loginRouteOf } from './login-route.js';
 import { type Problem, ProblemCode } from './problems.js';
 
 export interface Explanation {
@@ -14,8 +15,10 @@ export interface Explanation {
   readonly fix: string;
 }
 
+/** The role the target logs in to: its AppRole role, or its jwt role. */
 function roleRef(target: TargetConfig): string {
-  return `auth/${target.approle.mount}/role/${target.approle.roleName ?? '<role>'}`;
+  const route = loginRouteOf(target);
+  return `auth/${route.mount}/role/${route.roleName ?? '<role>'}`;
 }
 
 /** The policy stanza granting `capabilities` on `path`, as Vault's HCL. */
@@ -74,7 +77,7 @@ export function explain(
       return {
         title: 'token dies before the renewer can act again',
         likelyCause: `Vault grants the token less than two schedule intervals (${intervalSeconds}s each), even renewed with the increment right away: the role's token_ttl, token_max_ttl or period, or the mount's max TTL, is too short. Logging in again would not help: a new token gets the same.`,
-        fix: `Raise the role's limits above ${2 * intervalSeconds}s, e.g. vault write ${role} token_ttl=${4 * intervalSeconds}s token_max_ttl=${48 * intervalSeconds}s (check the mount: vault read sys/mounts/auth/${target.approle.mount}/tune), or run the schedule more often (schedule.intervalMinutes).`,
+        fix: `Raise the role's limits above ${2 * intervalSeconds}s, e.g. vault write ${role} token_ttl=${4 * intervalSeconds}s token_max_ttl=${48 * intervalSeconds}s (check the mount: vault read sys/mounts/auth/${loginRouteOf(target).mount}/tune), or run the schedule more often (schedule.intervalMinutes).`,
       };
     case ProblemCode.Relogin:
       return {
@@ -88,7 +91,7 @@ export function explain(
         title: 'AppRole login refused',
         likelyCause:
           'The secret_id is wrong, expired (secret_id_ttl) or used up (secret_id_num_uses), or the role_id is wrong. Each failed login counts toward lockout.',
-        fix: `Check the role's secret_id limits: vault read ${role}. Issue a new secret_id: vault write -f ${role}/secret-id, then store it: aws secretsmanager put-secret-value --secret-id ${target.approle.secretId} --secret-string '{"role_id":"...","secret_id":"..."}'`,
+        fix: `Check the role's secret_id limits: vault read ${role}. Issue a new secret_id: vault write -f ${role}/secret-id, then store it: aws secretsmanager put-secret-value --secret-id ${loginRouteOf(target).secretId} --secret-string '{"role_id":"...","secret_id":"..."}'`,
       };
     case ProblemCode.ReloginLockedOut:
       return {
@@ -102,7 +105,21 @@ export function explain(
         title: 'AppRole login failed',
         likelyCause:
           'The AppRole secret is missing or malformed, or Vault did not answer the login.',
-        fix: `Check the secret ${target.approle.secretId} holds {"role_id","secret_id"} and that auth/${target.approle.mount} is enabled: vault auth list`,
+        fix: `Check the secret ${loginRouteOf(target).secretId} holds {"role_id","secret_id"} and that auth/${loginRouteOf(target).mount} is enabled: vault auth list`,
+      };
+    case ProblemCode.WebIdentityUnavailable:
+      return {
+        title: 'STS signed no web identity token',
+        likelyCause:
+          "The target logs in with jwt, and STS GetWebIdentityToken refused: outbound identity federation is not enabled in this account (OutboundWebIdentityFederationDisabledException), STS is throttling (Throttling), or the renew role's policy does not allow the audience or tag (AccessDenied).",
+        fix: `Enable federation once per account: aws iam enable-outbound-web-identity-federation (docs/deploy.md "Log in with no stored secret"). Throttling passes by itself. AccessDenied: the renew role may ask for audience ${target.jwt?.audience ?? '<audience>'} (sts:IdentityTokenAudience) and tag its request (sts:TagGetWebIdentityToken): npm run package and deploy.`,
+      };
+    case ProblemCode.JwtLoginRefused:
+      return {
+        title: 'jwt login refused',
+        likelyCause:
+          "Vault refused the token STS signed: the role does not exist, its bound_audiences, bound_subject (the renew role's ARN) or bound_claims (the target tag) do not match, or Vault cannot fetch the issuer's keys (its oidc_discovery_url is unreachable from Vault). Vault's answer names the claim.",
+        fix: `Check the role: vault read ${role} (bound_audiences must hold ${target.jwt?.audience ?? '<audience>'}); set it up again with npm run vault:setup -- --targets ${target.name} --apply. Check the mount's issuer: vault read auth/${target.jwt?.mount ?? 'jwt'}/config, and that Vault reaches its discovery URL. npm run diagnose -- --targets ${target.name} checks every claim.`,
       };
     case ProblemCode.NewTokenRejected:
       return {
@@ -185,29 +202,29 @@ export function explain(
       return {
         title: 'AppRole secret unusable',
         likelyCause: 'The AppRole secret is missing, unreadable or lacks role_id/secret_id.',
-        fix: `Store {"role_id","secret_id"} in ${target.approle.secretId}: vault read ${role}/role-id; vault write -f ${role}/secret-id`,
+        fix: `Store {"role_id","secret_id"} in ${loginRouteOf(target).secretId}: vault read ${role}/role-id; vault write -f ${role}/secret-id`,
       };
     case ProblemCode.SecretIdExpiring:
       return {
         title: 'secret_id expiring',
         likelyCause:
           'The stored secret_id expires soon, has few uses left, or Vault no longer knows it (expired, used up, destroyed): the next AppRole login would fail with it, and then the token cannot be replaced.',
-        fix: `Issue a new secret_id and store it: vault write -f ${role}/secret-id, then aws secretsmanager put-secret-value --secret-id ${target.approle.secretId} --secret-string '{"role_id":"...","secret_id":"..."}' (or npm run vault:bootstrap -- ${target.name} --rotate-secret-id). Check the role's secret_id_ttl and secret_id_num_uses: vault read ${role}`,
+        fix: `Issue a new secret_id and store it: vault write -f ${role}/secret-id, then aws secretsmanager put-secret-value --secret-id ${loginRouteOf(target).secretId} --secret-string '{"role_id":"...","secret_id":"..."}' (or npm run vault:bootstrap -- ${target.name} --rotate-secret-id). Check the role's secret_id_ttl and secret_id_num_uses: vault read ${role}`,
       };
     case ProblemCode.SecretIdUntracked:
       return {
         title: 'secret_id not tracked',
         likelyCause:
-          target.approle.roleName === undefined
+          loginRouteOf(target).roleName === undefined
             ? 'The config does not name the AppRole role of this target (approle.role), so the renewer cannot look its secret_id up.'
             : "The target's token may not look up its own secret_id, so the renewer cannot warn before it expires.",
         fix:
-          target.approle.roleName === undefined
+          loginRouteOf(target).roleName === undefined
             ? `Add approle.role to the target in the config, then package and deploy.`
             : `Add to ${policyHint}: ${policyStanza(`${role}/secret-id/lookup`, ['update'])} (npm run vault:bootstrap -- ${target.name} writes it).`,
       };
     case ProblemCode.RotationFailed: {
-      const secret = problem.facts?.secret ?? target.approle.secretId;
+      const secret = problem.facts?.secret ?? loginRouteOf(target).secretId;
       return {
         title: `rotation failed at ${problem.facts?.step ?? 'a step'}`,
         likelyCause:
@@ -222,7 +239,7 @@ export function explain(
         title: 'previous secret_id not destroyed',
         likelyCause:
           'The rotation finished (AWSCURRENT holds the new secret_id) but the previous secret_id could not be destroyed: no accessor was stored with it, the rotator may not destroy it, or Vault was unreachable. It stays valid until its own TTL.',
-        fix: `Read secret_id_accessor from the AWSPREVIOUS version of ${problem.facts?.secret ?? target.approle.secretId} and run: vault write ${role}/secret-id-accessor/destroy secret_id_accessor=<accessor> (without an accessor: vault write ${role}/secret-id/destroy secret_id=<its secret_id>).`,
+        fix: `Read secret_id_accessor from the AWSPREVIOUS version of ${problem.facts?.secret ?? loginRouteOf(target).secretId} and run: vault write ${role}/secret-id-accessor/destroy secret_id_accessor=<accessor> (without an accessor: vault write ${role}/secret-id/destroy secret_id=<its secret_id>).`,
       };
     case ProblemCode.DeadlineSkipped:
       return {

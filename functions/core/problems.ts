@@ -20,6 +20,10 @@ export const ProblemCode = {
   ReloginLockedOut: 'relogin-locked-out',
   ReloginFailed: 'relogin-failed',
   NewTokenRejected: 'new-token-rejected',
+  /** A jwt target's login: STS would not sign a token (federation off, throttled, denied). */
+  WebIdentityUnavailable: 'web-identity-unavailable',
+  /** A jwt target's login: Vault refused the signed token (audience, claims, role, issuer keys). */
+  JwtLoginRefused: 'jwt-login-refused',
   // Leases
   LeaseReissued: 'lease-reissued',
   LeaseRenewDenied: 'lease-renew-denied',
@@ -74,5 +78,5 @@ export interface Problem {
    * Not this target's own: a cause every target sees now (Secrets Manager
    * throttled or out of reach), told once for all of them.
    */
-  readonly sharedCause?: 'secretsmanager';
+  readonly sharedCause?: 'secretsmanager' | 'sts';
 }

@@ -21,7 +21,11 @@ export interface SecretLookup {
 
 /** The secret ids one target needs. */
 export function secretIdsOf(target: TargetConfig): string[] {
-  return [target.tokenSecretId, target.approle.secretId, ...target.leases.map((l) => l.secretId)];
+  return [
+    target.tokenSecretId,
+    ...(target.approle === undefined ? [] : [target.approle.secretId]),
+    ...target.leases.map((l) => l.secretId),
+  ];
 }
 
 /** Every secret id of `targets` (first use wins), 20 per call, in target order. */

@@ -170,6 +170,13 @@ export interface VaultPort {
     credentials: { readonly roleId: string; readonly secretId: string },
     options?: CallOptions,
   ): Promise<LoginResult>;
+  /** `auth/<mount>/login` of the jwt auth method, with a signed token for `role`. */
+  jwtLogin(
+    endpoint: VaultEndpoint,
+    mount: string,
+    credentials: { readonly role: string; readonly jwt: string },
+    options?: CallOptions,
+  ): Promise<LoginResult>;
   renewLease(
     endpoint: VaultEndpoint,
     token: string,

@@ -7,6 +7,7 @@
 import type { TargetConfig } from '../config/types.js';
 import type { TokenLiveness } from '../core/lifetime.js';
 import { horizonSeconds, isRootToken } from '../core/lifetime.js';
+import { loginRouteOf } from '../core/login-route.js';
 import type { TokenInfo } from '../core/vault-port.js';
 import type { FixContext } from './fixes.js';
 import { deriveMaxTtl, type MaxTtlDerivation } from './max-ttl.js';
@@ -70,8 +71,10 @@ export function tokenFacts(observations: TargetObservations, context: CheckConte
   const info = observations.lookup.status === 'ok' ? observations.lookup.value : undefined;
   const metaRole = info?.meta?.role_name;
   const roleName =
-    target.approle.roleName ??
-    (info !== undefined && authMountOf(info.path) === target.approle.mount ? metaRole : undefined);
+    loginRouteOf(target).roleName ??
+    (info !== undefined && authMountOf(info.path) === loginRouteOf(target).mount
+      ? metaRole
+      : undefined);
   const fix: FixContext = {
     target,
     scheduleIntervalSeconds: context.scheduleIntervalSeconds,
@@ -89,7 +92,7 @@ export function tokenFacts(observations: TargetObservations, context: CheckConte
 
   const tokenRole = observations.tokenRole;
   const tuning = observations.tuning;
-  const mountPath = `sys/mounts/auth/${tuning?.mount ?? authMountOf(info.path) ?? target.approle.mount}/tune`;
+  const mountPath = `sys/mounts/auth/${tuning?.mount ?? authMountOf(info.path) ?? loginRouteOf(target).mount}/tune`;
   const maxTtl = deriveMaxTtl({
     token: info,
     role: roleInput(tokenRole),

@@ -8,6 +8,7 @@
 
 import type { LeaseConfig, TargetConfig } from '../config/types.js';
 import { explain, policyStanza } from '../core/explain.js';
+import { loginRouteOf } from '../core/login-route.js';
 import { Severity } from '../core/notifier-port.js';
 import type { ProblemCode } from '../core/problems.js';
 import { vaultDuration } from './max-ttl.js';
@@ -30,7 +31,7 @@ export function renewerFix(
 ): string {
   const { target, roleName } = context;
   const named =
-    target.approle.roleName === undefined && roleName !== undefined
+    target.approle !== undefined && target.approle.roleName === undefined && roleName !== undefined
       ? { ...target, approle: { ...target.approle, roleName } }
       : target;
   const policies = context.policies === undefined ? {} : { policies: context.policies.join(',') };
@@ -48,8 +49,8 @@ export function renewerFix(
 }
 
 export function rolePath(context: FixContext): string {
-  const role = context.target.approle.roleName ?? context.roleName ?? '<role>';
-  return `auth/${context.target.approle.mount}/role/${role}`;
+  const role = loginRouteOf(context.target).roleName ?? context.roleName ?? '<role>';
+  return `auth/${loginRouteOf(context.target).mount}/role/${role}`;
 }
 
 /** The console event that makes the renew function log this target in again now. */
@@ -71,7 +72,7 @@ export const fixes = {
     `Log in again now: invoke the renew function with ${reloginEvent(context.target)}; consumers must then re-read ${context.target.tokenSecretId} and their database credentials (the token's leases died with it). Then find out why it died: did the renew schedule run (CloudWatch metric Invocations)? What are the role's limits: vault read ${rolePath(context)}`,
 
   tokenOrigin: (context: FixContext) =>
-    `The renewer's next login replaces it with a token from auth/${context.target.approle.mount}/login; to do it now, invoke the renew function with ${reloginEvent(context.target)}.`,
+    `The renewer's next login replaces it with a token from auth/${loginRouteOf(context.target).mount}/login; to do it now, invoke the renew function with ${reloginEvent(context.target)}.`,
 
   nearMaxTtl: (context: FixContext, source: string, maxTtlSeconds: number) => {
     const longer = vaultDuration(
@@ -81,7 +82,7 @@ export const fixes = {
       source === 'explicit-max-ttl'
         ? 'explicit_max_ttl cannot be raised on an existing token: drop token_explicit_max_ttl from the role'
         : source === 'mount-max-lease-ttl' || source === 'system-default'
-          ? `raise the mount's max: vault auth tune -max-lease-ttl=${longer} ${context.target.approle.mount}`
+          ? `raise the mount's max: vault auth tune -max-lease-ttl=${longer} ${loginRouteOf(context.target).mount}`
           : `raise the role's max: vault write ${rolePath(context)} token_max_ttl=${longer}`;
     return `The renewer logs in again once the max TTL is within two runs, so nothing to do while it runs; to log in less often, ${raise}.`;
   },
@@ -93,7 +94,7 @@ export const fixes = {
     `Add to ${policyHint(context)}: ${policyStanza('sys/capabilities-self', ['update'])} (the default policy grants it), so its rights can be checked; it also needs ${policyStanza('auth/token/renew-self', ['update'])}`,
 
   roleMissing: (context: FixContext) =>
-    `The role ${rolePath(context)} does not exist: list the roles (vault list auth/${context.target.approle.mount}/role) and fix approle.role of target ${context.target.name} in the config, or recreate the role.`,
+    `The role ${rolePath(context)} does not exist: list the roles (vault list auth/${loginRouteOf(context.target).mount}/role) and fix approle.role of target ${context.target.name} in the config, or recreate the role.`,
 
   roleUnreadable: (context: FixContext) =>
     `Read it yourself: vault read ${rolePath(context)}. To let diagnose read it (TTLs and limits, no secret), add to ${policyHint(context)}: ${policyStanza(rolePath(context), ['read'])}`,
@@ -105,10 +106,10 @@ export const fixes = {
     `Give new tokens more than two schedule intervals (${vaultDuration(context.scheduleIntervalSeconds)} each): vault write ${rolePath(context)} token_ttl=${vaultDuration(4 * context.scheduleIntervalSeconds)}.`,
 
   secretIdOneUseLeft: (context: FixContext) =>
-    `Issue a new secret_id before the next re-login: vault write -f ${rolePath(context)}/secret-id, then store it in ${context.target.approle.secretId}; or lift the limit: vault write ${rolePath(context)} secret_id_num_uses=0`,
+    `Issue a new secret_id before the next re-login: vault write -f ${rolePath(context)}/secret-id, then store it in ${loginRouteOf(context.target).secretId}; or lift the limit: vault write ${rolePath(context)} secret_id_num_uses=0`,
 
   secretIdExpiring: (context: FixContext) =>
-    `Issue a new secret_id before it expires: vault write -f ${rolePath(context)}/secret-id, then store it in ${context.target.approle.secretId}.`,
+    `Issue a new secret_id before it expires: vault write -f ${rolePath(context)}/secret-id, then store it in ${loginRouteOf(context.target).secretId}.`,
 
   leaseAbsent: (lease: LeaseConfig) =>
     `The renewer issues a lease from ${lease.reissuePath} and stores it in ${lease.secretId} on its next run.`,

@@ -102,7 +102,7 @@ export async function observeTarget(
     hasToken: doc.token !== undefined,
   }));
   const approleRead = readDocument(
-    secrets.get(target.approle.secretId),
+    target.approle === undefined ? undefined : secrets.get(target.approle.secretId),
     parseAppRoleDocument,
     () => true as const,
   );
@@ -205,7 +205,7 @@ export async function observeTarget(
   const roles = info === undefined ? undefined : roleRefs(target, info);
   const approleRoleRef =
     roles?.approle ??
-    (target.approle.roleName === undefined
+    (target.approle?.roleName === undefined
       ? undefined
       : { mount: target.approle.mount, role: target.approle.roleName });
   const readRole = (ref: { mount: string; role: string }) =>
@@ -218,7 +218,7 @@ export async function observeTarget(
     roles.token.mount === approleRoleRef.mount &&
     roles.token.role === approleRoleRef.role;
   const tuningMount =
-    info === undefined ? undefined : (authMountOf(info.path) ?? target.approle.mount);
+    info === undefined ? undefined : (authMountOf(info.path) ?? loginMountOf(target));
 
   const [capabilitiesNow, tokenRole, approleRole, tuning, secretId, leases] = await Promise.all([
     capabilities.status === 'not-run'
@@ -301,13 +301,16 @@ function roleRefs(
   const role = info.meta?.role_name;
   const token =
     mount !== undefined && mount !== 'token' && role !== undefined ? { mount, role } : undefined;
+  const approle = target.approle;
   const approleRole =
-    target.approle.roleName ?? (token?.mount === target.approle.mount ? token.role : undefined);
+    approle === undefined
+      ? undefined
+      : (approle.roleName ?? (token?.mount === approle.mount ? token.role : undefined));
   return {
     ...(token === undefined ? {} : { token }),
-    ...(approleRole === undefined
+    ...(approle === undefined || approleRole === undefined
       ? {}
-      : { approle: { mount: target.approle.mount, role: approleRole } }),
+      : { approle: { mount: approle.mount, role: approleRole } }),
   };
 }
 
@@ -320,7 +323,7 @@ function roleTargets(
   const refs =
     info !== undefined
       ? roleRefs(target, info)
-      : target.approle.roleName === undefined
+      : target.approle?.roleName === undefined
         ? {}
         : { approle: { mount: target.approle.mount, role: target.approle.roleName } };
   return {
@@ -337,7 +340,8 @@ async function observeLogin(
   credentials: AppRoleDocument | undefined,
   vaultUsable: boolean,
 ): Promise<LoginObservation | undefined> {
-  if (credentials === undefined) return undefined;
+  if (credentials === undefined || target.approle === undefined) return undefined;
+  const { mount } = target.approle;
   const notTried = (reason: string): LoginObservation => ({
     login: notRun(reason),
     verify: notRun(reason),
@@ -346,9 +350,7 @@ async function observeLogin(
   if (!vaultUsable) return notTried('Vault is not usable');
   const { vault, signal } = context;
   const endpoint = target.vault;
-  const login = await observe(() =>
-    vault.appRoleLogin(endpoint, target.approle.mount, credentials, { signal }),
-  );
+  const login = await observe(() => vault.appRoleLogin(endpoint, mount, credentials, { signal }));
   if (login.status !== 'ok') {
     return { login, verify: notRun('the login failed'), revoke: notRun('the login failed') };
   }
@@ -381,4 +383,9 @@ async function observeLogin(
     verify,
     revoke,
   };
+}
+
+/** The auth mount the target logs in at: its AppRole mount, or its jwt mount. */
+function loginMountOf(target: TargetConfig): string {
+  return target.approle?.mount ?? target.jwt?.mount ?? 'approle';
 }

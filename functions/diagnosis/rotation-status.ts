@@ -5,6 +5,7 @@
  */
 
 import type { RotationRules, TargetConfig } from '../config/types.js';
+import { NO_APPROLE_SECRET } from '../core/login-route.js';
 import { type SecretDescription, Stage, versionWith } from '../core/staging-port.js';
 import { describeAnswer } from '../core/wording.js';
 
@@ -36,10 +37,17 @@ export async function rotationStatus(
   describe: Describe,
 ): Promise<RotationStatus> {
   const [approle, token] = await Promise.all([
-    statusOf(target.approle.secretId, target.rotation?.approle, describe),
+    target.approle === undefined
+      ? Promise.resolve(noAppRoleSecret())
+      : statusOf(target.approle.secretId, target.rotation?.approle, describe),
     statusOf(target.tokenSecretId, target.rotation?.token, describe),
   ]);
   return { approle, token };
+}
+
+/** A jwt target keeps no AppRole secret: nothing to rotate, nothing out of step. */
+function noAppRoleSecret(): SecretRotationStatus {
+  return { secret: NO_APPROLE_SECRET, enabled: false, matchesConfig: true, pending: false };
 }
 
 async function statusOf(

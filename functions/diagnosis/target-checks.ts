@@ -18,7 +18,8 @@ export function checkTarget(observations: TargetObservations, context: CheckCont
     vaultHealthCheck(observations, facts),
     ...tokenChecks(observations, facts, context),
     ...capabilityChecks(observations, facts, context, firstLeaseExpiry(observations)),
-    ...approleChecks(observations, facts, context),
+    // A jwt target keeps no AppRole secret: its login is STS's and the jwt role's.
+    ...(context.target.approle === undefined ? [] : approleChecks(observations, facts, context)),
     ...leaseChecks(observations, facts, context),
   ];
 }

@@ -4,6 +4,7 @@
  * time to max TTL beyond the renewer's horizon, no use limit. Pure.
  */
 
+import { loginRouteOf } from '../core/login-route.js';
 import { ProblemCode } from '../core/problems.js';
 import { humanSeconds } from '../core/wording.js';
 import { type Check, CheckId, CheckStatus, check, skipped } from './check.js';
@@ -209,14 +210,14 @@ function tokenValidCheck(observations: TargetObservations, facts: TokenFacts): C
 }
 
 function originExpected(context: CheckContext): string {
-  const { mount, roleName } = context.target.approle;
+  const { mount, roleName } = loginRouteOf(context.target);
   return `issued by auth/${mount}/login${roleName === undefined ? '' : ` (role ${roleName})`}`;
 }
 
 function originCheck(facts: TokenFacts, context: CheckContext): Check {
   const info = facts.info;
-  const { mount } = context.target.approle;
-  const wantedRole = context.target.approle.roleName;
+  const { mount } = loginRouteOf(context.target);
+  const wantedRole = loginRouteOf(context.target).roleName;
   const expected = originExpected(context);
   const path = info?.path ?? '';
   const tokenRole = info?.meta?.role_name;

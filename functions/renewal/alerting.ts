@@ -34,9 +34,15 @@ function secretsManagerCause(): CauseRef {
   return { id: 'secretsmanager', label: 'Secrets Manager' };
 }
 
+/** STS refusing every jwt target alike: federation off, throttling, a denied role. */
+function stsCause(): CauseRef {
+  return { id: 'sts', label: 'STS GetWebIdentityToken' };
+}
+
 /** The code a cleared cause's incident was opened under (a Vault's otherwise). */
 const CLEARED_CODE: Readonly<Record<string, ProblemCode>> = {
   secretsmanager: ProblemCode.SecretUnreadable,
+  sts: ProblemCode.WebIdentityUnavailable,
   'run:deadline': ProblemCode.DeadlineSkipped,
   'run:write-budget': ProblemCode.WritesDeferred,
 };
@@ -58,6 +64,7 @@ export function sharedCauseOf(problem: Problem, target: TargetConfig): CauseRef 
   if (problem.code === ProblemCode.DeadlineSkipped) return RUN_CAUSES.deadline;
   if (problem.code === ProblemCode.WritesDeferred) return RUN_CAUSES.writeBudget;
   if (problem.sharedCause === 'secretsmanager') return secretsManagerCause();
+  if (problem.sharedCause === 'sts') return stsCause();
   return undefined;
 }
 
@@ -252,7 +259,7 @@ export function createAlerting(
               ),
             message: (t) => {
               if (t.key.startsWith(CAUSE_KEY)) {
-                const ref = [endpointOf(target), secretsManagerCause()].find(
+                const ref = [endpointOf(target), secretsManagerCause(), stsCause()].find(
                   (r) => `${CAUSE_KEY}${r.id}` === t.key,
                 );
                 if (t.state === IncidentState.Resolved && ref !== undefined) {

@@ -46,8 +46,8 @@ export type ReloginResult =
       readonly ok: true;
       readonly active: ActiveToken;
       readonly token: TargetReport['token'];
-      /** The secret_id the login used: a rotation may have replaced the one read first. */
-      readonly secretId: string;
+      /** The secret_id the login used (AppRole): a rotation may have replaced the one read first. */
+      readonly secretId?: string;
       /** A login succeeded: any refusal remembered is over. */
       readonly refused: null;
     })
@@ -74,61 +74,12 @@ export async function relogin(
       writes: 0,
     }) as const;
 
-  const read = secrets.get(target.approle.secretId);
-  if (!read?.ok) {
-    return failed(ReloginFailure.CredentialsUnreadable, read === undefined ? {} : { read });
-  }
-  let credentials: AppRoleDocument;
-  try {
-    credentials = parseAppRoleDocument(read.secret.value);
-  } catch (error) {
-    return failed(ReloginFailure.CredentialsUnusable, { error });
-  }
-
-  // Never the AppRole secret version Vault refused, until it changes or the back-off passed.
-  const refusal = context.ledger.get(target.name)?.refusedLogin;
-  if (!mayTryAgain(refusal, read.secret.versionId, deps.now(), context.reloginRetrySeconds)) {
-    return {
-      ...failed(ReloginFailure.HeldBack, {
-        refusedAt: isoAfter((refusal?.atSeconds ?? 0) * 1000, 0),
-        retryAt: isoAfter((refusal?.atSeconds ?? 0) * 1000, context.reloginRetrySeconds),
-      }),
-      ...(refusal === undefined ? {} : { refused: refusal }),
-    };
-  }
-
-  const slot = await takeWriteSlot(target, decision, context);
-  if (slot !== undefined) return slot;
-
-  let login: LoginResult;
-  let loginVersion = read.secret.versionId;
-  const refused = (error: unknown) => ({
-    ...failed(ReloginFailure.LoginRefused, { error }),
-    ...(isRefusal(error)
-      ? { refused: { version: loginVersion, atSeconds: Math.floor(deps.now() / 1000) } }
-      : {}),
-  });
-  try {
-    login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, credentials, {
-      signal,
-    });
-  } catch (error) {
-    // Rotation may have replaced (and destroyed) the secret_id since this run
-    // read it: read AWSCURRENT again and, if it changed, log in with it once.
-    const fresh = isInvalidCredentials(error)
-      ? await freshCredentials(target, credentials.secretId, context)
-      : undefined;
-    if (fresh === undefined) return refused(error);
-    loginVersion = fresh.versionId;
-    try {
-      login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, fresh.document, {
-        signal,
-      });
-      credentials = fresh.document;
-    } catch (retryError) {
-      return refused(retryError);
-    }
-  }
+  const obtained =
+    target.approle === undefined
+      ? await webIdentityLogin(target, decision, context, failed)
+      : await appRoleLoginOf(target, target.approle, decision, secrets, context, failed);
+  if (!('login' in obtained)) return obtained;
+  const { login } = obtained;
 
   // Verify before storing: a token that cannot even look itself up must
   // never replace the stored one.
@@ -183,7 +134,7 @@ export async function relogin(
     ok: true,
     refused: null,
     active: { token: login.token, accessor: verified.accessor },
-    secretId: credentials.secretId,
+    ...(obtained.secretId === undefined ? {} : { secretId: obtained.secretId }),
     token: {
       outcome: TokenOutcome.Relogged,
       reason: decision.reason,
@@ -229,7 +180,7 @@ async function takeWriteSlot(
   target: TargetConfig,
   decision: TokenDecision,
   context: RunContext,
-): Promise<ReloginResult | undefined> {
+): Promise<(ReloginResult & { readonly ok: false }) | undefined> {
   const { deps, request, writes } = context;
   const ttlSeconds = Math.max(0, decision.ttlSeconds ?? 0);
   const diesAtMs = deps.now() + ttlSeconds * 1000;
@@ -253,16 +204,140 @@ async function takeWriteSlot(
   return (await waitForWriteSlot(context, diesAtMs)) ? undefined : deferred;
 }
 
+type Failed = (
+  failure: ReloginFailure,
+  detail: Parameters<typeof reloginFailedProblem>[2],
+) => ReloginResult & { readonly ok: false };
+
+/** A login and what it used; or why there is none. */
+type Obtained =
+  | { readonly login: LoginResult; readonly secretId?: string }
+  | (ReloginResult & { readonly ok: false });
+
+/**
+ * AppRole: the stored credentials, never a secret version Vault refused
+ * before (until it changes or the back-off passed), a write slot, the login;
+ * a rotation that replaced the secret_id meanwhile is followed once.
+ */
+async function appRoleLoginOf(
+  target: TargetConfig,
+  approle: NonNullable<TargetConfig['approle']>,
+  decision: TokenDecision,
+  secrets: SecretLookup,
+  context: RunContext,
+  failed: Failed,
+): Promise<Obtained> {
+  const { deps, signal } = context;
+  const read = secrets.get(approle.secretId);
+  if (!read?.ok) {
+    return failed(ReloginFailure.CredentialsUnreadable, read === undefined ? {} : { read });
+  }
+  let credentials: AppRoleDocument;
+  try {
+    credentials = parseAppRoleDocument(read.secret.value);
+  } catch (error) {
+    return failed(ReloginFailure.CredentialsUnusable, { error });
+  }
+
+  // Never the AppRole secret version Vault refused, until it changes or the back-off passed.
+  const refusal = context.ledger.get(target.name)?.refusedLogin;
+  if (!mayTryAgain(refusal, read.secret.versionId, deps.now(), context.reloginRetrySeconds)) {
+    return {
+      ...failed(ReloginFailure.HeldBack, {
+        refusedAt: isoAfter((refusal?.atSeconds ?? 0) * 1000, 0),
+        retryAt: isoAfter((refusal?.atSeconds ?? 0) * 1000, context.reloginRetrySeconds),
+      }),
+      ...(refusal === undefined ? {} : { refused: refusal }),
+    };
+  }
+
+  const slot = await takeWriteSlot(target, decision, context);
+  if (slot !== undefined) return slot;
+
+  let login: LoginResult;
+  let loginVersion = read.secret.versionId;
+  const refused = (error: unknown) => ({
+    ...failed(ReloginFailure.LoginRefused, { error }),
+    ...(isRefusal(error)
+      ? { refused: { version: loginVersion, atSeconds: Math.floor(deps.now() / 1000) } }
+      : {}),
+  });
+  try {
+    login = await deps.vault.appRoleLogin(target.vault, approle.mount, credentials, {
+      signal,
+    });
+  } catch (error) {
+    // Rotation may have replaced (and destroyed) the secret_id since this run
+    // read it: read AWSCURRENT again and, if it changed, log in with it once.
+    const fresh = isInvalidCredentials(error)
+      ? await freshCredentials(approle, credentials.secretId, context)
+      : undefined;
+    if (fresh === undefined) return refused(error);
+    loginVersion = fresh.versionId;
+    try {
+      login = await deps.vault.appRoleLogin(target.vault, approle.mount, fresh.document, {
+        signal,
+      });
+      credentials = fresh.document;
+    } catch (retryError) {
+      return refused(retryError);
+    }
+  }
+
+  return { login, secretId: credentials.secretId };
+}
+
+/**
+ * jwt: a write slot, a token STS signs for the target's audience (tagged
+ * with its name), the login. Nothing is stored to log in with, and jwt
+ * logins count toward no lockout: each run may try.
+ */
+async function webIdentityLogin(
+  target: TargetConfig,
+  decision: TokenDecision,
+  context: RunContext,
+  failed: Failed,
+): Promise<Obtained> {
+  const { deps, signal } = context;
+  const jwt = target.jwt;
+  if (jwt === undefined || deps.webIdentity === undefined) {
+    return failed(ReloginFailure.NoWebIdentity, {});
+  }
+  const slot = await takeWriteSlot(target, decision, context);
+  if (slot !== undefined) return slot;
+  let signed: string;
+  try {
+    signed = await deps.webIdentity.token(
+      { audience: jwt.audience, target: target.name },
+      { signal },
+    );
+  } catch (error) {
+    return failed(ReloginFailure.WebIdentityUnavailable, { error });
+  }
+  try {
+    return {
+      login: await deps.vault.jwtLogin(
+        target.vault,
+        jwt.mount,
+        { role: jwt.role, jwt: signed },
+        { signal },
+      ),
+    };
+  } catch (error) {
+    return failed(ReloginFailure.JwtRefused, { error });
+  }
+}
+
 /** The AppRole secret read again; `undefined` unless it now holds another secret_id. */
 async function freshCredentials(
-  target: TargetConfig,
+  approle: NonNullable<TargetConfig['approle']>,
   usedSecretId: string,
   context: RunContext,
 ): Promise<{ readonly document: AppRoleDocument; readonly versionId: string } | undefined> {
   const answer = await context.deps.store
-    .readBatch([target.approle.secretId], { signal: context.signal })
+    .readBatch([approle.secretId], { signal: context.signal })
     .catch(() => undefined);
-  const read = answer?.get(target.approle.secretId);
+  const read = answer?.get(approle.secretId);
   if (!read?.ok) return undefined;
   try {
     const fresh = parseAppRoleDocument(read.secret.value);

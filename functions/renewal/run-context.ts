@@ -14,6 +14,7 @@ import { MIN_TARGET_BUDGET_MS } from '../core/run-scope.js';
 import type { SecretsStore, WrittenVersion } from '../core/store-port.js';
 import type { VaultInspectionPort } from '../core/vault-inspection-port.js';
 import { isVaultFailure, type VaultFailureKind, type VaultPort } from '../core/vault-port.js';
+import type { WebIdentityPort } from '../core/web-identity-port.js';
 import type { WriteBudget } from '../core/write-budget.js';
 
 /** The narrow logger the run needs (Powertools Logger satisfies it). */
@@ -30,6 +31,8 @@ export interface RenewalDeps {
   /** revokeSelf retires a replaced token; without it none is retired. */
   readonly vault: VaultPort & Partial<Pick<VaultInspectionPort, 'revokeSelf'>>;
   readonly store: SecretsStore;
+  /** STS GetWebIdentityToken, for the targets that log in with `jwt`; absent: they cannot log in. */
+  readonly webIdentity?: WebIdentityPort;
   readonly notifier: Notifier;
   /** Incident state; absent: every problem is published each run. */
   readonly incidents?: IncidentStore;

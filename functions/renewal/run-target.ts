@@ -238,6 +238,8 @@ function storedCredentials(
   target: TargetConfig,
   secrets: SecretLookup,
 ): { readonly problem?: Problem; readonly secretId?: string } {
+  // A jwt target keeps no AppRole secret: its login needs nothing stored.
+  if (target.approle === undefined) return {};
   const read = secrets.get(target.approle.secretId);
   const unreadable = approleSecretUnusable(read);
   if (!read?.ok) return unreadable === undefined ? {} : { problem: unreadable };

@@ -30,7 +30,7 @@ export async function secretIdStep(
   /** A dry run asks with the token a real run would replace: its refusal says nothing of the new one's. */
   predictedLogin = false,
 ): Promise<SecretIdStepResult> {
-  if (secretId === undefined) return { problems: [] };
+  if (secretId === undefined || target.approle === undefined) return { problems: [] };
   const role = target.approle.roleName;
   if (role === undefined) return { problems: [secretIdUntrackedProblem()] };
 

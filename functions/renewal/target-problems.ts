@@ -10,6 +10,7 @@ import { Severity } from '../core/notifier-port.js';
 import { type Problem, ProblemCode } from '../core/problems.js';
 import { isServiceTrouble, type SecretReadResult } from '../core/store-port.js';
 import { isVaultFailure, type TokenInfo, VaultFailureKind } from '../core/vault-port.js';
+import { isWebIdentityFailure } from '../core/web-identity-port.js';
 import { describeAnswer, humanSeconds } from '../core/wording.js';
 import { type LeaseDecision, LeaseReason, type TokenDecision, TokenReason } from './planner.js';
 
@@ -230,6 +231,12 @@ export const ReloginFailure = {
   LoginRefused: 'login-refused',
   NewTokenRejected: 'new-token-rejected',
   WriteFailed: 'write-failed',
+  /** A jwt target: STS did not sign a token. */
+  WebIdentityUnavailable: 'web-identity-unavailable',
+  /** A jwt target: Vault refused the signed token. */
+  JwtRefused: 'jwt-refused',
+  /** A jwt target, but the function has no STS client (a bug in the wiring). */
+  NoWebIdentity: 'no-web-identity',
 } as const;
 export type ReloginFailure = (typeof ReloginFailure)[keyof typeof ReloginFailure];
 
@@ -305,6 +312,46 @@ export function reloginFailedProblem(
         ...ttl,
       };
     }
+    case ReloginFailure.WebIdentityUnavailable: {
+      const failure = isWebIdentityFailure(detail.error) ? detail.error : undefined;
+      const disabled = failure?.code.startsWith('OutboundWebIdentityFederationDisabled') === true;
+      return {
+        code: ProblemCode.WebIdentityUnavailable,
+        severity,
+        summary: disabled
+          ? 'Could not log in again: outbound identity federation is not enabled in this AWS account, so STS signs no token.'
+          : 'Could not log in again: STS did not sign a web identity token.',
+        ...answer,
+        ...(failure?.accountWide === true ? { sharedCause: 'sts' as const } : {}),
+        ...ttl,
+      };
+    }
+    case ReloginFailure.JwtRefused: {
+      const said = detail.error === undefined ? '' : describeAnswer(detail.error);
+      const why = /could not be found|role .* not found/i.test(said)
+        ? ': the jwt role does not exist'
+        : /aud/i.test(said)
+          ? ": the audience does not match the role's bound_audiences"
+          : /error validating claims|does not match/i.test(said)
+            ? ': a bound claim does not match (the answer names it)'
+            : /keys|discovery|fetch|signature/i.test(said)
+              ? ": Vault could not check the token's signature against the issuer's keys (is the issuer reachable from Vault?)"
+              : '';
+      return {
+        code: ProblemCode.JwtLoginRefused,
+        severity,
+        summary: `jwt login was refused${why}.`,
+        ...answer,
+        ...ttl,
+      };
+    }
+    case ReloginFailure.NoWebIdentity:
+      return {
+        code: ProblemCode.ReloginFailed,
+        severity,
+        summary: 'Could not log in again: this function has no STS client for a jwt target.',
+        ...ttl,
+      };
     case ReloginFailure.NewTokenRejected:
       return {
         code: ProblemCode.NewTokenRejected,

@@ -275,7 +275,7 @@ export async function tokenStep(
       writes: login.writes,
       ...(login.changes === undefined ? {} : { changes: login.changes }),
       active: login.active,
-      loginSecretId: login.secretId,
+      ...(login.secretId === undefined ? {} : { loginSecretId: login.secretId }),
       replaced: true,
       refusedLogin: null,
     };

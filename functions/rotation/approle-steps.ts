@@ -15,6 +15,7 @@ import {
 import { Stage, versionWith } from '../core/staging-port.js';
 import { isVaultFailure, TRANSIENT_VAULT_FAILURES } from '../core/vault-port.js';
 import { describeAnswer } from '../core/wording.js';
+import { requireAppRole } from './rotation-target.js';
 import {
   RotationStepError,
   type StepContext,
@@ -42,7 +43,7 @@ function parseStaged(value: string): StagedAppRole {
 }
 
 function roleOf(target: TargetConfig): string {
-  const role = target.approle.roleName;
+  const role = requireAppRole(target).roleName;
   if (role === undefined) {
     throw new RotationStepError(
       `target "${target.name}" names no approle.role: a secret_id is issued for a role`,
@@ -107,7 +108,7 @@ export async function createAppRoleSecret(context: StepContext): Promise<StepRes
   const issued = await deps.vault.issueSecretId(
     target.vault,
     token,
-    target.approle.mount,
+    requireAppRole(target).mount,
     role,
     // Not secret: shown by secret-id lookups, so an operator can tell where it came from.
     { issued_by: 'vault-renewer-rotation', rotation: context.token },
@@ -154,7 +155,7 @@ export async function testAppRoleSecret(context: StepContext): Promise<StepResul
   try {
     login = await deps.vault.appRoleLogin(
       target.vault,
-      target.approle.mount,
+      requireAppRole(target).mount,
       { roleId: staged.roleId, secretId: staged.secretId },
       { signal },
     );
@@ -253,7 +254,7 @@ async function destroyPrevious(
     await deps.vault.destroySecretIdByAccessor(
       target.vault,
       token,
-      target.approle.mount,
+      requireAppRole(target).mount,
       roleOf(target),
       old.accessor,
       { signal },
@@ -295,7 +296,7 @@ async function destroyQuietly(
     .destroySecretIdByAccessor(
       context.target.vault,
       token,
-      context.target.approle.mount,
+      requireAppRole(context.target).mount,
       role,
       accessor,
       {

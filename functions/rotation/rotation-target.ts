@@ -25,6 +25,19 @@ export class RotationRefusedError extends Error {
   override name = 'RotationRefusedError';
 }
 
+/**
+ * The target's AppRole login: rotation logs in with it. A jwt target keeps
+ * none, and the config refuses rotation for it; this says so if one slips by.
+ */
+export function requireAppRole(target: TargetConfig): NonNullable<TargetConfig['approle']> {
+  if (target.approle === undefined) {
+    throw new RotationRefusedError(
+      `target "${target.name}" logs in with jwt: it keeps no AppRole secret, and its token is not rotated`,
+    );
+  }
+  return target.approle;
+}
+
 /** The target and kind a secret belongs to; `undefined` when no target lists it as either. */
 export function findRotationTarget(
   config: RenewerConfig,
@@ -32,7 +45,9 @@ export function findRotationTarget(
 ): RotationTarget | undefined {
   const named = (id: string) => id === secret.name || id === secret.arn;
   for (const target of config.targets) {
-    if (named(target.approle.secretId)) return { target, kind: SecretKind.AppRole };
+    if (target.approle !== undefined && named(target.approle.secretId)) {
+      return { target, kind: SecretKind.AppRole };
+    }
     if (named(target.tokenSecretId)) return { target, kind: SecretKind.Token };
   }
   return undefined;

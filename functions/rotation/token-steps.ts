@@ -18,6 +18,7 @@ import {
 import { Stage, versionWith } from '../core/staging-port.js';
 import { isVaultFailure, TRANSIENT_VAULT_FAILURES } from '../core/vault-port.js';
 import { describeAnswer } from '../core/wording.js';
+import { requireAppRole } from './rotation-target.js';
 import {
   RotationStepError,
   type StepContext,
@@ -39,17 +40,24 @@ export async function createTokenSecret(context: StepContext): Promise<StepResul
     return { outcome: StepOutcome.AlreadyCreated, problems: [] };
   }
   const approle = await deps.staging.readVersion(
-    target.approle.secretId,
+    requireAppRole(target).secretId,
     { stage: Stage.Current },
     { signal },
   );
   if (approle === undefined) {
-    throw new RotationStepError(`the AppRole secret ${target.approle.secretId} has no value`);
+    throw new RotationStepError(
+      `the AppRole secret ${requireAppRole(target).secretId} has no value`,
+    );
   }
   const credentials = parseAppRoleDocument(approle.value);
-  const login = await deps.vault.appRoleLogin(target.vault, target.approle.mount, credentials, {
-    signal,
-  });
+  const login = await deps.vault.appRoleLogin(
+    target.vault,
+    requireAppRole(target).mount,
+    credentials,
+    {
+      signal,
+    },
+  );
   try {
     const now = deps.now();
     const value = renderTokenDocument(currentRaw, {

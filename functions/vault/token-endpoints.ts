@@ -1,6 +1,6 @@
 /**
  * Vault's token verbs the renewer uses: renew-self, lookup-self, AppRole
- * login and revoke-self, each mapped to the port's types.
+ * and jwt login, and revoke-self, each mapped to the port's types.
  */
 
 import type { VaultInspectionPort } from '../core/vault-inspection-port.js';
@@ -23,8 +23,35 @@ export function tokenEndpoints(
   call: VaultCall,
 ): Pick<
   VaultPort & VaultInspectionPort,
-  'renewSelf' | 'lookupSelf' | 'appRoleLogin' | 'revokeSelf'
+  'renewSelf' | 'lookupSelf' | 'appRoleLogin' | 'jwtLogin' | 'revokeSelf'
 > {
+  const login = async (
+    endpoint: Parameters<VaultPort['appRoleLogin']>[0],
+    mount: string,
+    body: Readonly<Record<string, string>>,
+    secrets: readonly string[],
+    callOptions: Parameters<VaultPort['appRoleLogin']>[3],
+  ): Promise<LoginResult> => {
+    const answer = await call(
+      endpoint,
+      { method: 'POST', path: `auth/${mount}/login`, body, secrets, spends: true },
+      callOptions,
+    );
+    const { auth, warnings } = authEnvelope(answer);
+    const token = optionalString(auth.client_token);
+    if (token === undefined || token === '') {
+      throw unexpected(answer, 'the "auth" object has no client_token');
+    }
+    return {
+      token,
+      accessor: optionalString(auth.accessor) ?? '',
+      ttlSeconds: requiredNumber(answer, auth, 'lease_duration', 'auth.lease_duration'),
+      renewable: auth.renewable === true,
+      policies: stringList(auth.policies),
+      tokenType: tokenTypeOf(auth.token_type),
+      warnings,
+    } satisfies LoginResult;
+  };
   return {
     async renewSelf(endpoint, token, incrementSeconds, callOptions) {
       const answer = await call(
@@ -76,33 +103,26 @@ export function tokenEndpoints(
       } satisfies TokenInfo;
     },
 
-    async appRoleLogin(endpoint, mount, credentials, callOptions) {
-      const answer = await call(
+    appRoleLogin(endpoint, mount, credentials, callOptions) {
+      // role_id is an identifier, not a secret (Vault logs it); secret_id is.
+      return login(
         endpoint,
-        {
-          method: 'POST',
-          path: `auth/${mount}/login`,
-          body: { role_id: credentials.roleId, secret_id: credentials.secretId },
-          // role_id is an identifier, not a secret (Vault logs it); secret_id is.
-          secrets: [credentials.secretId],
-          spends: true,
-        },
+        mount,
+        { role_id: credentials.roleId, secret_id: credentials.secretId },
+        [credentials.secretId],
         callOptions,
       );
-      const { auth, warnings } = authEnvelope(answer);
-      const token = optionalString(auth.client_token);
-      if (token === undefined || token === '') {
-        throw unexpected(answer, 'the "auth" object has no client_token');
-      }
-      return {
-        token,
-        accessor: optionalString(auth.accessor) ?? '',
-        ttlSeconds: requiredNumber(answer, auth, 'lease_duration', 'auth.lease_duration'),
-        renewable: auth.renewable === true,
-        policies: stringList(auth.policies),
-        tokenType: tokenTypeOf(auth.token_type),
-        warnings,
-      } satisfies LoginResult;
+    },
+
+    jwtLogin(endpoint, mount, credentials, callOptions) {
+      // The jwt is a bearer credential for as long as it lives: never in an error.
+      return login(
+        endpoint,
+        mount,
+        { role: credentials.role, jwt: credentials.jwt },
+        [credentials.jwt],
+        callOptions,
+      );
     },
 
     async revokeSelf(endpoint, token, callOptions) {

@@ -50,7 +50,7 @@ function namedSecrets(config: RenewerConfig): Set<string> {
   return new Set(
     config.targets.flatMap((t) => [
       t.tokenSecretId,
-      t.approle.secretId,
+      ...(t.approle === undefined ? [] : [t.approle.secretId]),
       ...t.leases.map((l) => l.secretId),
     ]),
   );

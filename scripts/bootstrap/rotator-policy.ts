@@ -23,8 +23,9 @@ export interface ManagedRole {
 export function managedRoles(config: RenewerConfig): ManagedRole[] {
   const seen = new Map<string, ManagedRole>();
   for (const target of config.targets) {
-    const role = target.approle.roleName;
-    if (target.rotation?.approle === undefined || role === undefined) continue;
+    const role = target.approle?.roleName;
+    if (target.rotation?.approle === undefined || target.approle === undefined) continue;
+    if (role === undefined) continue;
     seen.set(`${target.approle.mount}/${role}`, { mount: target.approle.mount, role });
   }
   return [...seen.values()];

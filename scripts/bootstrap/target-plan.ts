@@ -70,13 +70,22 @@ export function planTarget(
     nonEmpty(env.VAULT_NAMESPACE);
   const endpoint = namespace === undefined ? { address } : { address, namespace };
 
-  if (configured !== undefined) {
+  if (
+    configured?.jwt !== undefined ||
+    (configured !== undefined && configured.approle === undefined)
+  ) {
+    throw new BootstrapError(
+      `target ${name} logs in with jwt: its Vault side is a jwt role, which npm run vault:setup sets up (--jwt-issuer, --renew-role-arn)`,
+    );
+  }
+  if (configured?.approle !== undefined) {
+    const { approle } = configured;
     const conflicts = (
       [
-        ['--role', overrides.role, configured.approle.roleName],
-        ['--mount', overrides.mount, configured.approle.mount],
+        ['--role', overrides.role, approle.roleName],
+        ['--mount', overrides.mount, approle.mount],
         ['--token-secret', overrides.tokenSecret, configured.tokenSecretId],
-        ['--approle-secret', overrides.approleSecret, configured.approle.secretId],
+        ['--approle-secret', overrides.approleSecret, approle.secretId],
       ] as const
     ).filter(([, given, has]) => given !== undefined && has !== undefined && given !== has);
     if (conflicts.length > 0 || (overrides.leases?.length ?? 0) > 0) {
@@ -92,9 +101,9 @@ export function planTarget(
       inConfig: true,
       endpoint,
       tokenSecretId: configured.tokenSecretId,
-      approleSecretId: configured.approle.secretId,
-      mount: configured.approle.mount,
-      roleName: configured.approle.roleName ?? overrides.role ?? name,
+      approleSecretId: approle.secretId,
+      mount: approle.mount,
+      roleName: approle.roleName ?? overrides.role ?? name,
       leases: configured.leases.map((l) => ({
         name: l.name,
         secretId: l.secretId,
@@ -122,7 +131,7 @@ export function planTarget(
     tokenSecretId: overrides.tokenSecret ?? `vault/${name}/token`,
     approleSecretId: overrides.approleSecret ?? `vault/${name}/approle`,
     mount: trimSlashes(
-      overrides.mount ?? shared(config, (t) => t.approle.mount) ?? DEFAULT_APPROLE_MOUNT,
+      overrides.mount ?? shared(config, (t) => t.approle?.mount) ?? DEFAULT_APPROLE_MOUNT,
     ),
     roleName: overrides.role ?? name,
     leases,

@@ -20,12 +20,16 @@ export function desiredRotations(config: RenewerConfig): DesiredRotation[] {
   const bySecret = new Map<string, DesiredRotation>();
   for (const target of config.targets) {
     const entries: DesiredRotation[] = [
-      {
-        secretId: target.approle.secretId,
-        target: target.name,
-        kind: 'approle',
-        rules: target.rotation?.approle,
-      },
+      ...(target.approle === undefined
+        ? []
+        : [
+            {
+              secretId: target.approle.secretId,
+              target: target.name,
+              kind: 'approle' as const,
+              rules: target.rotation?.approle,
+            },
+          ]),
       {
         secretId: target.tokenSecretId,
         target: target.name,

@@ -97,7 +97,9 @@ export function secretArnPattern(name: string): unknown {
 export function secretsOf(config: RenewerConfig) {
   const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
   return {
-    approle: sorted(config.targets.map((t) => t.approle.secretId)),
+    approle: sorted(
+      config.targets.flatMap((t) => (t.approle === undefined ? [] : [t.approle.secretId])),
+    ),
     tokensAndLeases: sorted(
       config.targets.flatMap((t) => [t.tokenSecretId, ...t.leases.map((l) => l.secretId)]),
     ),

@@ -158,7 +158,6 @@ describe('parseConfig rejects each invalid field by its path', () => {
       message:
         'must be a Secrets Manager secret name (1-512 characters of A-Z a-z 0-9 / _ + = . @ -) or a secret ARN',
     })),
-    { field: 'targets[0].approle', value: REMOVE, message: 'is required' },
     { field: 'targets[0].approle.secret', value: 42, message: 'must be a string, got a number' },
     {
       field: 'targets[0].approle.role',
@@ -325,6 +324,51 @@ describe('parseConfig reports every problem at once', () => {
   });
 });
 
+describe('parseConfig takes one way to log in again per target', () => {
+  it('refuses a target with neither approle nor jwt, or both, and rotation of a jwt target', () => {
+    const without = catchConfigError(() => parseConfig(yamlWith('targets[0].approle', REMOVE)));
+    expect(without.issues).toEqual([
+      {
+        path: 'targets[0]',
+        message:
+          'needs approle (a stored AppRole secret) or jwt (a token STS signs, no stored secret) to log in again',
+      },
+    ]);
+    const both = catchConfigError(() =>
+      parseConfig(yamlWith('targets[0].jwt', { audience: 'vault.example.com' })),
+    );
+    expect(both.issues).toEqual([
+      { path: 'targets[0]', message: 'has both approle and jwt: give one way to log in again' },
+    ]);
+  });
+
+  it('takes a jwt target with its defaults, and refuses rotating it', () => {
+    const jwtOnly = (extra: Record<string, unknown>) => {
+      const text = yamlWith('targets[0].approle', REMOVE);
+      return parseConfig(
+        text
+          .replace('targets:', `targets:`)
+          .replace(
+            'tokenSecret: vault/app/token',
+            `tokenSecret: vault/app/token\n    jwt: { audience: vault.example.com }${Object.keys(extra).length === 0 ? '' : `\n    rotation: ${JSON.stringify(extra)}`}`,
+          ),
+      );
+    };
+    expect(jwtOnly({}).targets[0]).toMatchObject({
+      jwt: { audience: 'vault.example.com', mount: 'jwt', role: 'app' },
+    });
+    expect(jwtOnly({}).targets[0]?.approle).toBeUndefined();
+    const rotated = catchConfigError(() => jwtOnly({ token: { everyDays: 7 } }));
+    expect(rotated.issues).toEqual([
+      {
+        path: 'targets[0].rotation.token',
+        message:
+          'does not apply to a jwt target: it keeps no AppRole secret, and the renewer logs it in again by itself',
+      },
+    ]);
+  });
+});
+
 describe('parseConfig rejects unknown keys', () => {
   it('names an unknown key by its path and suggests the known one', () => {
     // Act
@@ -332,7 +376,11 @@ describe('parseConfig rejects unknown keys', () => {
 
     // Assess
     expect(error.issues).toEqual([
-      { path: 'targets[0].approle', message: 'is required' },
+      {
+        path: 'targets[0]',
+        message:
+          'needs approle (a stored AppRole secret) or jwt (a token STS signs, no stored secret) to log in again',
+      },
       { path: 'targets[0].aprole', message: 'unknown field (did you mean "approle"?)' },
     ]);
   });

@@ -220,7 +220,7 @@ describe('parseConfig with a valid file', () => {
     {
       rule: 'defaults.approleMount applies, without slashes',
       text: minimal('defaults: { approleMount: /team/approle/ }'),
-      pick: (c: RenewerConfig) => c.targets[0]?.approle.mount,
+      pick: (c: RenewerConfig) => c.targets[0]?.approle?.mount,
       expected: 'team/approle',
     },
     {
@@ -229,7 +229,7 @@ describe('parseConfig with a valid file', () => {
         'approle: { secret: vault/app/approle }',
         'approle: { secret: vault/app/approle, mount: mine/ }',
       ),
-      pick: (c: RenewerConfig) => c.targets[0]?.approle.mount,
+      pick: (c: RenewerConfig) => c.targets[0]?.approle?.mount,
       expected: 'mine',
     },
     {
@@ -352,7 +352,7 @@ targets:
     const config = parseConfig(text);
 
     // Assess
-    expect(config.targets.map((target) => target.approle.secretId)).toEqual([
+    expect(config.targets.map((target) => target.approle?.secretId)).toEqual([
       'vault/app/approle',
       'vault/app/approle',
     ]);

@@ -35,7 +35,7 @@ function secrets(token: string = TOKEN): ReadonlyMap<string, SecretReadResult> {
   ];
   return new Map([
     entry(TARGET.tokenSecretId, { token }),
-    entry(TARGET.approle.secretId, { role_id: 'role-id', secret_id: SECRET_ID }),
+    entry(TARGET.approle?.secretId ?? '', { role_id: 'role-id', secret_id: SECRET_ID }),
     entry('vault/billing-api/db', { lease_id: LEASE_ID, data: { password: 'pw' } }),
   ]);
 }
@@ -75,6 +75,7 @@ function memoryVault(overrides: Partial<DiagnoseVault> = {}) {
       renewable: true,
       expireTime: '2026-11-26T13:00:00Z',
     }),
+    jwtLogin: refuse('jwtLogin'),
     appRoleLogin: async () => ({
       token: NEW_TOKEN,
       accessor: 'new-accessor',

@@ -42,6 +42,7 @@ const vault: VaultPort = {
   renewSelf: async () => unreachable(),
   lookupSelf: async () => unreachable(),
   appRoleLogin: async () => unreachable(),
+  jwtLogin: async () => unreachable(),
   renewLease: async () => unreachable(),
   lookupLease: async () => unreachable(),
   issueLease: async () => unreachable(),
