@@ -4,6 +4,7 @@
  * invocation to the shared handler body.
  */
 
+import { STSClient } from '@aws-sdk/client-sts';
 import { loadEnvironment } from './app/environment.js';
 import { createLogger, createMetrics } from './app/observability.js';
 import {
@@ -14,7 +15,7 @@ import {
 } from './app/renew-handler.js';
 import { supplyFromEnvironment } from './app/target-supply.js';
 import { deterministicRequestToken } from './aws/client-request-token.js';
-import { createAwsClients } from './aws/clients.js';
+import { createAwsClients, DEFAULT_MAX_ATTEMPTS } from './aws/clients.js';
 import { createDirectBatchGetItem, warnOnIncidentFallback } from './aws/direct-batch-get-item.js';
 import { createDirectBatchRead, warnOnFallback } from './aws/direct-batch-read.js';
 import { createDynamoDbIncidentStore } from './aws/dynamodb-incident-store.js';
@@ -22,6 +23,7 @@ import { createDynamoDbLedgerStore } from './aws/dynamodb-ledger-store.js';
 import { createEventBridgePublisher } from './aws/eventbridge-publisher.js';
 import { createSecretsManagerStore } from './aws/secrets-manager-store.js';
 import { createSnsNotifier } from './aws/sns-notifier.js';
+import { createStsWebIdentity } from './aws/sts-web-identity.js';
 import { loadResolvedConfigFile } from './config/resolved.js';
 import { createRequestPacer } from './core/request-pacer.js';
 import { createVaultClient } from './vault/client.js';
@@ -55,6 +57,10 @@ function dependencies(share: number): RenewHandlerDeps {
     config,
     ...supply,
     vault,
+    // Targets that log in with jwt ask STS for their token (the SDK's regional endpoint).
+    ...(config.targets.some((t) => t.jwt !== undefined) || config.targetsObject !== undefined
+      ? { webIdentity: createStsWebIdentity(new STSClient({ maxAttempts: DEFAULT_MAX_ATTEMPTS })) }
+      : {}),
     store: createSecretsManagerStore({
       client: aws.secretsManager,
       directRead: createDirectBatchRead(aws.secretsManager, {

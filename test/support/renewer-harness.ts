@@ -13,6 +13,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import {
   type BatchResult,
   createBatchHandler,
@@ -35,6 +36,7 @@ import { createS3ObjectReader } from '../../functions/aws/s3-object-reader.js';
 import { createSecretStagingStore } from '../../functions/aws/secret-staging.js';
 import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
+import { createStsWebIdentity } from '../../functions/aws/sts-web-identity.js';
 import { parseConfig } from '../../functions/config/load.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
 import type { SecretsStore } from '../../functions/core/store-port.js';
@@ -225,6 +227,16 @@ export function createHarness(options: HarnessOptions): Harness {
           ),
         }),
     vault,
+    webIdentity: createStsWebIdentity(
+      new STSClient({
+        region: options.env.AWS_REGION,
+        endpoint: options.env.AWS_ENDPOINT_URL_STS,
+        credentials: {
+          accessKeyId: options.env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: options.env.AWS_SECRET_ACCESS_KEY,
+        },
+      }),
+    ),
     store: afterReading(
       createSecretsManagerStore({ client: secretsManager, directRead }),
       options.afterRead,

@@ -24,8 +24,9 @@ this process generates (RSA for RS256, P-384 for ES384), with the claims
 AWS documents, and serves the issuer's discovery document and keys under
 /_local_sts on moto's own port: OpenBao's jwt auth method trusts that
 issuer as it would the account's. POST /_local_sts/settings turns
-federation off (OutboundWebIdentityFederationDisabled), throttles the next
-calls (Throttling), or sets the caller's role ARN (the `sub` claim; moto
+federation off (OutboundWebIdentityFederationDisabledException), withholds
+the keys (503, as an issuer Vault cannot reach), throttles the next calls
+(Throttling), or sets the caller's role ARN (the `sub` claim; moto
 cannot tell which role a Lambda runs as).
 
 One setting: moto's Lambda backend runs without Docker (moto's own
@@ -123,6 +124,7 @@ class LocalIssuer:
         self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.ec = ec.generate_private_key(ec.SECP384R1())
         self.federation = True
+        self.keys = True
         self.throttle = 0
         self.subject = "arn:aws:iam::123456789012:role/vault-renewer-local-renew"
         self.port = None
@@ -229,15 +231,23 @@ def dispatch(self, environ, start_response):
     if environ.get("REQUEST_METHOD") == "GET" and route == "/.well-known/openid-configuration":
         return _json_answer(start_response, "200 OK", ISSUER.discovery(issuer))
     if environ.get("REQUEST_METHOD") == "GET" and route == "/.well-known/jwks.json":
+        if not ISSUER.keys:
+            return _json_answer(start_response, "503 Service Unavailable", {"error": "keys withheld"})
         return _json_answer(start_response, "200 OK", ISSUER.jwks())
     if environ.get("REQUEST_METHOD") == "POST" and route == "/settings":
         length = int(environ.get("CONTENT_LENGTH") or 0)
         settings = json.loads(environ["wsgi.input"].read(length) or b"{}")
         with ISSUER.lock:
             ISSUER.federation = settings.get("federation", ISSUER.federation)
+            ISSUER.keys = settings.get("keys", ISSUER.keys)
             ISSUER.throttle = settings.get("throttle", ISSUER.throttle)
             ISSUER.subject = settings.get("subject", ISSUER.subject)
-            answer = {"federation": ISSUER.federation, "throttle": ISSUER.throttle, "subject": ISSUER.subject}
+            answer = {
+                "federation": ISSUER.federation,
+                "keys": ISSUER.keys,
+                "throttle": ISSUER.throttle,
+                "subject": ISSUER.subject,
+            }
         return _json_answer(start_response, "200 OK", answer)
     return _json_answer(start_response, "404 Not Found", {"error": "not found"})
 
