@@ -58,7 +58,7 @@ function dependencies(share: number): RenewHandlerDeps {
     ...supply,
     vault,
     // Targets that log in with jwt ask STS for their token (the SDK's regional endpoint).
-    ...(config.targets.some((t) => t.jwt !== undefined) || config.targetsObject !== undefined
+    ...(config.webIdentityAudiences !== undefined
       ? { webIdentity: createStsWebIdentity(new STSClient({ maxAttempts: DEFAULT_MAX_ATTEMPTS })) }
       : {}),
     store: createSecretsManagerStore({

@@ -26,6 +26,8 @@ import {
 
 export type { CfnValue } from './secret-grants.js';
 
+import { SIGNING_ALGORITHM } from '../functions/aws/sts-web-identity.js';
+import { TARGET_TAG_KEY } from '../functions/core/web-identity-port.js';
 import { fanOutValues } from './fan-out.js';
 
 /** The stage params serverless.yml passes in (`params:` / `--param`), as strings. */
@@ -331,6 +333,9 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
     optionalResources: {
       Resources: {
         ...fanOut.resources,
+        ...(config.webIdentityAudiences === undefined
+          ? {}
+          : { RenewWebIdentityPolicy: webIdentityPolicy(config.webIdentityAudiences) }),
         ...emailSubscriptions(emails),
         ...(chatTopic === 'true' ? chatTopicResources(topicKey) : {}),
         ...(secretsKey === ''
@@ -482,6 +487,40 @@ export function logicalIdPart(text: string): string {
  * kms:Decrypt and PutSecretValue kms:GenerateDataKey on that key, and only
  * when Secrets Manager asks on the role's behalf (kms:ViaService).
  */
+/**
+ * The renew role, and only it, may have STS sign web identity tokens: for
+ * the config's audiences, RS256, for at most five minutes, tagged with the
+ * target's name and nothing else (functions/aws/sts-web-identity.ts).
+ */
+export function webIdentityPolicy(audiences: readonly string[]) {
+  return {
+    Type: 'AWS::IAM::RolePolicy',
+    Properties: {
+      RoleName: { Ref: LOGICAL_IDS.renewRole },
+      PolicyName: 'web-identity',
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'SignWebIdentityTokensForTheTargets',
+            Effect: 'Allow',
+            Action: ['sts:GetWebIdentityToken', 'sts:TagGetWebIdentityToken'],
+            Resource: '*',
+            Condition: {
+              'ForAllValues:StringEquals': {
+                'sts:IdentityTokenAudience': [...audiences],
+                'aws:TagKeys': [TARGET_TAG_KEY],
+              },
+              StringEquals: { 'sts:SigningAlgorithm': SIGNING_ALGORITHM },
+              NumericLessThanEquals: { 'sts:DurationSeconds': 300 },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
 function secretsKmsPolicy(roleLogicalId: string, keyArn: string, actions: readonly string[]) {
   return kmsViaServicePolicy(roleLogicalId, 'secrets-kms', keyArn, actions, 'secretsmanager');
 }

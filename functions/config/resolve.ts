@@ -131,6 +131,7 @@ export function resolveConfig(file: ConfigFile, vaultCaCertPem?: string): Renewe
       ? {}
       : { targetsObject: { key: file.targetsObject.key ?? DEFAULT_TARGETS_OBJECT_KEY } }),
     ...(file.fanOut === undefined ? {} : { fanOut: { ...file.fanOut } }),
+    ...webIdentityAudiences(file),
     ...(file.secretAccess === undefined
       ? {}
       : { secretAccess: resolveSecretAccess(file.secretAccess) }),
@@ -183,4 +184,13 @@ function rulesOf(rule: Exclude<RotationRuleFile, false>): RotationRules {
     ...(rule.schedule === undefined ? {} : { ScheduleExpression: rule.schedule }),
     ...(rule.window === undefined ? {} : { Duration: rule.window }),
   };
+}
+
+/** The audiences the renew role may have STS sign for: the jwt targets' and the declared ones. */
+function webIdentityAudiences(file: ConfigFile): { webIdentityAudiences?: string[] } {
+  const audiences = new Set(file.webIdentity?.audiences ?? []);
+  for (const target of file.targets ?? []) {
+    if (target.jwt !== undefined) audiences.add(target.jwt.audience);
+  }
+  return audiences.size === 0 ? {} : { webIdentityAudiences: [...audiences].sort() };
 }

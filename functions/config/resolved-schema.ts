@@ -119,6 +119,12 @@ export const resolvedSchema = z.strictObject({
    * file has `targetsObject`; `targets` may then be empty.
    */
   targetsObject: z.optional(z.strictObject({ key: text })),
+  /**
+   * Every audience the renew role may ask STS GetWebIdentityToken to sign
+   * for (its IAM condition): the jwt targets' and `webIdentity.audiences`.
+   * Present when there is one.
+   */
+  webIdentityAudiences: z.optional(z.array(text)),
   /** Step Functions fans the run out in batches of the targets object. Present with `fanOut`. */
   fanOut: z.optional(
     z.strictObject({

@@ -33,6 +33,7 @@
  * targetsObject: { key: targets.jsonl }    # optional: more targets in the stack's S3 bucket,
  *                                          # pushed by npm run targets:push (docs/deploy.md "Fan-out")
  * fanOut: { batchSize: 500, maxConcurrency: 20 }   # optional, with targetsObject: Step Functions
+ * webIdentity: { audiences: [vault.example.com] }  # optional: jwt audiences of the targets object
  * targets:                                 # may be empty with targetsObject
  *   - name: billing-api
  *     tokenSecret: vault/billing-api/token
@@ -423,6 +424,9 @@ export const configFileSchema = strict({
   }).optional(),
   rotation: strict({ rotator: name }).optional(),
   targetsObject: strict({ key: objectKey.optional() }).optional(),
+  // Audiences the renew role may ask STS to sign for, beyond those of the file's jwt targets
+  // (the targets object's: IAM is packaged before they are known).
+  webIdentity: strict({ audiences: list(audience) }).optional(),
   fanOut: strict({
     batchSize: wholeNumber('a whole number of targets', 1, MAX_BATCH_SIZE, ' targets'),
     maxConcurrency: wholeNumber(

@@ -59,7 +59,21 @@ export function validateTargetLines(
   const inline = Array.isArray(file.targets) ? file.targets : [];
   const read = readLines(linesPath);
   const issues = [...read.issues];
+  // The renew role may ask STS only for the audiences packaged into its IAM policy.
+  const packaged = new Set<unknown>([
+    ...(((file.webIdentity as { audiences?: unknown[] } | undefined)?.audiences ??
+      []) as unknown[]),
+    ...inline.map((t) => (t as { jwt?: { audience?: unknown } } | null)?.jwt?.audience),
+  ]);
   read.targets.forEach((target, i) => {
+    const jwtAudience = (target as { jwt?: { audience?: unknown } } | null)?.jwt?.audience;
+    if (jwtAudience !== undefined && !packaged.has(jwtAudience)) {
+      issues.push({
+        path: `line ${read.lines[i]}: jwt.audience`,
+        message:
+          "is not among the config's webIdentity.audiences: add it there, then package and deploy, so the renew role may ask STS for it",
+      });
+    }
     const ceiling = (target as { vault?: { maxRequestsPerSecond?: unknown } } | null)?.vault
       ?.maxRequestsPerSecond;
     if (ceiling !== undefined) {

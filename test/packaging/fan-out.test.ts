@@ -43,6 +43,7 @@ const fanOutConfig = {
   secretAccess: { byTag: { key: 'vault-renewer:access' } },
   targetsObject: { key: 'fleet/targets.jsonl' },
   fanOut: { batchSize: 500, maxConcurrency: 20 },
+  webIdentity: { audiences: ['vault.example.com'] },
 };
 
 beforeAll(async () => {
@@ -129,6 +130,38 @@ describe('the fan-out state machine', () => {
     const batch = parseBatchEvent({ Items: items, BatchInput: batchInput });
     expect(batch.items.map((t) => t.name)).toEqual(['t1', 't2', 't3']);
     expect(batch.concurrency).toBe(20);
+  });
+});
+
+describe('logging in with jwt', () => {
+  it('lets the renew role alone have STS sign tokens: its audiences, RS256, five minutes, the target tag', () => {
+    const statements = roleStatements(packaged.template, 'RenewRole').filter((s) =>
+      actions(s).some((a) => a.startsWith('sts:')),
+    );
+    expect(statements).toEqual([
+      {
+        Sid: 'SignWebIdentityTokensForTheTargets',
+        Effect: 'Allow',
+        Action: ['sts:GetWebIdentityToken', 'sts:TagGetWebIdentityToken'],
+        Resource: '*',
+        Condition: {
+          'ForAllValues:StringEquals': {
+            'sts:IdentityTokenAudience': ['vault.example.com'],
+            'aws:TagKeys': ['vault-renewer-target'],
+          },
+          StringEquals: { 'sts:SigningAlgorithm': 'RS256' },
+          NumericLessThanEquals: { 'sts:DurationSeconds': 300 },
+        },
+      },
+    ]);
+    for (const role of ['DiagnoseRole', 'RotateRole']) {
+      expect(
+        roleStatements(packaged.template, role).filter((s) =>
+          actions(s).some((a) => a.startsWith('sts:')),
+        ),
+        role,
+      ).toEqual([]);
+    }
   });
 });
 

@@ -67,6 +67,7 @@ describe('a targets file checked with its config', () => {
       { ...target('a'), tokenSecret: 'vault/other/token' },
       { ...target('c'), tokenSecret: 'vault/inline/token' },
       { ...target('d'), vault: { maxRequestsPerSecond: 10 } },
+      { name: 'e', tokenSecret: 'vault/e/token', jwt: { audience: 'not.packaged' } },
     );
     let error: unknown;
     try {
@@ -78,6 +79,7 @@ describe('a targets file checked with its config', () => {
     expect((error as ConfigError).issues.map((i) => i.path)).toEqual([
       'line 2',
       'line 6: vault.maxRequestsPerSecond',
+      'line 7: jwt.audience',
       'line 3: approle.secret',
       'line 4: name',
       'line 5: tokenSecret',
