@@ -29,8 +29,14 @@ export interface VaultAdminEndpoints {
   /** The policy's HCL, or `undefined` when there is none by that name. */
   readPolicy(name: string): Promise<string | undefined>;
   writePolicy(name: string, hcl: string): Promise<void>;
-  /** The role's settings as Vault answers them, or `undefined` when the role does not exist. */
+  /**
+   * A role's settings as Vault answers them (`auth/<mount>/role/<role>`, an
+   * AppRole or a jwt role alike), or `undefined` when the role does not exist.
+   */
   readAppRole(mount: string, role: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** An auth method's configuration (`auth/<mount>/config`), or `undefined` when it has none. */
+  readAuthConfig(mount: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  writeAuthConfig(mount: string, settings: Readonly<Record<string, unknown>>): Promise<void>;
   /** Names of the ACL policies. */
   listPolicies(): Promise<readonly string[]>;
   deletePolicy(name: string): Promise<void>;
@@ -136,6 +142,14 @@ export function adminEndpoints(admin: VaultAdmin): VaultAdminEndpoints {
 
     async readAppRole(mount, role) {
       return dataFrom('GET', roleBase(mount, role), undefined, { missingOk: true });
+    },
+
+    async readAuthConfig(mount) {
+      return dataFrom('GET', `auth/${mount}/config`, undefined, { missingOk: true });
+    },
+
+    async writeAuthConfig(mount, settings) {
+      await admin.call('POST', `auth/${mount}/config`, settings);
     },
 
     async listPolicies() {

@@ -24,6 +24,15 @@ import { adminEndpoints } from '../../functions/vault/admin-endpoints.js';
 import { createVaultClient } from '../../functions/vault/client.js';
 import { desiredTarget, type SetupInputs } from './desired.js';
 import { BootstrapError, messageOf } from './errors.js';
+import {
+  applyJwtChanges,
+  desiredJwtTarget,
+  ensureJwtMount,
+  type JwtTrust,
+  jwtPlanOf,
+  observeJwtTarget,
+  planJwtChanges,
+} from './jwt-setup.js';
 import { nonEmpty, readCaCert } from './operator-input.js';
 import {
   type AdminSide,
@@ -80,6 +89,10 @@ export interface FleetSetupOptions extends Omit<SetupInputs, 'config'> {
   readonly awsWritesPerSecond: number;
   /** Requests per second to each Vault without a ceiling in the config. */
   readonly vaultRequestsPerSecond: number;
+  /** What the jwt targets' roles trust; without it a jwt target cannot be set up. */
+  readonly jwtTrust?: JwtTrust;
+  /** Enable the jwt auth method at a mount that has none (with `apply`). */
+  readonly enableJwt?: boolean;
 }
 
 export interface FleetSetupDeps {
@@ -96,6 +109,8 @@ export interface FleetSetupDeps {
 
 export interface FleetSetupResult {
   readonly outcomes: readonly TargetOutcome[];
+  /** What the set-up did or would do beside the targets (jwt mounts trusting the issuer). */
+  readonly notes: readonly string[];
   /** Secrets Manager writes made, and how many had to wait for their turn. */
   readonly writes: { readonly granted: number; readonly waited: number };
 }
@@ -113,7 +128,9 @@ export async function setupFleet(
     );
   }
   const names = options.names === undefined ? undefined : new Set(options.names);
-  const targets = config.targets.filter((t) => names === undefined || names.has(t.name));
+  const chosen = config.targets.filter((t) => names === undefined || names.has(t.name));
+  const targets = chosen.filter((t) => t.jwt === undefined);
+  const jwtTargets = chosen.filter((t) => t.jwt !== undefined);
 
   const ceilings = new Map(
     config.targets.map((t) => [
@@ -149,6 +166,30 @@ export async function setupFleet(
   try {
     const plans = targets.map((t) => planTarget(t.name, config, {}, deps.env));
     for (const plan of plans) sideFor(plan.endpoint);
+    const jwtPlans = jwtTargets.map(jwtPlanOf);
+    for (const plan of jwtPlans) sideFor(plan.endpoint);
+    const notes: string[] = [];
+    const jwtMountProblems = new Map<string, string>();
+    if (options.jwtTrust !== undefined) {
+      for (const plan of new Map(
+        jwtPlans.map((p) => [`${p.endpoint.address}|${p.mount}`, p]),
+      ).values()) {
+        try {
+          const note = await ensureJwtMount(
+            sideFor(plan.endpoint).admin,
+            plan.mount,
+            options.jwtTrust,
+            {
+              enable: options.enableJwt === true,
+              apply: options.apply,
+            },
+          );
+          if (note !== undefined) notes.push(note);
+        } catch (error) {
+          jwtMountProblems.set(`${plan.endpoint.address}|${plan.mount}`, messageOf(error));
+        }
+      }
+    }
     if (options.apply) {
       for (const plan of new Map(
         plans.map((p) => [`${p.endpoint.address}|${p.mount}`, p]),
@@ -168,7 +209,7 @@ export async function setupFleet(
 
     const outcomes: TargetOutcome[] = [];
     const retiring =
-      names === undefined || options.names?.some((n) => !targets.some((t) => t.name === n))
+      names === undefined || options.names?.some((n) => !chosen.some((t) => t.name === n))
         ? (
             await findRetired(
               options.fleet,
@@ -179,14 +220,14 @@ export async function setupFleet(
           ).filter((r) => names === undefined || names.has(r.target))
         : [];
     const unknown = [...(names ?? [])].filter(
-      (n) => !targets.some((t) => t.name === n) && !retiring.some((r) => r.target === n),
+      (n) => !chosen.some((t) => t.name === n) && !retiring.some((r) => r.target === n),
     );
     if (unknown.length > 0) {
       throw new BootstrapError(
         `--targets: ${unknown.join(', ')}: neither in the config nor retirable (set up by this project and since removed)`,
       );
     }
-    const total = plans.length + retiring.length;
+    const total = plans.length + jwtPlans.length + retiring.length;
     const tick = (outcome: TargetOutcome) => {
       outcomes.push(outcome);
       deps.progress?.(outcomes.length, total, outcomes);
@@ -248,13 +289,90 @@ export async function setupFleet(
       ),
     );
     await Promise.all(
+      jwtPlans.map((plan) =>
+        limit(async () => {
+          if (deps.signal?.aborted === true) {
+            tick({
+              target: plan.name,
+              status: TargetStatus.NotStarted,
+              changes: [],
+              applied: false,
+            });
+            return;
+          }
+          const mountProblem = jwtMountProblems.get(`${plan.endpoint.address}|${plan.mount}`);
+          if (options.jwtTrust === undefined || mountProblem !== undefined) {
+            tick({
+              target: plan.name,
+              status: TargetStatus.Failed,
+              changes: [],
+              applied: false,
+              error:
+                mountProblem ??
+                'logs in with jwt: pass --jwt-issuer (the account issuer URL) and --renew-role-arn (the stack output RenewRoleArn) to set up its jwt role',
+            });
+            return;
+          }
+          const log = (line: string) => deps.log(`${plan.name}: ${line}`);
+          let changes: Change[] = [];
+          try {
+            const desired = desiredJwtTarget(plan, {
+              fleet: options.fleet,
+              settings: options.settings,
+              policyFile: options.policyFile,
+              trust: options.jwtTrust,
+            });
+            // The secrets side's plan: what createLeaseSecrets and the write tags read (no AppRole secret).
+            const side = {
+              secrets: deps.secrets,
+              plan: {
+                name: plan.name,
+                inConfig: true,
+                endpoint: plan.endpoint,
+                tokenSecretId: plan.tokenSecretId,
+                approleSecretId: '',
+                mount: plan.mount,
+                roleName: plan.role,
+                leases: plan.leases,
+              },
+              kmsKeyId: options.kmsKeyId,
+              log,
+              pace,
+              tagsFor: (id: string) => desired.tags.get(id) ?? [],
+            };
+            const admin = sideFor(plan.endpoint).admin;
+            const observed = await observeJwtTarget(desired, admin, side);
+            changes = planJwtChanges(desired, observed);
+            const status =
+              changes.length === 0
+                ? TargetStatus.Unchanged
+                : observed.policy === undefined && observed.role === undefined
+                  ? TargetStatus.Create
+                  : TargetStatus.Update;
+            if (options.apply && changes.length > 0) {
+              await applyJwtChanges(desired, observed, changes, admin, side, log);
+            }
+            tick({ target: plan.name, status, changes, applied: options.apply });
+          } catch (error) {
+            tick({
+              target: plan.name,
+              status: TargetStatus.Failed,
+              changes,
+              applied: false,
+              error: messageOf(error),
+            });
+          }
+        }),
+      ),
+    );
+    await Promise.all(
       retiring.map((retired) =>
         limit(() =>
           retireOne(retired, options, deps, { pace, vaults: [...admins.values()], tick }),
         ),
       ),
     );
-    return { outcomes, writes: budget.figures() };
+    return { outcomes, notes, writes: budget.figures() };
   } finally {
     await vault.close();
     await Promise.all([...admins.values()].map((a) => a.admin.close()));

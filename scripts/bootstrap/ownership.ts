@@ -37,12 +37,15 @@ export interface PolicyOwnership {
   readonly role: string;
   /** The set-up created the role: retiring deletes it (else it only removes our policy from it). */
   readonly roleCreated: boolean;
+  /** How the role logs in: a jwt role has no secret_ids to destroy. Absent: approle. */
+  readonly login?: 'jwt';
 }
 
 const HEADER = '# managed-by: vault-renewer';
 const FLEET_LINE = /^# fleet: (\S+)$/m;
 const TARGET_LINE = /^# target: (\S+)$/m;
 const ROLE_LINE = /^# role: auth\/(\S+)\/role\/(\S+) \((created|existing)\)$/m;
+const JWT_LINE = /^# login: jwt$/m;
 
 /** The policy as written to Vault: the header, then the composed policy. */
 export function markPolicy(hcl: string, owner: PolicyOwnership): string {
@@ -51,6 +54,7 @@ export function markPolicy(hcl: string, owner: PolicyOwnership): string {
     `# fleet: ${owner.fleet}`,
     `# target: ${owner.target}`,
     `# role: auth/${owner.mount}/role/${owner.role} (${owner.roleCreated ? 'created' : 'existing'})`,
+    ...(owner.login === 'jwt' ? ['# login: jwt'] : []),
     '',
     hcl,
   ].join('\n');
@@ -64,7 +68,14 @@ export function readOwnership(hcl: string | undefined): PolicyOwnership | undefi
   if (target === undefined || role === null) return undefined;
   const [, mount = '', name = '', created] = role;
   const fleet = FLEET_LINE.exec(hcl)?.[1] ?? DEFAULT_FLEET;
-  return { fleet, target, mount, role: name, roleCreated: created === 'created' };
+  return {
+    fleet,
+    target,
+    mount,
+    role: name,
+    roleCreated: created === 'created',
+    ...(JWT_LINE.test(hcl) ? { login: 'jwt' as const } : {}),
+  };
 }
 
 /** Whether a secret_id's metadata says the set-up issued it for `target`. */

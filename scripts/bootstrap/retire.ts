@@ -178,7 +178,9 @@ export async function retireTarget(
     const { admin } = vault.side;
     const { mount, role } = vault.owner;
     let destroyed = 0;
-    for (const accessor of await admin.secretIdAccessors(mount, role)) {
+    // A jwt role has no secret_ids.
+    const accessors = vault.owner.login === 'jwt' ? [] : await admin.secretIdAccessors(mount, role);
+    for (const accessor of accessors) {
       if (!isOurSecretId(await admin.secretIdMetadata(mount, role, accessor), target)) continue;
       await admin.destroySecretIdByAccessor(mount, role, accessor);
       destroyed += 1;

@@ -49,6 +49,11 @@ VAULT_TOKEN is an administrator's token, never stored. Exit 1 when a target fail
   --kms-key-id <key>            KMS key for secrets this creates (default aws/secretsmanager)
   --function-arn <arn>          the rotate function: also plan and apply rotation settings
   --enable-approle              enable AppRole at a mount that has no auth method
+  --jwt-issuer <url>            for jwt targets: the account's issuer (aws iam
+                                enable-outbound-web-identity-federation answers it)
+  --renew-role-arn <arn>        for jwt targets: the renew role (stack output RenewRoleArn),
+                                the only subject their roles accept
+  --enable-jwt                  enable the jwt auth method at a mount that has none
   --rotate-secret-id            issue new secret_ids (the old ones destroyed once stored)
   --relogin                     log in again and store new tokens even if healthy
   --concurrency <n>             targets at a time (default 8)
@@ -74,6 +79,23 @@ function fleetName(value: string): string {
   const problem = fleetNameProblem(value);
   if (problem !== undefined) throw new UsageError(problem);
   return value;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** What jwt roles trust: both options, or neither (then jwt targets fail, saying what is missing). */
+function jwtTrustOf(issuer: string | undefined, roleArn: string | undefined) {
+  if (issuer === undefined && roleArn === undefined) return {};
+  if (issuer === undefined || roleArn === undefined) {
+    throw new UsageError('--jwt-issuer and --renew-role-arn go together');
+  }
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(issuer)) {
+    throw new UsageError(`--jwt-issuer must be the issuer URL (https://...): ${issuer}`);
+  }
+  if (!ROLE_ARN.test(roleArn)) {
+    throw new UsageError(`--renew-role-arn must be an IAM role ARN: ${roleArn}`);
+  }
+  return { jwtTrust: { issuer: issuer.replace(/\/+$/, ''), renewRoleArn: roleArn } };
 }
 
 function describe(outcome: TargetOutcome): string {
@@ -135,6 +157,9 @@ async function setup(): Promise<void> {
       'kms-key-id': { type: 'string' },
       'function-arn': { type: 'string' },
       'enable-approle': { type: 'boolean', default: false },
+      'jwt-issuer': { type: 'string' },
+      'renew-role-arn': { type: 'string' },
+      'enable-jwt': { type: 'boolean', default: false },
       'rotate-secret-id': { type: 'boolean', default: false },
       relogin: { type: 'boolean', default: false },
       concurrency: { type: 'string' },
@@ -194,6 +219,8 @@ async function setup(): Promise<void> {
         policyFile: o['policy-file'] ?? DEFAULT_POLICY_FILE,
         extraPolicies: [],
         enableApprole: o['enable-approle'],
+        ...jwtTrustOf(o['jwt-issuer'], o['renew-role-arn']),
+        enableJwt: o['enable-jwt'],
         choices: {
           rotateSecretId: o['rotate-secret-id'],
           relogin: o.relogin,
@@ -223,6 +250,7 @@ async function setup(): Promise<void> {
     );
     progress.end();
     const { outcomes } = result;
+    for (const note of result.notes) say(note);
     if (o.json) {
       process.stdout.write(
         `${JSON.stringify({ apply: o.apply, outcomes, summary: counts(outcomes), writes: result.writes }, null, 2)}\n`,

@@ -13,7 +13,10 @@ import { join, resolve } from 'node:path';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
+import { TARGET_CLAIM } from '../../scripts/bootstrap/jwt-setup.js';
 import { localRotationFunctionArn } from '../../tools/local-stack/rotation-function.js';
+import { localIssuerUrl } from '../../tools/local-stack/stack.js';
+import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
 import { configWith, createScenario, lookupSelf, type Scenario } from '../support/scenario.js';
 import { stackEnv } from '../support/stack-env.js';
 
@@ -397,6 +400,70 @@ describe('vault:setup on the local stack', () => {
     // Assess: both would be created
     expect(plan.code, plan.stderr).toBe(0);
     expect(withStatus(plan.stdout, 'create')).toEqual([inline, pushed].sort());
+  }, 60_000);
+
+  it('sets up a jwt target: the mount trusts the issuer, the role is bound, and the renewer logs in', async () => {
+    // Prepare: a jwt target on a jwt mount not enabled yet
+    const { fleet } = scenario;
+    fleetName = `${fleet.prefix}-jwt`;
+    const name = `${fleet.prefix}-jw`;
+    const jwtMount = `${fleet.prefix}-jwt`;
+    const roleArn = 'arn:aws:iam::123456789012:role/vault-renewer-local-renew';
+    const issuer = localIssuerUrl(fleet.env.AWS_ENDPOINT_URL_STS);
+    const entry = {
+      name,
+      tokenSecret: `${fleet.prefix}/${name}/token`,
+      jwt: { audience: 'vault.local', mount: jwtMount },
+    };
+    const path = join(dir, 'jwt.yaml');
+    writeFileSync(path, stringifyYaml(configWith(fleet.env, [entry])));
+    const common = [
+      '--config',
+      path,
+      '--role-settings',
+      roleSettings('jwt-role.yaml', 3600),
+      '--jwt-issuer',
+      issuer,
+      '--renew-role-arn',
+      roleArn,
+      '--enable-jwt',
+    ];
+
+    // Act
+    const plan = await setup(common);
+    const applied = await setup([...common, '--apply']);
+    const again = await setup([...common, '--apply']);
+
+    // Assess
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stderr).toContain(`auth/${jwtMount}: jwt to enable, trusting ${issuer}`);
+    expect(withStatus(plan.stdout, 'create')).toEqual([name]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const config = (await fleet.vault('GET', `auth/${jwtMount}/config`)) as {
+      data: { oidc_discovery_url: string };
+    };
+    expect(config.data.oidc_discovery_url).toBe(issuer);
+    const role = (await fleet.vault('GET', `auth/${jwtMount}/role/${name}`)) as {
+      data: Record<string, unknown>;
+    };
+    expect(role.data).toMatchObject({
+      role_type: 'jwt',
+      bound_audiences: ['vault.local'],
+      bound_subject: roleArn,
+      bound_claims: { [TARGET_CLAIM]: name },
+      token_policies: [`vault-renewer-${name}`],
+    });
+    expect(await fleet.secretValue(entry.tokenSecret)).toBe('{}');
+    expect(again.stdout).toBe('1 targets: 1 unchanged\n');
+
+    // Act + Assess: the renewer's next run logs the target in through STS
+    const renew = scenario.harness(configWith(fleet.env, [entry]));
+    const report = await renew.invoke(SCHEDULED_EVENT);
+    expect(report.targets[0]).toMatchObject({
+      status: 'changed',
+      token: { outcome: 'relogged-in', reason: 'absent' },
+    });
+    await renew.close();
   }, 60_000);
 
   it('goes on where an interrupted apply stopped', async () => {

@@ -1,0 +1,301 @@
+/**
+ * The Vault side of a target that logs in with jwt, as observe, plan,
+ * apply (target-setup.ts does the same for AppRole targets): the jwt mount
+ * trusting the account's issuer, the target's policy, and one jwt role bound
+ * to the target's audience, to the renew role's ARN as subject, and to the
+ * request tag naming the target (a claim only the renewer can set for it),
+ * with the workload's token settings. Secrets Manager gets the token secret
+ * as `{}` (the renewer's next run logs in: only the renew role's tokens are
+ * accepted, so the set-up cannot log in itself) and the lease secrets.
+ */
+
+import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
+import type { SecretState, SecretTag } from '../../functions/aws/secret-provisioning.js';
+import type { TargetConfig } from '../../functions/config/types.js';
+import type { VaultEndpoint } from '../../functions/core/vault-port.js';
+import { TARGET_TAG_KEY } from '../../functions/core/web-identity-port.js';
+import type { VaultAdminEndpoints } from '../../functions/vault/admin-endpoints.js';
+import { VaultHttpError } from '../../functions/vault/errors.js';
+import { BootstrapError } from './errors.js';
+import { FLEET_TAG_KEY, markPolicy, readOwnership } from './ownership.js';
+import { loadPolicy, type RoleSettings } from './role-settings.js';
+import { createLeaseSecrets, type SecretsSide } from './secrets-side.js';
+import { type Change, ChangeKind } from './target-setup.js';
+
+/** The claim the role binds to the target's name: the request tag, as a JSON pointer. */
+export const TARGET_CLAIM = `/https:~1~1sts.amazonaws.com~1/request_tags/${TARGET_TAG_KEY}`;
+
+/** What the jwt roles trust: the account's issuer, and the renew role as subject. */
+export interface JwtTrust {
+  readonly issuer: string;
+  readonly renewRoleArn: string;
+}
+
+export interface JwtPlan {
+  readonly name: string;
+  readonly endpoint: VaultEndpoint;
+  readonly tokenSecretId: string;
+  readonly mount: string;
+  readonly role: string;
+  readonly audience: string;
+  readonly leases: readonly { name: string; secretId: string; reissuePath: string }[];
+}
+
+export interface DesiredJwtTarget {
+  readonly fleet: string;
+  readonly plan: JwtPlan;
+  readonly policyName: string;
+  readonly policy: string;
+  readonly role: Readonly<Record<string, unknown>>;
+  readonly tags: ReadonlyMap<string, readonly SecretTag[]>;
+}
+
+export interface ObservedJwtTarget {
+  readonly policy: string | undefined;
+  readonly role: Readonly<Record<string, unknown>> | undefined;
+  readonly secrets: ReadonlyMap<string, SecretState>;
+}
+
+/** The workload's token settings of the shared role settings file; the rest is AppRole's. */
+const TOKEN_SETTINGS = [
+  'token_type',
+  'token_ttl',
+  'token_max_ttl',
+  'token_period',
+  'token_explicit_max_ttl',
+  'token_num_uses',
+  'token_no_default_policy',
+  'token_bound_cidrs',
+] as const;
+
+export function jwtPlanOf(target: TargetConfig): JwtPlan {
+  if (target.jwt === undefined) throw new Error(`target ${target.name} does not log in with jwt`);
+  return {
+    name: target.name,
+    endpoint: target.vault,
+    tokenSecretId: target.tokenSecretId,
+    mount: target.jwt.mount,
+    role: target.jwt.role,
+    audience: target.jwt.audience,
+    leases: target.leases.map((l) => ({
+      name: l.name,
+      secretId: l.secretId,
+      reissuePath: l.reissuePath,
+    })),
+  };
+}
+
+export function desiredJwtTarget(
+  plan: JwtPlan,
+  inputs: {
+    readonly fleet: string;
+    readonly settings: RoleSettings;
+    readonly policyFile: string;
+    readonly trust: JwtTrust;
+  },
+): DesiredJwtTarget {
+  const policyName = `vault-renewer-${plan.name}`;
+  const token = Object.fromEntries(
+    TOKEN_SETTINGS.flatMap((key) =>
+      inputs.settings[key] === undefined ? [] : [[key, inputs.settings[key]]],
+    ),
+  );
+  const ids = [plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
+  return {
+    fleet: inputs.fleet,
+    plan,
+    policyName,
+    policy: loadPolicy(
+      inputs.policyFile,
+      plan.leases.map((l) => l.reissuePath),
+      `auth/${plan.mount}/role/${plan.role}`,
+    ),
+    role: {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: [plan.audience],
+      bound_subject: inputs.trust.renewRoleArn,
+      bound_claims_type: 'string',
+      bound_claims: { [TARGET_CLAIM]: plan.name },
+      ...token,
+      token_policies: [policyName],
+    },
+    tags: new Map(ids.map((id) => [id, [{ key: FLEET_TAG_KEY, value: inputs.fleet }]])),
+  };
+}
+
+export async function observeJwtTarget(
+  desired: DesiredJwtTarget,
+  admin: VaultAdminEndpoints,
+  secrets: SecretsSide,
+): Promise<ObservedJwtTarget> {
+  const { plan } = desired;
+  const ids = [plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
+  const [policy, role, states] = await Promise.all([
+    admin.readPolicy(desired.policyName),
+    // A mount this run is to enable has no roles yet: Vault answers 404 "no handler for route".
+    admin.readAppRole(plan.mount, plan.role).catch((error: unknown) => {
+      if (error instanceof VaultHttpError && error.status === 404) return undefined;
+      throw error;
+    }),
+    Promise.all(ids.map(async (id) => [id, await secrets.secrets.describe(id)] as const)),
+  ]);
+  return { policy, role, secrets: new Map(states) };
+}
+
+function policyToWrite(desired: DesiredJwtTarget, observed: ObservedJwtTarget): string {
+  const { plan } = desired;
+  const owner = readOwnership(observed.policy);
+  return markPolicy(desired.policy, {
+    fleet: desired.fleet,
+    target: plan.name,
+    mount: plan.mount,
+    role: plan.role,
+    roleCreated:
+      observed.role === undefined ||
+      (owner?.roleCreated === true && owner.mount === plan.mount && owner.role === plan.role),
+    login: 'jwt',
+  });
+}
+
+/** Vault answers what it was given in its own form: lists and maps compared as sets of values. */
+function sameSetting(want: unknown, have: unknown): boolean {
+  if (Array.isArray(want)) {
+    const list = Array.isArray(have) ? have : [];
+    return want.length === list.length && want.every((item) => list.includes(item));
+  }
+  if (want !== null && typeof want === 'object') {
+    return JSON.stringify(want) === JSON.stringify(have ?? {});
+  }
+  return want === have;
+}
+
+export function planJwtChanges(desired: DesiredJwtTarget, observed: ObservedJwtTarget): Change[] {
+  const { plan } = desired;
+  const changes: Change[] = [];
+  for (const [id, state] of observed.secrets) {
+    if (state.deleted) {
+      changes.push({ kind: ChangeKind.Restore, verb: 'restore', detail: id, secretId: id });
+    }
+  }
+  if (observed.policy === undefined) {
+    changes.push({ kind: ChangeKind.Policy, verb: 'create', detail: desired.policyName });
+  } else if (observed.policy !== policyToWrite(desired, observed)) {
+    changes.push({ kind: ChangeKind.Policy, verb: 'update', detail: desired.policyName });
+  }
+  const base = `auth/${plan.mount}/role/${plan.role}`;
+  if (observed.role === undefined) {
+    changes.push({ kind: ChangeKind.Role, verb: 'create', detail: base });
+  } else {
+    const differences = Object.entries(desired.role)
+      .filter(([key, want]) => !sameSetting(want, observed.role?.[key]))
+      .map(([key]) => key);
+    if (differences.length > 0) {
+      changes.push({
+        kind: ChangeKind.Role,
+        verb: 'update',
+        detail: `${base} (${differences.join(', ')})`,
+      });
+    }
+  }
+  for (const id of [plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)]) {
+    const state = observed.secrets.get(id);
+    if (state?.exists !== true) {
+      changes.push({ kind: ChangeKind.Secret, verb: 'create', detail: id, secretId: id });
+      continue;
+    }
+    const missing = (desired.tags.get(id) ?? []).filter((t) => state.tags[t.key] !== t.value);
+    if (missing.length > 0) {
+      changes.push({
+        kind: ChangeKind.Tags,
+        verb: 'tag',
+        detail: `${id} ${missing.map((t) => `${t.key}=${t.value}`).join(', ')}`,
+        secretId: id,
+      });
+    }
+  }
+  return changes;
+}
+
+export async function applyJwtChanges(
+  desired: DesiredJwtTarget,
+  observed: ObservedJwtTarget,
+  changes: readonly Change[],
+  admin: VaultAdminEndpoints,
+  side: SecretsSide,
+  log: (line: string) => void,
+): Promise<void> {
+  const { plan } = desired;
+  const of = (kind: ChangeKind) => changes.filter((c) => c.kind === kind);
+  for (const change of of(ChangeKind.Restore)) {
+    await side.pace();
+    await side.secrets.restore(change.secretId ?? '');
+  }
+  if (of(ChangeKind.Policy).length > 0) {
+    await admin.writePolicy(desired.policyName, policyToWrite(desired, observed));
+    log(`policy ${desired.policyName}: ${observed.policy === undefined ? 'created' : 'updated'}`);
+  }
+  if (of(ChangeKind.Role).length > 0) {
+    await admin.writeAppRole(plan.mount, plan.role, desired.role);
+    log(
+      `role auth/${plan.mount}/role/${plan.role}: ${observed.role === undefined ? 'created' : 'updated'}`,
+    );
+  }
+  const creates = new Set(of(ChangeKind.Secret).map((c) => c.secretId));
+  if (creates.has(plan.tokenSecretId)) {
+    await side.pace();
+    await side.secrets.write({
+      secretId: plan.tokenSecretId,
+      value: '{}',
+      exists: false,
+      clientRequestToken: deterministicRequestToken('vault-setup', plan.tokenSecretId, 'empty'),
+      target: plan.name,
+      description: `vault-renewer: Vault token of ${plan.name} (jwt login), kept alive by the renewer`,
+      tags: side.tagsFor(plan.tokenSecretId),
+    });
+    log(`secret ${plan.tokenSecretId}: created as {} (the renewer logs in on its next run)`);
+  }
+  if (plan.leases.some((l) => creates.has(l.secretId))) {
+    await createLeaseSecrets({ ...side, plan: { ...side.plan, leases: plan.leases } });
+  }
+  for (const change of of(ChangeKind.Tags)) {
+    const id = change.secretId ?? '';
+    const have = observed.secrets.get(id)?.tags ?? {};
+    for (const tag of desired.tags.get(id) ?? []) {
+      if (have[tag.key] === tag.value) continue;
+      await side.pace();
+      await side.secrets.tag(id, tag);
+    }
+  }
+}
+
+/**
+ * The jwt mount trusts the account's issuer (`oidc_discovery_url`); enabled
+ * with `enable` when missing. Answers what changed, for the log.
+ */
+export async function ensureJwtMount(
+  admin: VaultAdminEndpoints,
+  mount: string,
+  trust: JwtTrust,
+  options: { readonly enable: boolean; readonly apply: boolean },
+): Promise<string | undefined> {
+  const mounts = await admin.authMounts();
+  const type = mounts[`${mount}/`];
+  if (type !== undefined && type !== 'jwt') {
+    throw new BootstrapError(`auth/${mount} is a ${type} auth method, not jwt`);
+  }
+  if (type === undefined) {
+    if (!options.enable) {
+      throw new BootstrapError(
+        `no auth method is mounted at auth/${mount}: enable it (vault auth enable -path=${mount} jwt) or pass --enable-jwt`,
+      );
+    }
+    if (!options.apply) return `auth/${mount}: jwt to enable, trusting ${trust.issuer}`;
+    await admin.enableAuth(mount, 'jwt');
+  }
+  const config = await admin.readAuthConfig(mount);
+  if (config?.oidc_discovery_url === trust.issuer) return undefined;
+  if (!options.apply) return `auth/${mount}: to trust ${trust.issuer}`;
+  await admin.writeAuthConfig(mount, { oidc_discovery_url: trust.issuer });
+  return `auth/${mount}: trusts ${trust.issuer}`;
+}
