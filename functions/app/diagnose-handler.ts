@@ -36,6 +36,8 @@ export interface DiagnoseHandlerDeps {
   readonly incidents?: Pick<IncidentStore, 'readBatch'>;
   /** DescribeSecret, for each target's rotation status (read only). */
   readonly describe?: Pick<SecretStagingStore, 'describe'>;
+  /** OIDC discovery, for the jwt targets' issuer check (default: fetch). */
+  readonly discover?: (url: string, signal: AbortSignal) => Promise<string>;
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -79,6 +81,7 @@ export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandle
         store: deps.store,
         ...(deps.describe === undefined ? {} : { describe: deps.describe }),
         ...(deps.incidents === undefined ? {} : { incidents: deps.incidents }),
+        discover: deps.discover ?? discoverIssuer,
         now,
       },
       {
@@ -129,4 +132,16 @@ export function createDiagnoseHandler(deps: DiagnoseHandlerDeps): DiagnoseHandle
     );
     return { ...fitted, notification, table: renderDiagnosisLines(fitted) };
   };
+}
+
+/** The issuer `url`'s OIDC discovery document names (public: no credentials, no secrets). */
+export async function discoverIssuer(url: string, signal: AbortSignal): Promise<string> {
+  const answer = await fetch(`${url.replace(/\/+$/, '')}/.well-known/openid-configuration`, {
+    signal,
+  });
+  if (!answer.ok) throw new Error(`discovery answered HTTP ${answer.status}`);
+  const document = (await answer.json()) as { issuer?: unknown };
+  if (typeof document.issuer !== 'string')
+    throw new Error('the discovery document names no issuer');
+  return document.issuer;
 }

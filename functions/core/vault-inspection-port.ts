@@ -36,7 +36,31 @@ export interface MountTuning {
   readonly maxLeaseTtlSeconds: number;
 }
 
+/** A jwt role as the renewer's login depends on it. */
+export interface JwtRoleSettings {
+  readonly roleType: string;
+  readonly boundAudiences: readonly string[];
+  readonly boundSubject: string;
+  /** Claim (JSON pointer or name) → the values it must hold. */
+  readonly boundClaims: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface VaultInspectionPort {
+  /** A jwt role, or undefined when it does not exist (404). */
+  readJwtRole(
+    endpoint: VaultEndpoint,
+    token: string,
+    mount: string,
+    role: string,
+    options?: CallOptions,
+  ): Promise<JwtRoleSettings | undefined>;
+  /** The jwt mount's `oidc_discovery_url` (empty when it trusts keys instead), or undefined (404). */
+  readJwtIssuer(
+    endpoint: VaultEndpoint,
+    token: string,
+    mount: string,
+    options?: CallOptions,
+  ): Promise<string | undefined>;
   /** The role's settings, or undefined when the role does not exist (404). */
   readAppRoleRole(
     endpoint: VaultEndpoint,

@@ -150,6 +150,8 @@ export interface VaultHealth {
   readonly standby: boolean;
   readonly version: string;
   readonly status: number;
+  /** `server_time_utc`, epoch seconds, when Vault says it: the clock jwt logins are checked by. */
+  readonly serverTimeUtc?: number;
 }
 
 export interface CallOptions {

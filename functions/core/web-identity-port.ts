@@ -6,6 +6,8 @@
 
 /** The request tag (a claim under `https://sts.amazonaws.com/`) naming the target a token is for. */
 export const TARGET_TAG_KEY = 'vault-renewer-target';
+/** The same claim as Vault's jwt roles bind it: a JSON pointer into the token's claims. */
+export const TARGET_CLAIM = `/https:~1~1sts.amazonaws.com~1/request_tags/${TARGET_TAG_KEY}`;
 
 export interface WebIdentityPort {
   /** A signed token for `audience`, tagged with `target`. A bearer credential: never logged. */

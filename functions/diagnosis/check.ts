@@ -39,6 +39,11 @@ export const CheckId = {
   LeaseRenewable: 'lease.renewable',
   LeaseTtl: 'lease.ttl',
   LeaseParent: 'lease.parent',
+  JwtRole: 'jwt.role',
+  JwtAudience: 'jwt.audience',
+  JwtClaims: 'jwt.claims',
+  JwtIssuer: 'jwt.issuer',
+  VaultClock: 'vault.clock',
 } as const;
 export type CheckId = (typeof CheckId)[keyof typeof CheckId];
 
@@ -66,6 +71,11 @@ export const CHECK_LABELS: Readonly<Record<CheckId, string>> = {
   [CheckId.LeaseRenewable]: 'lease renewable',
   [CheckId.LeaseTtl]: 'lease TTL',
   [CheckId.LeaseParent]: 'outlived by its token',
+  [CheckId.JwtRole]: 'jwt role',
+  [CheckId.JwtAudience]: 'jwt audience',
+  [CheckId.JwtClaims]: 'jwt bound claims',
+  [CheckId.JwtIssuer]: 'issuer discovery',
+  [CheckId.VaultClock]: "Vault's clock",
 };
 
 /** Machine-readable facts of a check (seconds, RFC3339 times, labels); never a secret. */

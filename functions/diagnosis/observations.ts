@@ -6,7 +6,11 @@
  */
 
 import type { TokenLiveness } from '../core/lifetime.js';
-import type { AppRoleRoleSettings, MountTuning } from '../core/vault-inspection-port.js';
+import type {
+  AppRoleRoleSettings,
+  JwtRoleSettings,
+  MountTuning,
+} from '../core/vault-inspection-port.js';
 import type {
   LeaseInfo,
   SecretIdInfo,
@@ -73,6 +77,15 @@ export interface LeaseObservations {
   readonly lookup: Observed<LeaseInfo>;
 }
 
+/** What a jwt target's login depends on in Vault, and the issuer Vault trusts. */
+export interface JwtObservations {
+  readonly role: Observed<JwtRoleSettings | null>;
+  /** The mount's `oidc_discovery_url`. */
+  readonly issuer: Observed<string | null>;
+  /** The issuer its discovery document names (fetched from here; Vault's network may differ). */
+  readonly discovery: Observed<string>;
+}
+
 export interface TargetObservations {
   readonly health: Observed<VaultHealth>;
   readonly tokenSecret: StoredDocument<StoredToken>;
@@ -90,4 +103,6 @@ export interface TargetObservations {
   readonly secretId: Observed<SecretIdInfo | null>;
   readonly login: LoginObservation | undefined;
   readonly leases: readonly LeaseObservations[];
+  /** A jwt target's role and issuer. */
+  readonly jwt?: JwtObservations;
 }

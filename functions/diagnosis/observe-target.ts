@@ -32,6 +32,7 @@ import { describeAnswer } from '../core/wording.js';
 import { CAPABILITY_PATHS } from './capability-checks.js';
 import { authMountOf } from './check-context.js';
 import type {
+  JwtObservations,
   LeaseObservations,
   LoginObservation,
   Observed,
@@ -50,6 +51,8 @@ export interface ObserveContext {
   readonly login: boolean;
   /** `sys/health` of an endpoint, shared by the targets of one run. */
   readonly health: (endpoint: VaultEndpoint) => Promise<Observed<VaultHealth>>;
+  /** The issuer an OIDC discovery URL names (`<url>/.well-known/openid-configuration`). */
+  readonly discover?: (url: string, signal: AbortSignal) => Promise<string>;
 }
 
 /** Runs one Vault call and keeps its outcome as data. */
@@ -138,6 +141,9 @@ export async function observeTarget(
     ...roleTargets(target, info, why),
     secretId: notRun(why),
     login,
+    ...(target.jwt === undefined
+      ? {}
+      : { jwt: { role: notRun(why), issuer: notRun(why), discovery: notRun(why) } }),
     leases: leaseReads.map(({ lease, document }) => ({
       name: lease.name,
       secret: document,
@@ -279,7 +285,34 @@ export async function observeTarget(
     secretId,
     login,
     leases,
+    ...(target.jwt === undefined
+      ? {}
+      : { jwt: await observeJwt(context, endpoint, target.jwt, token) }),
   };
+}
+
+/** A jwt target's role and issuer, read with its token (its policy grants both). */
+async function observeJwt(
+  context: ObserveContext,
+  endpoint: VaultEndpoint,
+  jwt: NonNullable<TargetConfig['jwt']>,
+  token: string,
+): Promise<JwtObservations> {
+  const { vault, signal } = context;
+  const options = { signal };
+  const [role, issuer] = await Promise.all([
+    observe(() => vault.readJwtRole(endpoint, token, jwt.mount, jwt.role, options)),
+    observe(() => vault.readJwtIssuer(endpoint, token, jwt.mount, options)),
+  ]);
+  const url = issuer.status === 'ok' ? issuer.value : undefined;
+  const discover = context.discover;
+  const discovery: Observed<string> =
+    url === undefined || url === ''
+      ? notRun('the mount names no discovery URL')
+      : discover === undefined
+        ? notRun('no HTTP client')
+        : await observe(() => discover(url, signal));
+  return { role: nullWhenAbsent(role), issuer: nullWhenAbsent(issuer), discovery };
 }
 
 /** `undefined` from a port read (404, 204) becomes `null`: "Vault does not know it". */

@@ -35,6 +35,8 @@ export interface DiagnosisDeps {
   readonly incidents?: Pick<IncidentStore, 'readBatch'>;
   /** DescribeSecret, for the rotation status; absent: not reported. */
   readonly describe?: Pick<SecretStagingStore, 'describe'>;
+  /** The issuer an OIDC discovery URL names (jwt targets' issuer check); absent: not checked. */
+  readonly discover?: (url: string, signal: AbortSignal) => Promise<string>;
   readonly now: () => number;
 }
 
@@ -123,6 +125,7 @@ export async function runDiagnosis(
               signal,
               login: request.login,
               health,
+              ...(deps.discover === undefined ? {} : { discover: deps.discover }),
             }),
             describe === undefined
               ? undefined

@@ -8,6 +8,7 @@ import { approleChecks } from './approle-checks.js';
 import { capabilityChecks } from './capability-checks.js';
 import type { Check } from './check.js';
 import { type CheckContext, tokenFacts } from './check-context.js';
+import { jwtChecks } from './jwt-checks.js';
 import { firstLeaseExpiry, leaseChecks } from './lease-checks.js';
 import type { TargetObservations } from './observations.js';
 import { tokenChecks, vaultHealthCheck } from './token-checks.js';
@@ -20,6 +21,7 @@ export function checkTarget(observations: TargetObservations, context: CheckCont
     ...capabilityChecks(observations, facts, context, firstLeaseExpiry(observations)),
     // A jwt target keeps no AppRole secret: its login is STS's and the jwt role's.
     ...(context.target.approle === undefined ? [] : approleChecks(observations, facts, context)),
+    ...jwtChecks(observations, context),
     ...leaseChecks(observations, facts, context),
   ];
 }

@@ -27,7 +27,13 @@ export function inspectionEndpoints(
   call: VaultCall,
 ): Pick<
   VaultPort & VaultInspectionPort,
-  'capabilitiesSelf' | 'health' | 'readAppRoleRole' | 'readAuthMountTuning' | 'lookupSecretId'
+  | 'capabilitiesSelf'
+  | 'health'
+  | 'readAppRoleRole'
+  | 'readJwtRole'
+  | 'readJwtIssuer'
+  | 'readAuthMountTuning'
+  | 'lookupSecretId'
 > {
   return {
     async capabilitiesSelf(endpoint, token, paths, callOptions) {
@@ -78,7 +84,44 @@ export function inspectionEndpoints(
         standby: body.standby === true,
         version: optionalString(body.version) ?? '',
         status: answer.status,
+        ...(typeof body.server_time_utc === 'number'
+          ? { serverTimeUtc: body.server_time_utc }
+          : {}),
       } satisfies VaultHealth;
+    },
+
+    async readJwtRole(endpoint, token, mount, role, callOptions) {
+      const answer = await call(
+        endpoint,
+        authenticated('GET', `auth/${mount}/role/${roleSegment(role)}`, token, {
+          acceptAnswer: foundNothing,
+        }),
+        callOptions,
+      );
+      if (answer.status === 404) return undefined;
+      const data = dataOf(answer);
+      const claims = recordOf(data.bound_claims) ?? {};
+      return {
+        roleType: optionalString(data.role_type) ?? '',
+        boundAudiences: stringList(data.bound_audiences),
+        boundSubject: optionalString(data.bound_subject) ?? '',
+        boundClaims: Object.fromEntries(
+          Object.entries(claims).map(([claim, value]) => [
+            claim,
+            Array.isArray(value) ? stringList(value) : typeof value === 'string' ? [value] : [],
+          ]),
+        ),
+      };
+    },
+
+    async readJwtIssuer(endpoint, token, mount, callOptions) {
+      const answer = await call(
+        endpoint,
+        authenticated('GET', `auth/${mount}/config`, token, { acceptAnswer: foundNothing }),
+        callOptions,
+      );
+      if (answer.status === 404) return undefined;
+      return optionalString(dataOf(answer).oidc_discovery_url) ?? '';
     },
 
     async readAppRoleRole(endpoint, token, mount, role, callOptions) {

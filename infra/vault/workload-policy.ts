@@ -20,6 +20,8 @@ export function composeWorkloadPolicy(
   basePolicy: string,
   reissuePaths: readonly string[],
   roleBase?: string,
+  /** A jwt target's mount and role: diagnose reads both to check its login. */
+  jwt?: { readonly mount: string; readonly role: string },
 ): string {
   const lookup =
     roleBase === undefined
@@ -40,13 +42,31 @@ path "${path}" {
 }
 `,
   );
-  return `${basePolicy.trimEnd()}\n${[...lookup, ...stanzas].join('')}`;
+  const jwtReads =
+    jwt === undefined
+      ? []
+      : [
+          `
+# Read the target's jwt role and its mount's issuer, so diagnose can check its login (added by vault:setup).
+path "auth/${jwt.mount}/role/${jwt.role}" {
+  capabilities = ["read"]
+}
+path "auth/${jwt.mount}/config" {
+  capabilities = ["read"]
+}
+`,
+        ];
+  return `${basePolicy.trimEnd()}\n${[...lookup, ...jwtReads, ...stanzas].join('')}`;
 }
 
 let shipped: string | undefined;
 
 /** The shipped policy composed for one target (see {@link composeWorkloadPolicy}). */
-export function shippedWorkloadPolicy(reissuePaths: readonly string[], roleBase?: string): string {
+export function shippedWorkloadPolicy(
+  reissuePaths: readonly string[],
+  roleBase?: string,
+  jwt?: { readonly mount: string; readonly role: string },
+): string {
   shipped ??= readFileSync(WORKLOAD_POLICY_FILE, 'utf8');
-  return composeWorkloadPolicy(shipped, reissuePaths, roleBase);
+  return composeWorkloadPolicy(shipped, reissuePaths, roleBase, jwt);
 }

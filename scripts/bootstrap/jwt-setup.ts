@@ -13,7 +13,7 @@ import { deterministicRequestToken } from '../../functions/aws/client-request-to
 import type { SecretState, SecretTag } from '../../functions/aws/secret-provisioning.js';
 import type { TargetConfig } from '../../functions/config/types.js';
 import type { VaultEndpoint } from '../../functions/core/vault-port.js';
-import { TARGET_TAG_KEY } from '../../functions/core/web-identity-port.js';
+import { TARGET_CLAIM } from '../../functions/core/web-identity-port.js';
 import type { VaultAdminEndpoints } from '../../functions/vault/admin-endpoints.js';
 import { VaultHttpError } from '../../functions/vault/errors.js';
 import { BootstrapError } from './errors.js';
@@ -22,8 +22,7 @@ import { loadPolicy, type RoleSettings } from './role-settings.js';
 import { createLeaseSecrets, type SecretsSide } from './secrets-side.js';
 import { type Change, ChangeKind } from './target-setup.js';
 
-/** The claim the role binds to the target's name: the request tag, as a JSON pointer. */
-export const TARGET_CLAIM = `/https:~1~1sts.amazonaws.com~1/request_tags/${TARGET_TAG_KEY}`;
+export { TARGET_CLAIM } from '../../functions/core/web-identity-port.js';
 
 /** What the jwt roles trust: the account's issuer, and the renew role as subject. */
 export interface JwtTrust {
@@ -108,7 +107,11 @@ export function desiredJwtTarget(
     policy: loadPolicy(
       inputs.policyFile,
       plan.leases.map((l) => l.reissuePath),
-      `auth/${plan.mount}/role/${plan.role}`,
+      undefined,
+      {
+        mount: plan.mount,
+        role: plan.role,
+      },
     ),
     role: {
       role_type: 'jwt',

@@ -95,6 +95,7 @@ export function loadPolicy(
   path: string,
   reissuePaths: readonly string[],
   roleBase?: string,
+  jwt?: { readonly mount: string; readonly role: string },
 ): string {
-  return composeWorkloadPolicy(readText(path, 'policy'), reissuePaths, roleBase);
+  return composeWorkloadPolicy(readText(path, 'policy'), reissuePaths, roleBase, jwt);
 }

@@ -5,7 +5,15 @@
  * path. Then each way it fails, with its message.
  */
 
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDiagnoseHandler } from '../../functions/app/diagnose-handler.js';
+import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
+import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
+import { parseConfig } from '../../functions/config/load.js';
+import { createVaultClient } from '../../functions/vault/client.js';
 import { shippedWorkloadPolicy } from '../../infra/vault/workload-policy.js';
 import { localIssuerUrl } from '../../tools/local-stack/stack.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
@@ -49,7 +57,8 @@ async function jwtTarget(name: string, options: { audience?: string; leasePath?:
   await fleet.vault('PUT', `sys/policies/acl/${policy}`, {
     policy: shippedWorkloadPolicy(
       options.leasePath === undefined ? [] : [options.leasePath],
-      roleBase,
+      undefined,
+      { mount, role: name },
     ),
   });
   await fleet.vault('POST', roleBase, {
@@ -149,6 +158,82 @@ describe('a target that logs in with jwt', () => {
     );
     expect(eventsOf(await alerts.receive(1))).toEqual(['CRITICAL web-identity-unavailable sts']);
     await renew.close();
+  }, 60_000);
+
+  it('is checked by diagnose: role, audience, bound claims, issuer and clock, naming the claim that refuses', async () => {
+    // Prepare: a target logged in, and one whose role wants another audience (it holds a
+    // token of its policy, so diagnose can read the role)
+    const { fleet } = scenario;
+    const good = await jwtTarget('checked');
+    const renew = scenario.harness(configWith(fleet.env, [good]));
+    await renew.invoke(SCHEDULED_EVENT);
+    await renew.close();
+    const bad = await jwtTarget('mismatched', { audience: 'someone-else' });
+    const made = (await fleet.vault('POST', 'auth/token/create', {
+      policies: [`${fleet.prefix}-mismatched`],
+      no_default_policy: true,
+      ttl: '1h',
+    })) as { auth: { client_token: string; accessor: string } };
+    await fleet.putSecret(
+      bad.tokenSecret,
+      JSON.stringify({ token: made.auth.client_token, accessor: made.auth.accessor }),
+    );
+    const env = fleet.env;
+    const aws = {
+      region: env.AWS_REGION,
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      },
+    };
+    const secretsManager = new SecretsManagerClient({
+      ...aws,
+      endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+    });
+    const vault = createVaultClient();
+    const diagnose = createDiagnoseHandler({
+      config: parseConfig(JSON.stringify(configWith(env, [good, bad])), { format: 'json' }),
+      vault,
+      store: { readBatch: createSecretsManagerStore({ client: secretsManager }).readBatch },
+      notifier: createSnsNotifier({
+        client: new SNSClient({ ...aws, endpoint: env.AWS_ENDPOINT_URL_SNS }),
+        topicArn: scenario.alerts.topicArn,
+      }),
+      logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'ERROR' }),
+    });
+
+    // Act
+    const result = await diagnose(
+      {},
+      { awsRequestId: 'jwt', getRemainingTimeInMillis: () => 60_000 },
+    );
+
+    // Assess
+    const jwtChecksOf = (name: string) =>
+      Object.fromEntries(
+        (result.targets.find((t) => t.target === name)?.checks ?? [])
+          .filter((c) => c.id.startsWith('jwt.') || c.id === 'vault.clock')
+          .map((c) => [c.id, c.status]),
+      );
+    expect(jwtChecksOf('checked')).toEqual({
+      'jwt.role': 'pass',
+      'jwt.audience': 'pass',
+      'jwt.claims': 'pass',
+      'jwt.issuer': 'pass',
+      'vault.clock': 'pass',
+    });
+    expect(jwtChecksOf('mismatched')).toMatchObject({
+      'jwt.audience': 'fail',
+      'jwt.claims': 'pass',
+    });
+    const audience = result.targets
+      .find((t) => t.target === 'mismatched')
+      ?.checks.find((c) => c.id === 'jwt.audience');
+    expect(audience?.actual).toMatch(
+      /bound_audiences someone-else: a login is refused for its aud claim/,
+    );
+    secretsManager.destroy();
+    await vault.close();
   }, 60_000);
 
   it.each([

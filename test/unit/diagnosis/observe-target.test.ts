@@ -76,6 +76,8 @@ function memoryVault(overrides: Partial<DiagnoseVault> = {}) {
       expireTime: '2026-11-26T13:00:00Z',
     }),
     jwtLogin: refuse('jwtLogin'),
+    readJwtRole: refuse('readJwtRole'),
+    readJwtIssuer: refuse('readJwtIssuer'),
     appRoleLogin: async () => ({
       token: NEW_TOKEN,
       accessor: 'new-accessor',
