@@ -15,7 +15,7 @@
  */
 
 import pLimit from 'p-limit';
-import type { SecretProvisioning } from '../../functions/aws/secret-provisioning.js';
+import type { SecretProvisioning, SecretTag } from '../../functions/aws/secret-provisioning.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
 import { createRequestPacer } from '../../functions/core/request-pacer.js';
 import { createWriteBudget } from '../../functions/core/write-budget.js';
@@ -42,7 +42,7 @@ import {
   retireTarget,
 } from './retire.js';
 import { managedRoles, ROTATOR_POLICY_NAME, rotatorPolicy } from './rotator-policy.js';
-import { planTarget } from './target-plan.js';
+import { planTarget, type TargetPlan } from './target-plan.js';
 import {
   applyChanges,
   type Change,
@@ -233,138 +233,111 @@ export async function setupFleet(
       deps.progress?.(outcomes.length, total, outcomes);
     };
     const limit = pLimit(options.concurrency);
-    await Promise.all(
-      plans.map((plan) =>
-        limit(async () => {
-          if (deps.signal?.aborted === true) {
-            tick({
-              target: plan.name,
-              status: TargetStatus.NotStarted,
-              changes: [],
-              applied: false,
-            });
-            return;
-          }
-          const log = (line: string) => deps.log(`${plan.name}: ${line}`);
-          let changes: Change[] = [];
-          let status: TargetStatus = TargetStatus.Unchanged;
-          try {
-            const desired = desiredTarget(plan, options);
-            const sides = {
-              admin: sideFor(plan.endpoint).admin,
-              vault,
-              adminToken,
-              now,
-              secrets: {
-                secrets: deps.secrets,
-                plan,
-                kmsKeyId: options.kmsKeyId,
-                log,
-                pace,
-                tagsFor: (id: string) => desired.tags.get(id) ?? [],
-              },
-            };
-            const observed = await observeTarget(desired, sides);
-            changes = planChanges(desired, observed, options.choices);
-            status =
-              changes.length === 0
-                ? TargetStatus.Unchanged
-                : observed.policy === undefined && observed.role === undefined
-                  ? TargetStatus.Create
-                  : TargetStatus.Update;
-            if (options.apply && changes.length > 0) {
-              await applyChanges(desired, observed, changes, sides, options.choices, log);
-            }
-            tick({ target: plan.name, status, changes, applied: options.apply });
-          } catch (error) {
-            tick({
-              target: plan.name,
-              status: TargetStatus.Failed,
+    /**
+     * One target at a time per slot: nothing starts after an interrupt, and a
+     * failure is the target's outcome (with what it had planned), never the run's end.
+     */
+    const visit = (
+      name: string,
+      work: (planned: (changes: Change[]) => void) => Promise<Planned>,
+    ): Promise<void> =>
+      limit(async () => {
+        if (deps.signal?.aborted === true) {
+          tick({ target: name, status: TargetStatus.NotStarted, changes: [], applied: false });
+          return;
+        }
+        let planned: Change[] = [];
+        try {
+          const { status, changes } = await work((changes) => {
+            planned = changes;
+          });
+          tick({ target: name, status, changes, applied: options.apply });
+        } catch (error) {
+          tick({
+            target: name,
+            status: TargetStatus.Failed,
+            changes: planned,
+            applied: false,
+            error: messageOf(error),
+          });
+        }
+      });
+    const secretsSide = (plan: TargetPlan, tags: ReadonlyMap<string, readonly SecretTag[]>) => ({
+      secrets: deps.secrets,
+      plan,
+      kmsKeyId: options.kmsKeyId,
+      log: (line: string) => deps.log(`${plan.name}: ${line}`),
+      pace,
+      tagsFor: (id: string) => tags.get(id) ?? [],
+    });
+
+    await Promise.all([
+      ...plans.map((plan) =>
+        visit(plan.name, async (planned) => {
+          const desired = desiredTarget(plan, options);
+          const sides = {
+            admin: sideFor(plan.endpoint).admin,
+            vault,
+            adminToken,
+            now,
+            secrets: secretsSide(plan, desired.tags),
+          };
+          const observed = await observeTarget(desired, sides);
+          const changes = planChanges(desired, observed, options.choices);
+          planned(changes);
+          if (options.apply && changes.length > 0) {
+            await applyChanges(
+              desired,
+              observed,
               changes,
-              applied: false,
-              error: messageOf(error),
-            });
+              sides,
+              options.choices,
+              sides.secrets.log,
+            );
           }
+          return statusOf(changes, observed.policy === undefined && observed.role === undefined);
         }),
       ),
-    );
-    await Promise.all(
-      jwtPlans.map((plan) =>
-        limit(async () => {
-          if (deps.signal?.aborted === true) {
-            tick({
-              target: plan.name,
-              status: TargetStatus.NotStarted,
-              changes: [],
-              applied: false,
-            });
-            return;
-          }
+      ...jwtPlans.map((plan) =>
+        visit(plan.name, async (planned) => {
           const mountProblem = jwtMountProblems.get(`${plan.endpoint.address}|${plan.mount}`);
-          if (options.jwtTrust === undefined || mountProblem !== undefined) {
-            tick({
-              target: plan.name,
-              status: TargetStatus.Failed,
-              changes: [],
-              applied: false,
-              error:
-                mountProblem ??
-                'logs in with jwt: pass --jwt-issuer (the account issuer URL) and --renew-role-arn (the stack output RenewRoleArn) to set up its jwt role',
-            });
-            return;
+          if (mountProblem !== undefined) throw new BootstrapError(mountProblem);
+          if (options.jwtTrust === undefined) {
+            throw new BootstrapError(
+              'logs in with jwt: pass --jwt-issuer (the account issuer URL) and --renew-role-arn (the stack output RenewRoleArn) to set up its jwt role',
+            );
           }
-          const log = (line: string) => deps.log(`${plan.name}: ${line}`);
-          let changes: Change[] = [];
-          try {
-            const desired = desiredJwtTarget(plan, {
-              fleet: options.fleet,
-              settings: options.settings,
-              policyFile: options.policyFile,
-              trust: options.jwtTrust,
-            });
-            // The secrets side's plan: what createLeaseSecrets and the write tags read (no AppRole secret).
-            const side = {
-              secrets: deps.secrets,
-              plan: {
-                name: plan.name,
-                inConfig: true,
-                endpoint: plan.endpoint,
-                tokenSecretId: plan.tokenSecretId,
-                approleSecretId: '',
-                mount: plan.mount,
-                roleName: plan.role,
-                leases: plan.leases,
-              },
-              kmsKeyId: options.kmsKeyId,
-              log,
-              pace,
-              tagsFor: (id: string) => desired.tags.get(id) ?? [],
-            };
-            const admin = sideFor(plan.endpoint).admin;
-            const observed = await observeJwtTarget(desired, admin, side);
-            changes = planJwtChanges(desired, observed);
-            const status =
-              changes.length === 0
-                ? TargetStatus.Unchanged
-                : observed.policy === undefined && observed.role === undefined
-                  ? TargetStatus.Create
-                  : TargetStatus.Update;
-            if (options.apply && changes.length > 0) {
-              await applyJwtChanges(desired, observed, changes, admin, side, log);
-            }
-            tick({ target: plan.name, status, changes, applied: options.apply });
-          } catch (error) {
-            tick({
-              target: plan.name,
-              status: TargetStatus.Failed,
-              changes,
-              applied: false,
-              error: messageOf(error),
-            });
+          const desired = desiredJwtTarget(plan, {
+            fleet: options.fleet,
+            settings: options.settings,
+            policyFile: options.policyFile,
+            trust: options.jwtTrust,
+          });
+          // What createLeaseSecrets and the tags read; a jwt target has no AppRole secret.
+          const side = secretsSide(
+            {
+              name: plan.name,
+              inConfig: true,
+              endpoint: plan.endpoint,
+              tokenSecretId: plan.tokenSecretId,
+              approleSecretId: '',
+              mount: plan.mount,
+              roleName: plan.role,
+              leases: plan.leases,
+            },
+            desired.tags,
+          );
+          const admin = sideFor(plan.endpoint).admin;
+          const observed = await observeJwtTarget(desired, admin, side);
+          const changes = planJwtChanges(desired, observed);
+          planned(changes);
+          if (options.apply && changes.length > 0) {
+            await applyJwtChanges(desired, observed, changes, admin, side, side.log);
           }
+          return statusOf(changes, observed.policy === undefined && observed.role === undefined);
         }),
       ),
-    );
+    ]);
     await Promise.all(
       retiring.map((retired) =>
         limit(() =>
@@ -377,6 +350,22 @@ export async function setupFleet(
     await vault.close();
     await Promise.all([...admins.values()].map((a) => a.admin.close()));
   }
+}
+
+/** What a target's visit planned, and the status it makes. */
+interface Planned {
+  readonly status: TargetStatus;
+  readonly changes: Change[];
+}
+
+function statusOf(changes: Change[], created: boolean): Planned {
+  const status =
+    changes.length === 0
+      ? TargetStatus.Unchanged
+      : created
+        ? TargetStatus.Create
+        : TargetStatus.Update;
+  return { status, changes };
 }
 
 async function retireOne(
