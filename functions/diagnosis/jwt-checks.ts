@@ -23,7 +23,20 @@ export function jwtChecks(observations: TargetObservations, context: CheckContex
   const roleBase = `auth/${jwt.mount}/role/${jwt.role}`;
   const checks: Check[] = [];
 
-  if (role.status !== 'ok') {
+  if (role.status === 'failed' && /no handler for route|unsupported path/i.test(role.answer)) {
+    // Vault knows no such mount: every login is refused before any claim is read.
+    checks.push(
+      check({
+        id: CheckId.JwtRole,
+        status: CheckStatus.Fail,
+        expected: `${roleBase} exists`,
+        actual: `auth/${jwt.mount} is not mounted: ${role.answer}`,
+        fix: `${setUp} --enable-jwt`,
+      }),
+      skipped(CheckId.JwtAudience, `bound to ${jwt.audience}`, 'no mount'),
+      skipped(CheckId.JwtClaims, 'bound to this target', 'no mount'),
+    );
+  } else if (role.status !== 'ok') {
     const why = role.status === 'failed' ? role.answer : role.reason;
     checks.push(
       skipped(CheckId.JwtRole, `${roleBase} exists`, `not read: ${why}`),
