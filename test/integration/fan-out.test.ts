@@ -18,13 +18,17 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAggregateHandler } from '../../functions/app/aggregate-handler.js';
+import { createDiagnoseHandler } from '../../functions/app/diagnose-handler.js';
 import type { BatchResult } from '../../functions/app/renew-handler.js';
+import { createTargetSupply } from '../../functions/app/target-supply.js';
 import { putJson, readMapRunResults } from '../../functions/aws/map-results.js';
 import { createS3ObjectReader } from '../../functions/aws/s3-object-reader.js';
+import { createSecretsManagerStore } from '../../functions/aws/secrets-manager-store.js';
 import { createSnsNotifier } from '../../functions/aws/sns-notifier.js';
 import { renderTargetLines } from '../../functions/config/target-lines.js';
 import type { RenewerConfig } from '../../functions/config/types.js';
 import { combineBatches } from '../../functions/renewal/fan-out.js';
+import { createVaultClient } from '../../functions/vault/client.js';
 import { SCHEDULED_EVENT } from '../support/renewer-harness.js';
 import {
   configWith,
@@ -43,6 +47,13 @@ const s3 = new S3Client({
   credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
 });
 afterAll(() => s3.destroy());
+
+/** The SDK settings of the stack's SNS. */
+const SNS_SETTINGS = {
+  region: env.AWS_REGION,
+  endpoint: env.AWS_ENDPOINT_URL_SNS,
+  credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+};
 
 /** A Vault address nothing listens on: every target there shares one cause. */
 const DEAD_VAULT = 'http://127.0.0.1:9';
@@ -173,14 +184,7 @@ describe('a run fanned out in batches', () => {
       readResults: (b, key) => readMapRunResults(s3, b, key),
       writeReport: (b, key, report) => putJson(s3, b, key, report),
       notifier: createSnsNotifier({
-        client: new SNSClient({
-          region: env.AWS_REGION,
-          endpoint: env.AWS_ENDPOINT_URL_SNS,
-          credentials: {
-            accessKeyId: env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          },
-        }),
+        client: new SNSClient(SNS_SETTINGS),
         topicArn: alerts.topicArn,
       }),
       serviceName: 'vault-renewer',
@@ -270,6 +274,32 @@ describe('targets in S3', () => {
     expect(again.targets.map((t) => t.target)).toEqual(['s3a']);
     expect(afterChange.targets.map((t) => t.target).sort()).toEqual(['s3a', 's3b']);
     expect(afterChange.summary).toMatchObject({ targets: 2, failed: 0 });
+
+    // The diagnose function reads the same object through the same supply.
+    const vault = createVaultClient();
+    const diagnose = createDiagnoseHandler({
+      config: harness.config,
+      supply: createTargetSupply(
+        harness.config,
+        createS3ObjectReader(s3, name, 'fleet/targets.jsonl'),
+        { warn: () => {} },
+      ),
+      vault,
+      store: {
+        readBatch: createSecretsManagerStore({ client: fleet.aws.secretsManager }).readBatch,
+      },
+      notifier: createSnsNotifier({
+        client: new SNSClient(SNS_SETTINGS),
+        topicArn: fanned.alerts.topicArn,
+      }),
+      logger: new Logger({ serviceName: 'vault-renewer', logLevel: 'ERROR' }),
+    });
+    const diagnosed = await diagnose(
+      {},
+      { awsRequestId: 'd', getRemainingTimeInMillis: () => 60_000 },
+    );
+    expect(diagnosed.targets.map((t) => t.target).sort()).toEqual(['s3a', 's3b']);
+    await vault.close();
     await Promise.all([harness.close(), resolved.close()]);
   }, 60_000);
 });
