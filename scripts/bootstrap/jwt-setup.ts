@@ -19,6 +19,7 @@ import { VaultHttpError } from '../../functions/vault/errors.js';
 import { BootstrapError } from './errors.js';
 import { FLEET_TAG_KEY, markPolicy, readOwnership } from './ownership.js';
 import { loadPolicy, type RoleSettings } from './role-settings.js';
+import { ROTATOR_POLICY_NAME } from './rotator-policy.js';
 import { createLeaseSecrets, type SecretsSide } from './secrets-side.js';
 import { type Change, ChangeKind } from './target-setup.js';
 
@@ -91,6 +92,8 @@ export function desiredJwtTarget(
     readonly settings: RoleSettings;
     readonly policyFile: string;
     readonly trust: JwtTrust;
+    /** The config's rotator may log in with jwt too: its tokens also carry the rotator policy. */
+    readonly rotator?: boolean;
   },
 ): DesiredJwtTarget {
   const policyName = `vault-renewer-${plan.name}`;
@@ -121,7 +124,7 @@ export function desiredJwtTarget(
       bound_claims_type: 'string',
       bound_claims: { [TARGET_CLAIM]: plan.name },
       ...token,
-      token_policies: [policyName],
+      token_policies: [policyName, ...(inputs.rotator === true ? [ROTATOR_POLICY_NAME] : [])],
     },
     tags: new Map(ids.map((id) => [id, [{ key: FLEET_TAG_KEY, value: inputs.fleet }]])),
   };

@@ -416,7 +416,11 @@ describe('vault:setup on the local stack', () => {
       jwt: { audience: 'vault.local', mount: jwtMount },
     };
     const path = join(dir, 'jwt.yaml');
-    writeFileSync(path, stringifyYaml(configWith(fleet.env, [entry])));
+    // The rotator too may log in with jwt: its tokens also carry the rotator policy.
+    writeFileSync(
+      path,
+      stringifyYaml(configWith(fleet.env, [entry], { rotation: { rotator: name } })),
+    );
     const common = [
       '--config',
       path,
@@ -451,7 +455,7 @@ describe('vault:setup on the local stack', () => {
       bound_audiences: ['vault.local'],
       bound_subject: roleArn,
       bound_claims: { [TARGET_CLAIM]: name },
-      token_policies: [`vault-renewer-${name}`],
+      token_policies: [`vault-renewer-${name}`, 'vault-renewer-rotator'],
     });
     expect(await fleet.secretValue(entry.tokenSecret)).toBe('{}');
     expect(again.stdout).toBe('1 targets: 1 unchanged\n');
