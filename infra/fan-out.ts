@@ -23,6 +23,7 @@ export const FAN_OUT_IDS = {
   stateMachine: 'FanOutStateMachine',
   renewBatchFunction: 'RenewBatchLambdaFunction',
   aggregateFunction: 'AggregateLambdaFunction',
+  aggregateRole: 'AggregateRole',
 } as const;
 
 /** Under Step Functions' 256 KB between states, with room for the batch input. */
@@ -44,6 +45,10 @@ export interface FanOutParams {
   readonly eventBusName: string;
   /** The functions' VPC placement, as serverless.yml takes it. */
   readonly vpc: unknown;
+  /** The function roles' managed policies (the VPC's ENI permissions, when in a VPC). */
+  readonly managedPolicyArns: readonly unknown[];
+  /** The stage has a chat topic: the aggregate step publishes its chat form too. */
+  readonly chatTopic: boolean;
   /** The renew function's timeout: a batch gets the same. */
   readonly timeoutSeconds: number;
 }
@@ -167,7 +172,11 @@ export function fanOutValues(
       Type: 'AWS::IAM::Policy',
       Properties: {
         PolicyName: 'read-targets-object',
-        Roles: service.roles.map((role) => ({ Ref: role })),
+        // The aggregate step reads its first line: a target to name in run-wide messages.
+        Roles: [
+          ...service.roles,
+          ...(config.fanOut === undefined ? [] : [FAN_OUT_IDS.aggregateRole]),
+        ].map((role) => ({ Ref: role })),
         PolicyDocument: {
           Version: '2012-10-17',
           Statement: [
@@ -209,7 +218,8 @@ export function fanOutValues(
     aggregate: {
       handler: 'functions/aggregate.handler',
       description: "The last step of a fanned-out run: the run's report, heartbeat and run causes",
-      role: service.renewRole,
+      role: FAN_OUT_IDS.aggregateRole,
+      vpc: params.vpc,
       timeout: 120,
       maximumRetryAttempts: 0,
     },
@@ -378,45 +388,92 @@ export function fanOutValues(
       },
     },
     // The aggregate step reads the map's results and writes the run's report.
-    FanOutResultsPolicy: {
+    // renewBatch runs as the renew role: it may also write its own logs.
+    RenewBatchLogsPolicy: {
       Type: 'AWS::IAM::Policy',
       Properties: {
-        PolicyName: 'fan-out-results',
+        PolicyName: 'renew-batch-logs',
         Roles: [{ Ref: service.renewRole }],
         PolicyDocument: {
           Version: '2012-10-17',
           Statement: [
             {
-              Sid: 'ReadResults',
-              Effect: 'Allow',
-              Action: 's3:GetObject',
-              Resource: sub(
-                `arn:\${AWS::Partition}:s3:::\${${FAN_OUT_IDS.bucket}}/${RUNS_PREFIX}/*`,
-              ),
-            },
-            {
-              Sid: 'WriteReports',
-              Effect: 'Allow',
-              Action: 's3:PutObject',
-              Resource: sub(
-                `arn:\${AWS::Partition}:s3:::\${${FAN_OUT_IDS.bucket}}/${REPORTS_PREFIX}/*`,
-              ),
-            },
-            {
-              Sid: 'WriteFanOutLogs',
+              Sid: 'WriteBatchLogs',
               Effect: 'Allow',
               Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              Resource: [
-                sub(
-                  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-renewBatch:*`,
-                ),
-                sub(
-                  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-aggregate:*`,
-                ),
-              ],
+              Resource: sub(
+                `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-renewBatch:*`,
+              ),
             },
           ],
         },
+      },
+    },
+    // The aggregate step: the map's results, the run's report, the alerts and incidents. No secret.
+    [FAN_OUT_IDS.aggregateRole]: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: 'vault-renewer aggregate step of a fanned-out run',
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'lambda.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        },
+        ManagedPolicyArns: [...params.managedPolicyArns],
+        Policies: [
+          {
+            PolicyName: 'aggregate',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'WriteOwnLogs',
+                  Effect: 'Allow',
+                  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                  Resource: sub(
+                    `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/\${AWS::StackName}-aggregate:*`,
+                  ),
+                },
+                {
+                  Sid: 'ReadResults',
+                  Effect: 'Allow',
+                  Action: 's3:GetObject',
+                  Resource: sub(
+                    `arn:\${AWS::Partition}:s3:::\${${FAN_OUT_IDS.bucket}}/${RUNS_PREFIX}/*`,
+                  ),
+                },
+                {
+                  Sid: 'WriteReports',
+                  Effect: 'Allow',
+                  Action: 's3:PutObject',
+                  Resource: sub(
+                    `arn:\${AWS::Partition}:s3:::\${${FAN_OUT_IDS.bucket}}/${REPORTS_PREFIX}/*`,
+                  ),
+                },
+                {
+                  Sid: 'PublishAlerts',
+                  Effect: 'Allow',
+                  Action: 'sns:Publish',
+                  Resource: [
+                    { Ref: 'AlertTopic' },
+                    ...(params.chatTopic ? [{ Ref: 'ChatTopic' }] : []),
+                  ],
+                },
+                {
+                  Sid: 'IncidentState',
+                  Effect: 'Allow',
+                  Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+                  Resource: { 'Fn::GetAtt': ['IncidentTable', 'Arn'] },
+                },
+              ],
+            },
+          },
+        ],
       },
     },
     FanOutSchedulerRole: {

@@ -28,7 +28,7 @@ export type { CfnValue } from './secret-grants.js';
 
 import { SIGNING_ALGORITHM } from '../functions/aws/sts-web-identity.js';
 import { TARGET_TAG_KEY } from '../functions/core/web-identity-port.js';
-import { fanOutValues } from './fan-out.js';
+import { FAN_OUT_IDS, fanOutValues } from './fan-out.js';
 
 /** The stage params serverless.yml passes in (`params:` / `--param`), as strings. */
 export interface PackageParams {
@@ -165,6 +165,10 @@ export interface PackageTimeValues {
 }
 
 const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
+/** CreateNetworkInterface & co. cannot be scoped to a subnet; AWS's managed policy is the norm. */
+const VPC_ACCESS_POLICY = {
+  'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`,
+};
 /** CloudWatch refuses alarms whose evaluation window is longer than a day. */
 const MAX_ALARM_WINDOW_SECONDS = 86_400;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -294,6 +298,8 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
         params.scheduleTimezone.trim() === '' ? 'UTC' : params.scheduleTimezone.trim(),
       eventBusName: params.eventBusName.trim(),
       vpc,
+      managedPolicyArns: inVpc ? [VPC_ACCESS_POLICY] : [],
+      chatTopic: params.chatTopic.trim() === 'true',
       timeoutSeconds: timeoutSeconds ?? 1,
     },
     {
@@ -318,14 +324,7 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
     rotate: { secretStatements: rotateSecretStatements(grants) },
     secretScope: grants.scope,
     vpc,
-    managedPolicyArns: inVpc
-      ? [
-          {
-            // CreateNetworkInterface & co. cannot be scoped to a subnet; AWS's managed policy is the norm.
-            'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole`,
-          },
-        ]
-      : [],
+    managedPolicyArns: inVpc ? [VPC_ACCESS_POLICY] : [],
     chatTopicArnEnv: chatTopic === 'true' ? { Ref: LOGICAL_IDS.chatTopic } : '',
     targetsBucketEnv: fanOut.targetsBucketEnv,
     renewScheduleEnabled: fanOut.renewScheduleEnabled,
@@ -362,6 +361,14 @@ export function packageTimeValues(config: RenewerConfig, params: PackageParams):
               RenewAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.renewRole, topicKey),
               DiagnoseAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.diagnoseRole, topicKey),
               RotateAlertTopicKmsPolicy: topicKmsPolicy(LOGICAL_IDS.rotateRole, topicKey),
+              ...(config.fanOut === undefined
+                ? {}
+                : {
+                    AggregateAlertTopicKmsPolicy: topicKmsPolicy(
+                      FAN_OUT_IDS.aggregateRole,
+                      topicKey,
+                    ),
+                  }),
             }),
       },
       Outputs: {

@@ -191,6 +191,7 @@ describe('targets out of the bundle', () => {
       { Ref: 'RenewRole' },
       { Ref: 'DiagnoseRole' },
       { Ref: 'RotateRole' },
+      { Ref: 'AggregateRole' },
     ]);
     expect(read.PolicyDocument.Statement).toEqual([
       { Sid: 'ReadTargets', Effect: 'Allow', Action: 's3:GetObject', Resource: objectArn },
@@ -215,6 +216,22 @@ describe('targets out of the bundle', () => {
     });
     expect(props<Record<string, unknown>>(packaged.template, 'TargetsBucket')).toMatchObject({
       VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('runs the aggregate step as a role of its own, with no secret and no write but its report', () => {
+    const statements = roleStatements(packaged.template, 'AggregateRole');
+    expect(statements.flatMap((s) => actions(s)).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      's3:PutObject',
+      'sns:Publish',
+    ]);
+    expect(props(packaged.template, 'AggregateLambdaFunction')).toMatchObject({
+      Role: { 'Fn::GetAtt': ['AggregateRole', 'Arn'] },
     });
   });
 
