@@ -5,13 +5,11 @@
  * rotation of its secrets.
  */
 
-import type { SecretTag } from '../../functions/aws/secret-provisioning.js';
 import type { RenewerConfig, RotationRules } from '../../functions/config/types.js';
 import { BootstrapError } from './errors.js';
-import { FLEET_TAG_KEY } from './ownership.js';
 import { loadPolicy, type RoleSettings } from './role-settings.js';
 import { ROTATOR_POLICY_NAME } from './rotator-policy.js';
-import { accessTags } from './secrets-side.js';
+import { secretTags } from './secrets-side.js';
 import type { TargetPlan } from './target-plan.js';
 import type { DesiredTarget } from './target-setup.js';
 
@@ -57,19 +55,7 @@ export function desiredTarget(plan: TargetPlan, inputs: SetupInputs): DesiredTar
     ),
     settings: inputs.settings,
     tokenPolicies,
-    tags: fleetTagged(plan, inputs.fleet, accessTags(plan, config.secretAccess)),
+    tags: secretTags(plan, inputs.fleet, config.secretAccess),
     rotations,
   };
-}
-
-/** Every secret of the target carries the fleet tag, then its access tags. */
-function fleetTagged(
-  plan: TargetPlan,
-  fleet: string,
-  access: ReadonlyMap<string, readonly SecretTag[]>,
-): Map<string, SecretTag[]> {
-  const ids = [plan.approleSecretId, plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
-  return new Map(
-    ids.map((id) => [id, [{ key: FLEET_TAG_KEY, value: fleet }, ...(access.get(id) ?? [])]]),
-  );
 }

@@ -312,6 +312,7 @@ export async function setupFleet(
             settings: options.settings,
             policyFile: options.policyFile,
             trust: options.jwtTrust,
+            access: config.secretAccess,
             rotator: config.rotator === plan.name,
           });
           // What createLeaseSecrets and the tags read; a jwt target has no AppRole secret.

@@ -11,16 +11,16 @@
 
 import { deterministicRequestToken } from '../../functions/aws/client-request-token.js';
 import type { SecretState, SecretTag } from '../../functions/aws/secret-provisioning.js';
-import type { TargetConfig } from '../../functions/config/types.js';
+import type { RenewerConfig, TargetConfig } from '../../functions/config/types.js';
 import type { VaultEndpoint } from '../../functions/core/vault-port.js';
 import { TARGET_CLAIM } from '../../functions/core/web-identity-port.js';
 import type { VaultAdminEndpoints } from '../../functions/vault/admin-endpoints.js';
 import { VaultHttpError } from '../../functions/vault/errors.js';
 import { BootstrapError } from './errors.js';
-import { FLEET_TAG_KEY, markPolicy, readOwnership } from './ownership.js';
+import { markPolicy, readOwnership } from './ownership.js';
 import { loadPolicy, type RoleSettings } from './role-settings.js';
 import { ROTATOR_POLICY_NAME } from './rotator-policy.js';
-import { createLeaseSecrets, type SecretsSide } from './secrets-side.js';
+import { createLeaseSecrets, type SecretsSide, secretTags } from './secrets-side.js';
 import { type Change, ChangeKind } from './target-setup.js';
 
 export { TARGET_CLAIM } from '../../functions/core/web-identity-port.js';
@@ -92,6 +92,8 @@ export function desiredJwtTarget(
     readonly settings: RoleSettings;
     readonly policyFile: string;
     readonly trust: JwtTrust;
+    /** How IAM scopes the functions' access: the secrets are tagged for it. */
+    readonly access: RenewerConfig['secretAccess'];
     /** The config's rotator may log in with jwt too: its tokens also carry the rotator policy. */
     readonly rotator?: boolean;
   },
@@ -102,7 +104,6 @@ export function desiredJwtTarget(
       inputs.settings[key] === undefined ? [] : [[key, inputs.settings[key]]],
     ),
   );
-  const ids = [plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
   return {
     fleet: inputs.fleet,
     plan,
@@ -126,7 +127,7 @@ export function desiredJwtTarget(
       ...token,
       token_policies: [policyName, ...(inputs.rotator === true ? [ROTATOR_POLICY_NAME] : [])],
     },
-    tags: new Map(ids.map((id) => [id, [{ key: FLEET_TAG_KEY, value: inputs.fleet }]])),
+    tags: secretTags(plan, inputs.fleet, inputs.access),
   };
 }
 

@@ -15,6 +15,7 @@ import type { RenewerConfig } from '../../functions/config/types.js';
 import { renderTokenDocument } from '../../functions/core/secret-documents.js';
 import type { TokenInfo } from '../../functions/core/vault-port.js';
 import { ACCESS_TAG_VALUE } from '../../infra/secret-grants.js';
+import { FLEET_TAG_KEY } from './ownership.js';
 import type { TargetPlan } from './target-plan.js';
 
 /** Where the target's secrets go; `kmsKeyId` applies to secrets this creates. */
@@ -113,25 +114,42 @@ export async function createLeaseSecrets(side: SecretsSide): Promise<void> {
   }
 }
 
+/** A target's secrets as the tags see them: a jwt target has no AppRole secret. */
+export interface TargetSecrets {
+  readonly approleSecretId?: string;
+  readonly tokenSecretId: string;
+  readonly leases: readonly { readonly secretId: string }[];
+}
+
 /**
- * The tags IAM grants by, per secret id: `secretAccess.tag` on every secret
- * of the target; with `secretAccess.byTag`, the AppRole secret `read-only`
- * (renew may never write it), the token and lease secrets `read-write`.
+ * The tags each of a target's secrets must carry: the fleet's (ownership.ts),
+ * then those IAM grants by: `secretAccess.tag` on every secret; with
+ * `secretAccess.byTag`, the AppRole secret `read-only` (renew may never
+ * write it), the token and lease secrets `read-write`.
  */
-export function accessTags(
-  plan: TargetPlan,
+export function secretTags(
+  secrets: TargetSecrets,
+  fleet: string,
   access: RenewerConfig['secretAccess'],
 ): Map<string, SecretTag[]> {
+  const approle = secrets.approleSecretId;
+  const written = [secrets.tokenSecretId, ...secrets.leases.map((l) => l.secretId)].filter(
+    (id) => id !== approle,
+  );
   const tags = new Map<string, SecretTag[]>();
-  const add = (id: string, tag: SecretTag) => tags.set(id, [...(tags.get(id) ?? []), tag]);
-  const all = [plan.approleSecretId, plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)];
-  if (access?.tag !== undefined) for (const id of new Set(all)) add(id, access.tag);
+  const add = (id: string, ...more: SecretTag[]) =>
+    tags.set(id, [...(tags.get(id) ?? []), ...more]);
+  for (const id of new Set([...(approle === undefined ? [] : [approle]), ...written])) {
+    add(
+      id,
+      { key: FLEET_TAG_KEY, value: fleet },
+      ...(access?.tag === undefined ? [] : [access.tag]),
+    );
+  }
   const key = access?.byTag?.key;
   if (key !== undefined) {
-    add(plan.approleSecretId, { key, value: ACCESS_TAG_VALUE.ReadOnly });
-    for (const id of new Set(all.slice(1))) {
-      if (id !== plan.approleSecretId) add(id, { key, value: ACCESS_TAG_VALUE.ReadWrite });
-    }
+    if (approle !== undefined) add(approle, { key, value: ACCESS_TAG_VALUE.ReadOnly });
+    for (const id of new Set(written)) add(id, { key, value: ACCESS_TAG_VALUE.ReadWrite });
   }
   return tags;
 }

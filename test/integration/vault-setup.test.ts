@@ -419,7 +419,13 @@ describe('vault:setup on the local stack', () => {
     // The rotator too may log in with jwt: its tokens also carry the rotator policy.
     writeFileSync(
       path,
-      stringifyYaml(configWith(fleet.env, [entry], { rotation: { rotator: name } })),
+      stringifyYaml(
+        configWith(fleet.env, [entry], {
+          rotation: { rotator: name },
+          // IAM by tag value: the jwt target's token secret is written by renew.
+          secretAccess: { byTag: { key: 'vault-renewer:access' } },
+        }),
+      ),
     );
     const common = [
       '--config',
@@ -458,6 +464,10 @@ describe('vault:setup on the local stack', () => {
       token_policies: [`vault-renewer-${name}`, 'vault-renewer-rotator'],
     });
     expect(await fleet.secretValue(entry.tokenSecret)).toBe('{}');
+    expect((await describeSecret(entry.tokenSecret)).Tags).toContainEqual({
+      Key: 'vault-renewer:access',
+      Value: 'read-write',
+    });
     expect(again.stdout).toBe('1 targets: 1 unchanged\n');
 
     // Act + Assess: the renewer's next run logs the target in through STS
