@@ -21,7 +21,14 @@ import { markPolicy, readOwnership } from './ownership.js';
 import { loadPolicy, type RoleSettings } from './role-settings.js';
 import { ROTATOR_POLICY_NAME } from './rotator-policy.js';
 import { createLeaseSecrets, type SecretsSide, secretTags } from './secrets-side.js';
-import { type Change, ChangeKind } from './target-setup.js';
+import {
+  type Change,
+  ChangeKind,
+  restoreChanges,
+  restoreSecrets,
+  tagChanges,
+  tagSecrets,
+} from './target-setup.js';
 
 export { TARGET_CLAIM } from '../../functions/core/web-identity-port.js';
 
@@ -179,12 +186,7 @@ function sameSetting(want: unknown, have: unknown): boolean {
 
 export function planJwtChanges(desired: DesiredJwtTarget, observed: ObservedJwtTarget): Change[] {
   const { plan } = desired;
-  const changes: Change[] = [];
-  for (const [id, state] of observed.secrets) {
-    if (state.deleted) {
-      changes.push({ kind: ChangeKind.Restore, verb: 'restore', detail: id, secretId: id });
-    }
-  }
+  const changes: Change[] = [...restoreChanges(observed.secrets)];
   if (observed.policy === undefined) {
     changes.push({ kind: ChangeKind.Policy, verb: 'create', detail: desired.policyName });
   } else if (observed.policy !== policyToWrite(desired, observed)) {
@@ -206,21 +208,11 @@ export function planJwtChanges(desired: DesiredJwtTarget, observed: ObservedJwtT
     }
   }
   for (const id of [plan.tokenSecretId, ...plan.leases.map((l) => l.secretId)]) {
-    const state = observed.secrets.get(id);
-    if (state?.exists !== true) {
+    if (observed.secrets.get(id)?.exists !== true) {
       changes.push({ kind: ChangeKind.Secret, verb: 'create', detail: id, secretId: id });
-      continue;
-    }
-    const missing = (desired.tags.get(id) ?? []).filter((t) => state.tags[t.key] !== t.value);
-    if (missing.length > 0) {
-      changes.push({
-        kind: ChangeKind.Tags,
-        verb: 'tag',
-        detail: `${id} ${missing.map((t) => `${t.key}=${t.value}`).join(', ')}`,
-        secretId: id,
-      });
     }
   }
+  changes.push(...tagChanges(desired.tags, observed.secrets));
   return changes;
 }
 
@@ -234,10 +226,7 @@ export async function applyJwtChanges(
 ): Promise<void> {
   const { plan } = desired;
   const of = (kind: ChangeKind) => changes.filter((c) => c.kind === kind);
-  for (const change of of(ChangeKind.Restore)) {
-    await side.pace();
-    await side.secrets.restore(change.secretId ?? '');
-  }
+  await restoreSecrets(changes, side, log);
   if (of(ChangeKind.Policy).length > 0) {
     await admin.writePolicy(desired.policyName, policyToWrite(desired, observed));
     log(`policy ${desired.policyName}: ${observed.policy === undefined ? 'created' : 'updated'}`);
@@ -265,15 +254,7 @@ export async function applyJwtChanges(
   if (plan.leases.some((l) => creates.has(l.secretId))) {
     await createLeaseSecrets({ ...side, plan: { ...side.plan, leases: plan.leases } });
   }
-  for (const change of of(ChangeKind.Tags)) {
-    const id = change.secretId ?? '';
-    const have = observed.secrets.get(id)?.tags ?? {};
-    for (const tag of desired.tags.get(id) ?? []) {
-      if (have[tag.key] === tag.value) continue;
-      await side.pace();
-      await side.secrets.tag(id, tag);
-    }
-  }
+  await tagSecrets(changes, desired.tags, observed.secrets, side, log);
 }
 
 /**

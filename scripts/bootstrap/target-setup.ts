@@ -205,17 +205,7 @@ export function planChanges(
   choices: SetupChoices,
 ): Change[] {
   const { plan } = desired;
-  const changes: Change[] = [];
-  for (const [id, state] of observed.secrets) {
-    if (state.deleted) {
-      changes.push({
-        kind: ChangeKind.Restore,
-        verb: 'restore',
-        detail: `${id} (scheduled for deletion)`,
-        secretId: id,
-      });
-    }
-  }
+  const changes: Change[] = [...restoreChanges(observed.secrets)];
   if (observed.policy === undefined) {
     changes.push({ kind: ChangeKind.Policy, verb: 'create', detail: desired.policyName });
   } else if (observed.policy !== policyToWrite(desired, observed)) {
@@ -272,20 +262,7 @@ export function planChanges(
       });
     }
   }
-  for (const [id, tags] of desired.tags) {
-    const state = observed.secrets.get(id);
-    // A secret this run creates gets its tags with it.
-    if (state?.exists !== true) continue;
-    const missing = tags.filter((t) => state.tags[t.key] !== t.value);
-    if (missing.length > 0) {
-      changes.push({
-        kind: ChangeKind.Tags,
-        verb: 'tag',
-        detail: `${id} ${missing.map((t) => `${t.key}=${t.value}`).join(', ')}`,
-        secretId: id,
-      });
-    }
-  }
+  changes.push(...tagChanges(desired.tags, observed.secrets));
   if (choices.functionArn !== undefined) {
     for (const [id, rules] of desired.rotations) {
       const state = observed.secrets.get(id);
@@ -325,14 +302,9 @@ export async function applyChanges(
   const has = (kind: ChangeKind) => changes.some((c) => c.kind === kind);
   const side = sides.secrets;
 
-  const secretsOf = (kind: ChangeKind) =>
-    changes.flatMap((c) => (c.kind === kind && c.secretId !== undefined ? [c.secretId] : []));
+  const secretsOf = (kind: ChangeKind) => secretsOfKind(changes, kind);
 
-  for (const id of secretsOf(ChangeKind.Restore)) {
-    await side.pace();
-    await side.secrets.restore(id);
-    log(`secret ${id}: restored (it was scheduled for deletion)`);
-  }
+  await restoreSecrets(changes, side, log);
   if (has(ChangeKind.Policy)) {
     await sides.admin.writePolicy(desired.policyName, policyToWrite(desired, observed));
     log(`policy ${desired.policyName}: ${observed.policy === undefined ? 'created' : 'updated'}`);
@@ -412,21 +384,82 @@ export async function applyChanges(
     log(`token: the stored one is healthy (${observed.tokenHealth.reason}), kept`);
   }
   if (has(ChangeKind.Secret)) await createLeaseSecrets(side);
-  // Secrets this run created got their tags with them; these existed before.
-  for (const id of secretsOf(ChangeKind.Tags)) {
-    const have = observed.secrets.get(id)?.tags ?? {};
-    for (const tag of desired.tags.get(id) ?? []) {
-      if (have[tag.key] === tag.value) continue;
-      await side.pace();
-      await side.secrets.tag(id, tag);
-      log(`secret ${id}: tagged ${tag.key}=${tag.value}`);
-    }
-  }
+  await tagSecrets(changes, desired.tags, observed.secrets, side, log);
   for (const id of secretsOf(ChangeKind.Rotation)) {
     const rules = desired.rotations.get(id);
     if (rules === undefined || choices.functionArn === undefined) continue;
     await side.pace();
     await side.secrets.rotate(id, choices.functionArn, rules);
     log(`secret ${id}: rotation applied`);
+  }
+}
+
+/** Secrets scheduled for deletion that the target still names: restored first. */
+export function restoreChanges(secrets: ReadonlyMap<string, SecretState>): Change[] {
+  return [...secrets]
+    .filter(([, state]) => state.deleted)
+    .map(([id]) => ({
+      kind: ChangeKind.Restore,
+      verb: 'restore',
+      detail: `${id} (scheduled for deletion)`,
+      secretId: id,
+    }));
+}
+
+/** Tags an existing secret lacks; a secret this run creates gets its tags with it. */
+export function tagChanges(
+  wanted: ReadonlyMap<string, readonly SecretTag[]>,
+  secrets: ReadonlyMap<string, SecretState>,
+): Change[] {
+  return [...wanted].flatMap(([id, tags]): Change[] => {
+    const state = secrets.get(id);
+    if (state?.exists !== true) return [];
+    const missing = tags.filter((t) => state.tags[t.key] !== t.value);
+    return missing.length === 0
+      ? []
+      : [
+          {
+            kind: ChangeKind.Tags,
+            verb: 'tag',
+            detail: `${id} ${missing.map((t) => `${t.key}=${t.value}`).join(', ')}`,
+            secretId: id,
+          },
+        ];
+  });
+}
+
+/** The secrets of the planned changes of `kind`. */
+function secretsOfKind(changes: readonly Change[], kind: ChangeKind): string[] {
+  return changes.flatMap((c) => (c.kind === kind && c.secretId !== undefined ? [c.secretId] : []));
+}
+
+export async function restoreSecrets(
+  changes: readonly Change[],
+  side: SecretsSide,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const id of secretsOfKind(changes, ChangeKind.Restore)) {
+    await side.pace();
+    await side.secrets.restore(id);
+    log(`secret ${id}: restored (it was scheduled for deletion)`);
+  }
+}
+
+/** Each planned tag change, paced; tags the secret already carries are not sent again. */
+export async function tagSecrets(
+  changes: readonly Change[],
+  wanted: ReadonlyMap<string, readonly SecretTag[]>,
+  secrets: ReadonlyMap<string, SecretState>,
+  side: SecretsSide,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const id of secretsOfKind(changes, ChangeKind.Tags)) {
+    const have = secrets.get(id)?.tags ?? {};
+    for (const tag of wanted.get(id) ?? []) {
+      if (have[tag.key] === tag.value) continue;
+      await side.pace();
+      await side.secrets.tag(id, tag);
+      log(`secret ${id}: tagged ${tag.key}=${tag.value}`);
+    }
   }
 }
