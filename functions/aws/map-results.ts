@@ -6,9 +6,9 @@
  * Read here for the run's last step, which also writes the run's report.
  */
 
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describeAwsFailure } from './errors.js';
-import { ObjectReadError } from './s3-object-reader.js';
+import { getObjectText } from './s3-object-reader.js';
 
 export interface MapRunResults {
   /** Each succeeded child's output, parsed. */
@@ -21,22 +21,14 @@ interface ManifestFile {
   readonly Key?: unknown;
 }
 
+/** An object's text; a 304 cannot happen here (no ETag is sent). */
 async function getText(client: S3Client, bucket: string, key: string, range?: string) {
-  try {
-    const answer = await client.send(
-      new GetObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        ...(range === undefined ? {} : { Range: range }),
-      }),
-    );
-    return (await answer.Body?.transformToString('utf-8')) ?? '';
-  } catch (error) {
-    const failure = describeAwsFailure(error);
-    throw new ObjectReadError(`s3://${bucket}/${key}`, failure.code, failure.message, {
-      cause: error,
-    });
-  }
+  const answer = await getObjectText(client, {
+    bucket,
+    key,
+    ...(range === undefined ? {} : { range }),
+  });
+  return answer === 'unchanged' ? '' : answer.text;
 }
 
 function keysOf(files: unknown): string[] {

@@ -28,28 +28,59 @@ export class ObjectReadError extends Error {
   }
 }
 
+/**
+ * One GetObject: the text and ETag, `unchanged` when S3 answers 304 to
+ * `ifNoneMatch`, or an {@link ObjectReadError} naming the object.
+ */
+export async function getObjectText(
+  client: S3Client,
+  request: {
+    readonly bucket: string;
+    readonly key: string;
+    readonly range?: string;
+    readonly ifNoneMatch?: string;
+    readonly signal?: AbortSignal;
+  },
+): Promise<{ readonly text: string; readonly etag: string } | 'unchanged'> {
+  try {
+    const answer = await client.send(
+      new GetObjectCommand({
+        Bucket: request.bucket,
+        Key: request.key,
+        ...(request.range === undefined ? {} : { Range: request.range }),
+        ...(request.ifNoneMatch === undefined ? {} : { IfNoneMatch: request.ifNoneMatch }),
+      }),
+      request.signal === undefined ? {} : { abortSignal: request.signal },
+    );
+    const text = (await answer.Body?.transformToString('utf-8')) ?? '';
+    return { text, etag: answer.ETag ?? '' };
+  } catch (error) {
+    const failure = describeAwsFailure(error);
+    if (failure.httpStatusCode === 304) return 'unchanged';
+    throw new ObjectReadError(
+      `s3://${request.bucket}/${request.key}`,
+      failure.code,
+      failure.message,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
 export function createS3ObjectReader(client: S3Client, bucket: string, key: string): ObjectReader {
   let etag: string | undefined;
-  const where = `s3://${bucket}/${key}`;
   return {
     async read(signal) {
-      try {
-        const answer = await client.send(
-          new GetObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            ...(etag === undefined ? {} : { IfNoneMatch: etag }),
-          }),
-          signal === undefined ? {} : { abortSignal: signal },
-        );
-        const text = (await answer.Body?.transformToString('utf-8')) ?? '';
-        etag = answer.ETag ?? '';
-        return { changed: true, text, etag };
-      } catch (error) {
-        const failure = describeAwsFailure(error);
-        if (failure.httpStatusCode === 304) return { changed: false };
-        throw new ObjectReadError(where, failure.code, failure.message, { cause: error });
-      }
+      const answer = await getObjectText(client, {
+        bucket,
+        key,
+        ...(etag === undefined ? {} : { ifNoneMatch: etag }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+      if (answer === 'unchanged') return { changed: false };
+      etag = answer.etag;
+      return { changed: true, ...answer };
     },
   };
 }

@@ -8,7 +8,13 @@ import type {
   MountTuning,
   VaultInspectionPort,
 } from '../core/vault-inspection-port.js';
-import type { SecretIdInfo, VaultHealth, VaultPort } from '../core/vault-port.js';
+import type {
+  CallOptions,
+  SecretIdInfo,
+  VaultEndpoint,
+  VaultHealth,
+  VaultPort,
+} from '../core/vault-port.js';
 import { roleSegment } from './address.js';
 import {
   dataOf,
@@ -35,6 +41,20 @@ export function inspectionEndpoints(
   | 'readAuthMountTuning'
   | 'lookupSecretId'
 > {
+  /** A GET with the target's token: its `data`, or `undefined` when Vault has nothing there (404). */
+  const readOrNothing = async (
+    endpoint: VaultEndpoint,
+    token: string,
+    path: string,
+    callOptions: CallOptions | undefined,
+  ): Promise<Record<string, unknown> | undefined> => {
+    const answer = await call(
+      endpoint,
+      authenticated('GET', path, token, { acceptAnswer: foundNothing }),
+      callOptions,
+    );
+    return answer.status === 404 ? undefined : dataOf(answer);
+  };
   return {
     async capabilitiesSelf(endpoint, token, paths, callOptions) {
       const answer = await call(
@@ -91,15 +111,13 @@ export function inspectionEndpoints(
     },
 
     async readJwtRole(endpoint, token, mount, role, callOptions) {
-      const answer = await call(
+      const data = await readOrNothing(
         endpoint,
-        authenticated('GET', `auth/${mount}/role/${roleSegment(role)}`, token, {
-          acceptAnswer: foundNothing,
-        }),
+        token,
+        `auth/${mount}/role/${roleSegment(role)}`,
         callOptions,
       );
-      if (answer.status === 404) return undefined;
-      const data = dataOf(answer);
+      if (data === undefined) return undefined;
       const claims = recordOf(data.bound_claims) ?? {};
       return {
         roleType: optionalString(data.role_type) ?? '',
@@ -115,25 +133,18 @@ export function inspectionEndpoints(
     },
 
     async readJwtIssuer(endpoint, token, mount, callOptions) {
-      const answer = await call(
-        endpoint,
-        authenticated('GET', `auth/${mount}/config`, token, { acceptAnswer: foundNothing }),
-        callOptions,
-      );
-      if (answer.status === 404) return undefined;
-      return optionalString(dataOf(answer).oidc_discovery_url) ?? '';
+      const data = await readOrNothing(endpoint, token, `auth/${mount}/config`, callOptions);
+      return data === undefined ? undefined : (optionalString(data.oidc_discovery_url) ?? '');
     },
 
     async readAppRoleRole(endpoint, token, mount, role, callOptions) {
-      const answer = await call(
+      const data = await readOrNothing(
         endpoint,
-        authenticated('GET', `auth/${mount}/role/${roleSegment(role)}`, token, {
-          acceptAnswer: foundNothing,
-        }),
+        token,
+        `auth/${mount}/role/${roleSegment(role)}`,
         callOptions,
       );
-      if (answer.status === 404) return undefined;
-      const data = dataOf(answer);
+      if (data === undefined) return undefined;
       return {
         tokenTtlSeconds: numberOr(data.token_ttl, 0),
         tokenMaxTtlSeconds: numberOr(data.token_max_ttl, 0),
