@@ -122,6 +122,21 @@ export class SecretProvisioningError extends SecretStoreError {
   }
 }
 
+/** Runs one call on a secret; its failure is a {@link SecretProvisioningError} saying what `failed`. */
+async function onSecret(
+  secretId: string,
+  failed: string,
+  call: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    throw new SecretProvisioningError(secretId, failed, describeAwsFailure(error), {
+      cause: error,
+    });
+  }
+}
+
 export function createSecretProvisioning(options: {
   readonly client: SecretsManagerClient;
 }): SecretProvisioning {
@@ -187,22 +202,15 @@ export function createSecretProvisioning(options: {
       }
     },
 
-    async tag(secretId, tag) {
-      try {
-        await client.send(
+    tag(secretId, tag) {
+      return onSecret(secretId, `cannot tag secret ${secretId}`, () =>
+        client.send(
           new TagResourceCommand({
             SecretId: secretId,
             Tags: [{ Key: tag.key, Value: tag.value }],
           }),
-        );
-      } catch (error) {
-        throw new SecretProvisioningError(
-          secretId,
-          `cannot tag secret ${secretId}`,
-          describeAwsFailure(error),
-          { cause: error },
-        );
-      }
+        ),
+      );
     },
 
     async describe(secretId) {
@@ -277,52 +285,31 @@ export function createSecretProvisioning(options: {
       return owned;
     },
 
-    async scheduleDeletion(secretId, recoveryDays) {
-      try {
-        await client.send(
+    scheduleDeletion(secretId, recoveryDays) {
+      return onSecret(secretId, `cannot schedule secret ${secretId} for deletion`, () =>
+        client.send(
           new DeleteSecretCommand({ SecretId: secretId, RecoveryWindowInDays: recoveryDays }),
-        );
-      } catch (error) {
-        throw new SecretProvisioningError(
-          secretId,
-          `cannot schedule secret ${secretId} for deletion`,
-          describeAwsFailure(error),
-          { cause: error },
-        );
-      }
+        ),
+      );
     },
 
-    async rotate(secretId, functionArn, rules) {
-      try {
-        await client.send(
+    rotate(secretId, functionArn, rules) {
+      return onSecret(secretId, `cannot set the rotation of secret ${secretId}`, () =>
+        client.send(
           new RotateSecretCommand({
             SecretId: secretId,
             RotationLambdaARN: functionArn,
             RotationRules: { ...rules },
             RotateImmediately: false,
           }),
-        );
-      } catch (error) {
-        throw new SecretProvisioningError(
-          secretId,
-          `cannot set the rotation of secret ${secretId}`,
-          describeAwsFailure(error),
-          { cause: error },
-        );
-      }
+        ),
+      );
     },
 
-    async restore(secretId) {
-      try {
-        await client.send(new RestoreSecretCommand({ SecretId: secretId }));
-      } catch (error) {
-        throw new SecretProvisioningError(
-          secretId,
-          `cannot restore secret ${secretId}`,
-          describeAwsFailure(error),
-          { cause: error },
-        );
-      }
+    restore(secretId) {
+      return onSecret(secretId, `cannot restore secret ${secretId}`, () =>
+        client.send(new RestoreSecretCommand({ SecretId: secretId })),
+      );
     },
   };
 }
