@@ -42,7 +42,8 @@ import {
   retireTarget,
 } from './retire.js';
 import { managedRoles, ROTATOR_POLICY_NAME, rotatorPolicy } from './rotator-policy.js';
-import { planTarget, type TargetPlan } from './target-plan.js';
+import type { SecretsPlan } from './secrets-side.js';
+import { planTarget } from './target-plan.js';
 import {
   applyChanges,
   type Change,
@@ -262,7 +263,7 @@ export async function setupFleet(
           });
         }
       });
-    const secretsSide = (plan: TargetPlan, tags: ReadonlyMap<string, readonly SecretTag[]>) => ({
+    const secretsSide = (plan: SecretsPlan, tags: ReadonlyMap<string, readonly SecretTag[]>) => ({
       secrets: deps.secrets,
       plan,
       kmsKeyId: options.kmsKeyId,
@@ -315,20 +316,7 @@ export async function setupFleet(
             access: config.secretAccess,
             rotator: config.rotator === plan.name,
           });
-          // What createLeaseSecrets and the tags read; a jwt target has no AppRole secret.
-          const side = secretsSide(
-            {
-              name: plan.name,
-              inConfig: true,
-              endpoint: plan.endpoint,
-              tokenSecretId: plan.tokenSecretId,
-              approleSecretId: '',
-              mount: plan.mount,
-              roleName: plan.role,
-              leases: plan.leases,
-            },
-            desired.tags,
-          );
+          const side = secretsSide(plan, desired.tags);
           const admin = sideFor(plan.endpoint).admin;
           const observed = await observeJwtTarget(desired, admin, side);
           const changes = planJwtChanges(desired, observed);

@@ -252,7 +252,7 @@ export async function applyJwtChanges(
     log(`secret ${plan.tokenSecretId}: created as {} (the renewer logs in on its next run)`);
   }
   if (plan.leases.some((l) => creates.has(l.secretId))) {
-    await createLeaseSecrets({ ...side, plan: { ...side.plan, leases: plan.leases } });
+    await createLeaseSecrets(side);
   }
   await tagSecrets(changes, desired.tags, observed.secrets, side, log);
 }

@@ -18,10 +18,13 @@ import { ACCESS_TAG_VALUE } from '../../infra/secret-grants.js';
 import { FLEET_TAG_KEY } from './ownership.js';
 import type { TargetPlan } from './target-plan.js';
 
+/** The target's secrets every login route has: its token and lease secrets. */
+export type SecretsPlan = Pick<TargetPlan, 'name' | 'tokenSecretId' | 'leases'>;
+
 /** Where the target's secrets go; `kmsKeyId` applies to secrets this creates. */
 export interface SecretsSide {
   readonly secrets: SecretProvisioning;
-  readonly plan: TargetPlan;
+  readonly plan: SecretsPlan;
   readonly kmsKeyId: string | undefined;
   readonly log: (line: string) => void;
   /** Waits for the turn of the next write (create, put, tag): they share AWS's 50/s. */
@@ -44,6 +47,7 @@ export async function readDocument(side: SecretsSide, secretId: string): Promise
 /** The AppRole credentials: role_id and secret_id, keys we do not own kept. */
 export async function storeCredentials(
   side: SecretsSide,
+  plan: TargetPlan,
   stored: StoredDocument,
   credentials: {
     readonly roleBase: string;
@@ -52,7 +56,6 @@ export async function storeCredentials(
     readonly secretIdAccessor: string;
   },
 ): Promise<void> {
-  const { plan } = side;
   const document = JSON.stringify({
     ...(stored.document ?? {}),
     role_id: credentials.roleId,

@@ -363,7 +363,7 @@ export async function applyChanges(
     );
     // Credentials first: a token without the credentials to replace it is the worse half.
     if (issued || observed.approle.secret.text === undefined) {
-      await storeCredentials(side, observed.approle, {
+      await storeCredentials(side, plan, observed.approle, {
         roleBase: role.base,
         roleId,
         secretId,
